@@ -1,0 +1,53 @@
+"""tconv_edu: transposed convolution, taught three ways and checked against PyTorch and TensorFlow.
+
+>>> import numpy as np, tconv_edu as te
+>>> x = np.array([[1, 2], [3, 4]]); k = np.array([[0, 1], [1, 0]])
+>>> te.conv_transpose2d(x, k)
+array([[0., 1., 2.],
+       [1., 5., 4.],
+       [3., 4., 0.]])
+>>> sorted(te.FORMS)
+['direct', 'scatter']
+
+Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a form or module that needs them runs.
+"""
+from __future__ import annotations
+
+from . import direct, scatter, shapes
+from .conv import conv2d
+from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
+                     tf_output_size_range)
+from .tf_style import conv2d_transpose
+
+__version__ = "0.1.0"
+
+#: name -> function with the signature of ``conv_transpose2d`` (without ``method``); every form gives the same result.
+FORMS = {
+    "scatter": scatter.conv_transpose2d,
+    "direct": direct.conv_transpose2d,
+}
+
+
+def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                     method="scatter"):
+    """Transposed convolution with PyTorch's semantics, computed by the form ``method`` (a key of ``FORMS``).
+
+    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: (C_in, C_out/groups, kH, kW) (or (kH, kW) with 2-D x);
+    bias: (C_out,). Output size per axis:
+    ``(H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``.
+
+    >>> import numpy as np
+    >>> conv_transpose2d(np.ones((1, 8, 4, 4)), np.ones((8, 2, 3, 3)), stride=2, padding=1, output_padding=1).shape
+    (1, 2, 8, 8)
+    """
+    if not isinstance(method, str) or method not in FORMS:
+        raise ArgumentError(f"method={method!r}: expected one of {sorted(FORMS)}")
+    return FORMS[method](x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                         dilation=dilation, groups=groups)
+
+
+__all__ = [
+    "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
+    "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
+    "scatter", "direct", "shapes",
+]

@@ -1,0 +1,1 @@
+"""Graded checks for the exercises (see issue: graded exercises)."""

@@ -1,0 +1,94 @@
+"""Scatter form: every input pixel stamps a scaled copy of the kernel into the output.
+
+``Y[i*s + a*d, j*s + b*d] += X[i, j] * K[a, b]``, then ``padding`` crops the border of Y.
+
+- ``conv_transpose2d_naive``: four nested loops over one 2-D channel, read next to the formula.
+- ``conv_transpose2d``: the full contract, vectorised: one matrix product gives every stamp at once
+  (``cols = W^T X``), then one strided add per kernel tap places them (col2im).
+
+>>> import numpy as np
+>>> conv_transpose2d_naive(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]))
+array([[0., 1., 2.],
+       [1., 5., 4.],
+       [3., 4., 0.]])
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import shapes
+
+__all__ = ["conv_transpose2d", "conv_transpose2d_naive"]
+
+
+def conv_transpose2d_naive(x, k, *, stride=1, padding=0, output_padding=0, dilation=1):
+    """One 2-D channel with loops: x (H, W), k (kH, kW) -> (H_out, W_out).
+
+    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``.
+    """
+    spec = shapes.transpose_spec(x, k, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation)
+    if spec.input_ndim != 2:
+        raise shapes.ArgumentError(f"x: the loop version takes one 2-D channel (H, W), got shape {np.shape(x)}")
+    X, K = spec.x[0, 0], spec.weight[0, 0]
+    (s_h, s_w), (d_h, d_w), (p_h, p_w) = spec.stride, spec.dilation, spec.crop
+    full_h, full_w = spec.full_size
+    H_out, W_out = spec.out_size
+    # room for output_padding: rows past the full output that no stamp reaches stay 0
+    Y = np.zeros((max(full_h, p_h + H_out), max(full_w, p_w + W_out)), dtype=spec.dtype)
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            for a in range(K.shape[0]):
+                for b in range(K.shape[1]):
+                    Y[i * s_h + a * d_h, j * s_w + b * d_w] += X[i, j] * K[a, b]
+    return Y[p_h:p_h + H_out, p_w:p_w + W_out]
+
+
+def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Transposed convolution, scatter form (PyTorch's ``conv_transpose2d`` semantics).
+
+    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: (C_in, C_out/groups, kH, kW) (or (kH, kW) with 2-D x);
+    bias: (C_out,). Returns (N, C_out, H_out, W_out) (same leading layout as x), with
+    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``.
+
+    >>> import numpy as np
+    >>> conv_transpose2d(np.ones((2, 4, 5, 5)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
+    (2, 3, 9, 9)
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups)
+    return spec.finish(transpose(spec, np))
+
+
+def _tap_range(n_in, offset, stride, n_out):
+    """Input indices i with ``0 <= i*stride + offset < n_out``: (first, count)."""
+    first = max(0, -(offset // stride)) if offset < 0 else 0
+    last = min(n_in - 1, (n_out - 1 - offset) // stride) if n_out - 1 - offset >= 0 else -1
+    return first, max(0, last - first + 1)
+
+
+def transpose(spec: shapes.TransposeSpec, xp=np):
+    """Compute a checked spec with array module ``xp``: GEMM for all stamps, then one strided add per tap."""
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, c_in, h, wd = x.shape
+    _, cg_out, kh, kw = w.shape
+    cg_in = c_in // g
+    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    ho, wo = spec.out_size
+    y = xp.zeros((n, g, cg_out, ho, wo), dtype=spec.dtype)
+    if n:
+        # cols[n, g, o, a, b, i, j] = sum_c x[n, g, c, i, j] * w[g, c, o, a, b]: every stamp, before placing
+        wt = w.reshape(g, cg_in, cg_out * kh * kw).transpose(0, 2, 1)
+        cols = xp.matmul(wt, x.reshape(n, g, cg_in, h * wd)).reshape(n, g, cg_out, kh, kw, h, wd)
+        for a in range(kh):
+            i0, ni = _tap_range(h, a * dh - ch, sh, ho)
+            for b in range(kw):
+                j0, nj = _tap_range(wd, b * dw - cw, sw, wo)
+                if ni and nj:
+                    r0, c0 = i0 * sh + a * dh - ch, j0 * sw + b * dw - cw
+                    y[:, :, :, r0:r0 + (ni - 1) * sh + 1:sh, c0:c0 + (nj - 1) * sw + 1:sw] += \
+                        cols[:, :, :, a, b, i0:i0 + ni, j0:j0 + nj]
+    y = y.reshape(n, g * cg_out, ho, wo)
+    if spec.bias is not None:
+        y += spec.bias.reshape(1, -1, 1, 1)
+    return y

@@ -1,0 +1,396 @@
+"""Argument checking and output-size arithmetic: the one place every form calls.
+
+Every rule of the operation lives here, so that every form, the TensorFlow entry point, the widgets and the
+grading code agree, and every bad argument is reported before any work is done.
+
+Sizes per axis (PyTorch's rules):
+
+- transposed conv:  ``out = (in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``
+- forward conv:     ``out = (in + 2 * padding - dilation * (k - 1) - 1) // stride + 1``
+
+>>> output_size(4, 3, stride=2, padding=1, output_padding=1)
+(8, 8)
+>>> output_size_range(4, 3, stride=2, padding=1)
+((7, 8), (7, 8))
+>>> conv_output_size((7, 8), 3, stride=2, padding=1)
+(4, 4)
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ArgumentError", "pair", "output_size", "conv_output_size", "output_size_range", "output_padding_for",
+    "tf_output_size_range", "tf_padding", "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
+    "compute_dtype", "as_array", "integer", "make_spec",
+]
+
+AXES = ("height", "width")
+
+
+class ArgumentError(ValueError):
+    """A shape or parameter that breaks a rule of the operation (the message names the argument and the rule)."""
+
+
+# --------------------------------------------------------------------------------------------- scalar parameters
+
+def integer(name: str, value) -> int:
+    """One integer parameter; bools, floats and strings are type errors, never silently converted."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name}={value!r}: expected an int, got {type(value).__name__}")
+    return int(value)
+
+
+def pair(name: str, value) -> tuple[int, int]:
+    """Normalise an int-or-(h, w) parameter to a pair of ints.
+
+    >>> pair("stride", 2), pair("stride", (2, 1))
+    ((2, 2), (2, 1))
+    """
+    if isinstance(value, (tuple, list, np.ndarray)):
+        items = list(np.asarray(value, dtype=object).ravel()) if isinstance(value, np.ndarray) else list(value)
+        if len(items) != 2:
+            raise ArgumentError(f"{name}={value!r}: expected an int or a pair (h, w), got {len(items)} values")
+        return (integer(name, items[0]), integer(name, items[1]))
+    try:
+        v = integer(name, value)
+    except TypeError:
+        raise TypeError(f"{name}={value!r}: expected an int or a pair of ints (h, w), "
+                        f"got {type(value).__name__}") from None
+    return (v, v)
+
+
+def _at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
+    for axis, v in zip(AXES, value):
+        if v < low:
+            raise ArgumentError(f"{name}={_show(value)}: must be >= {low}{why} (the {axis} is {v})")
+
+
+def _show(p: tuple[int, int]):
+    return p[0] if p[0] == p[1] else p
+
+
+def _check_transpose_params(stride, padding, output_padding, dilation):
+    _at_least("stride", stride, 1)
+    _at_least("dilation", dilation, 1)
+    _at_least("padding", padding, 0, " (padding crops the output; it cannot be negative)")
+    _at_least("output_padding", output_padding, 0)
+    for axis, op, s, d in zip(AXES, output_padding, stride, dilation):
+        if not (op < s or op < d):
+            raise ArgumentError(
+                f"output_padding={_show(output_padding)}: must be smaller than stride ({s}) or dilation ({d}) "
+                f"(the {axis} has {op}); only then does it pick one of the sizes that convolve back to the input")
+
+
+# ----------------------------------------------------------------------------------------------- size arithmetic
+
+def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1) -> tuple[int, int]:
+    """Output (H, W) of a transposed convolution.
+
+    ``(in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` per axis.
+
+    >>> output_size((3, 5), 3, stride=2)
+    (7, 11)
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, p, op, d = (pair("stride", stride), pair("padding", padding),
+                   pair("output_padding", output_padding), pair("dilation", dilation))
+    _at_least("input_size", n, 1)
+    _at_least("kernel_size", k, 1)
+    _check_transpose_params(s, p, op, d)
+    out = tuple((n[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
+    for axis, o, pi in zip(AXES, out, p):
+        if o < 1:
+            raise ArgumentError(f"padding={_show(p)}: the output {axis} would be {o} < 1 (padding {pi} crops "
+                                f"more than the full output of {o + 2 * pi} rows/columns holds)")
+    return out
+
+
+def conv_output_size(input_size, kernel_size, *, stride=1, padding=0, dilation=1) -> tuple[int, int]:
+    """Output (H, W) of the forward convolution: ``(in + 2p - d(k-1) - 1) // s + 1`` per axis.
+
+    >>> conv_output_size(7, 3, stride=2), conv_output_size(8, 3, stride=2)
+    ((3, 3), (3, 3))
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
+    _at_least("input_size", n, 1)
+    _at_least("kernel_size", k, 1)
+    _at_least("stride", s, 1)
+    _at_least("dilation", d, 1)
+    _at_least("padding", p, 0)
+    for axis, ni, ki, pi, di in zip(AXES, n, k, p, d):
+        if ni + 2 * pi < di * (ki - 1) + 1:
+            raise ArgumentError(f"kernel_size={_show(k)}: the (dilated) kernel spans {di * (ki - 1) + 1} "
+                                f"{axis} pixels, more than the padded input's {ni + 2 * pi}")
+    return tuple((n[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+
+
+def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=1):
+    """Every output size a transposed conv may produce, per axis: ``((min_h, max_h), (min_w, max_w))``.
+
+    All of them convolve back to ``input_size``; PyTorch's rule: ``max = min + stride - 1``.
+    """
+    low = output_size(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    s = pair("stride", stride)
+    return tuple((low[i], low[i] + s[i] - 1) for i in range(2))
+
+
+def output_padding_for(input_size, target_size, kernel_size, *, stride=1, padding=0, dilation=1):
+    """The output_padding that makes a transposed conv produce ``target_size`` (PyTorch's ``output_size=``).
+
+    >>> output_padding_for(4, (8, 7), 3, stride=2, padding=1)
+    (1, 0)
+    """
+    target = pair("output_size", target_size)
+    ranges = output_size_range(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    for axis, t, (lo, hi) in zip(AXES, target, ranges):
+        if not lo <= t <= hi:
+            raise ArgumentError(f"output_size={_show(target)}: the {axis} {t} is not reachable; "
+                                f"valid {axis}s for this input, kernel, stride and padding: {lo}..{hi}")
+    return tuple(target[i] - ranges[i][0] for i in range(2))
+
+
+# ------------------------------------------------------------------------------------ TensorFlow's arithmetic
+
+def _tf_pads_spec(padding):
+    """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode not in ("SAME", "VALID"):
+            raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' or explicit pairs")
+        return mode
+    try:
+        rows = [tuple(r) for r in padding]
+    except TypeError:
+        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of (before, after) pairs") from None
+    if len(rows) != 2 or any(len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs one (before, after) pair per spatial axis")
+    pads = tuple(tuple(integer("padding", v) for v in r) for r in rows)
+    for axis, r in zip(AXES, pads):
+        if min(r) < 0:
+            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis} has {r})")
+    return pads
+
+
+def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
+    """Sizes TensorFlow accepts as the output of a transposed conv, per axis: ``((lo, hi), (lo, hi))``.
+
+    A size is valid when the forward conv (TF's windowed-size rule) maps it back to ``input_size``.
+
+    >>> tf_output_size_range(4, 3, stride=2, padding="SAME")
+    ((7, 8), (7, 8))
+    >>> tf_output_size_range(4, 3, stride=2, padding="VALID")
+    ((9, 10), (9, 10))
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, d = pair("strides", stride), pair("dilations", dilation)
+    _at_least("input_size", n, 1)
+    _at_least("kernel_size", k, 1)
+    _at_least("strides", s, 1)
+    _at_least("dilations", d, 1)
+    mode = _tf_pads_spec(padding)
+    out = []
+    for i in range(2):
+        k_eff = d[i] * (k[i] - 1) + 1
+        if mode == "SAME":          # ceil(out / s) == in
+            lo, hi = (n[i] - 1) * s[i] + 1, n[i] * s[i]
+        else:                       # (out + pads - k_eff) // s + 1 == in
+            pads = 0 if mode == "VALID" else sum(mode[i])
+            lo = max(1, (n[i] - 1) * s[i] + k_eff - pads)
+            hi = (n[i] - 1) * s[i] + k_eff - pads + s[i] - 1
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def tf_padding(output_size_hw, input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
+    """Padding ``((top, bottom), (left, right))`` of the forward conv that TF's transposed conv inverts.
+
+    'SAME': ``need = max(0, (in - 1) * s + k_eff - out)``, top = need // 2, the extra pixel at the bottom/right.
+    Raises ``ArgumentError`` (listing the valid sizes) when ``output_size_hw`` does not convolve back to the input.
+
+    >>> tf_padding((8, 8), (4, 4), 3, stride=2, padding="SAME")
+    ((0, 1), (0, 1))
+    """
+    out = pair("output_shape", output_size_hw)
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, d = pair("strides", stride), pair("dilations", dilation)
+    ranges = tf_output_size_range(n, k, stride=s, padding=padding, dilation=d)
+    mode = _tf_pads_spec(padding)
+    for i, axis in enumerate(AXES):
+        lo, hi = ranges[i]
+        if not lo <= out[i] <= hi:
+            raise ArgumentError(
+                f"output_shape: {axis} {out[i]} does not convolve back to the input's {n[i]} with "
+                f"padding {padding!r}, stride {s[i]}, kernel {k[i]} (TensorFlow: \"Size of out_backprop doesn't match "
+                f"computed\"); valid {axis}s: {lo}..{hi}")
+    if mode == "VALID":
+        return ((0, 0), (0, 0))
+    if mode != "SAME":
+        return mode
+    pads = []
+    for i in range(2):
+        need = max(0, (n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - out[i])
+        pads.append((need // 2, need - need // 2))
+    return tuple(pads)
+
+
+# ----------------------------------------------------------------------------------------------------- arrays
+
+def compute_dtype(*arrays):
+    """float32 stays float32, float64 stays float64, integers (and mixes with float64) compute in float64."""
+    dt = np.result_type(*[a.dtype for a in arrays if a is not None])
+    if dt.kind in "iu":
+        return np.dtype(np.float64)
+    if dt.itemsize < 4:
+        return np.dtype(np.float32)
+    return dt
+
+
+def as_array(name: str, value, xp):
+    if value is None:
+        return None
+    try:
+        a = xp.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}: expected a numeric array, got {type(value).__name__} ({err})") from None
+    if a.dtype.kind not in "iuf":
+        raise TypeError(f"{name}: expected a real numeric array (float or int), got dtype {a.dtype}"
+                        + (" (complex is not supported)" if a.dtype.kind == "c" else ""))
+    return a
+
+
+@dataclass(frozen=True)
+class TransposeSpec:
+    """A checked transposed-conv call, in the canonical 4-D layout every form computes on.
+
+    x: (N, C_in, H, W); weight: (C_in, C_out/groups, kH, kW); bias: (C_out,) or None; all in ``dtype``.
+    The result is the full scatter output (zero-extended at the bottom/right) cropped to
+    rows ``crop[0] : crop[0] + out_size[0]`` and columns ``crop[1] : crop[1] + out_size[1]``.
+    """
+    x: object
+    weight: object
+    bias: object
+    stride: tuple
+    dilation: tuple
+    groups: int
+    crop: tuple
+    out_size: tuple
+    input_ndim: int
+    dtype: object
+
+    @property
+    def c_out(self) -> int:
+        return self.weight.shape[1] * self.groups
+
+    @property
+    def out_shape(self) -> tuple:
+        """Shape of the 4-D result, (N, C_out, H_out, W_out)."""
+        return (self.x.shape[0], self.c_out) + tuple(self.out_size)
+
+    @property
+    def full_size(self) -> tuple:
+        """Size of the uncropped scatter output, ``(in - 1) * s + d * (k - 1) + 1``, per axis."""
+        return tuple((self.x.shape[2 + i] - 1) * self.stride[i] + self.dilation[i] * (self.weight.shape[2 + i] - 1)
+                     + 1 for i in range(2))
+
+    def finish(self, y):
+        """Back to the caller's layout: 2-D in, 2-D out; 3-D in, 3-D out."""
+        if self.input_ndim == 2:
+            return y[0, 0]
+        if self.input_ndim == 3:
+            return y[0]
+        return y
+
+
+def _check_arrays(x, weight, bias, *, transposed: bool, groups):
+    """Shared ndim, channel, groups and bias checks; returns 4-D x, 4-D weight and C_out."""
+    what = "conv_transpose2d" if transposed else "conv2d"
+    layout = "(C_in, C_out/groups, kH, kW)" if transposed else "(C_out, C_in/groups, kH, kW)"
+    if x.ndim not in (2, 3, 4):
+        raise ArgumentError(f"x: expected (N, C_in, H, W), (C_in, H, W) or (H, W), got shape {x.shape}")
+    if x.ndim == 2:
+        if weight.ndim != 2:
+            raise ArgumentError(f"weight: a 2-D x (H, W) takes a 2-D kernel (kH, kW), got shape {weight.shape}")
+    elif weight.ndim != 4:
+        hint = " (a 2-D kernel goes with a 2-D x only)" if weight.ndim == 2 else ""
+        raise ArgumentError(f"weight: {what} expects {layout}, got shape {weight.shape}{hint}")
+    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
+    w4 = weight.reshape((1, 1) + weight.shape) if weight.ndim == 2 else weight
+    groups = integer("groups", groups)
+    if groups < 1:
+        raise ArgumentError(f"groups={groups}: must be >= 1")
+    c_in = x4.shape[1]
+    if c_in % groups:
+        raise ArgumentError(f"groups={groups}: must divide the input channels C_in={c_in}")
+    if min(w4.shape[2:]) < 1:
+        raise ArgumentError(f"weight: kernel size must be >= 1, got shape {weight.shape}")
+    if min(x4.shape[2:]) < 1:
+        raise ArgumentError(f"x: spatial size must be >= 1, got shape {x.shape}")
+    if transposed:
+        if w4.shape[0] != c_in:
+            raise ArgumentError(f"weight: shape {weight.shape} is {layout}, so its dim 0 must equal the input's "
+                                f"C_in={c_in}, got {w4.shape[0]} (a Conv2d weight (C_out, C_in, ...) is the "
+                                f"other way round)")
+        c_out = w4.shape[1] * groups
+    else:
+        if w4.shape[1] * groups != c_in:
+            raise ArgumentError(f"weight: shape {weight.shape} is {layout}, so dim 1 x groups must equal the "
+                                f"input's C_in={c_in}, got {w4.shape[1]} x {groups}")
+        c_out = w4.shape[0]
+        if c_out % groups:
+            raise ArgumentError(f"groups={groups}: must divide the output channels C_out={c_out}")
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != c_out):
+        raise ArgumentError(f"bias: expected shape ({c_out},) (one value per output channel), got {bias.shape}")
+    return x4, w4, groups
+
+
+def transpose_spec(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                   xp=np) -> TransposeSpec:
+    """Check a PyTorch-style transposed-conv call and put it in canonical form (no computation)."""
+    x, weight, bias = as_array("x", x, xp), as_array("weight", weight, xp), as_array("bias", bias, xp)
+    s, p = pair("stride", stride), pair("padding", padding)
+    op, d = pair("output_padding", output_padding), pair("dilation", dilation)
+    x4, w4, groups = _check_arrays(x, weight, bias, transposed=True, groups=groups)
+    out = output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, output_padding=op, dilation=d)
+    return make_spec(x4, w4, bias, stride=s, dilation=d, groups=groups, crop=p, out_size=out, input_ndim=x.ndim)
+
+
+def make_spec(x4, w4, bias, *, stride, dilation, groups, crop, out_size, input_ndim) -> TransposeSpec:
+    """Cast checked 4-D arrays to the compute dtype and bundle them (used by the PyTorch and TF entry points)."""
+    dt = compute_dtype(x4, w4, bias)
+    return TransposeSpec(x=x4.astype(dt, copy=False), weight=w4.astype(dt, copy=False),
+                         bias=None if bias is None else bias.astype(dt, copy=False),
+                         stride=tuple(stride), dilation=tuple(dilation), groups=groups, crop=tuple(crop),
+                         out_size=tuple(out_size), input_ndim=input_ndim, dtype=dt)
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    """A checked conv2d call: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or None."""
+    x: object
+    weight: object
+    bias: object
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    groups: int
+    out_size: tuple
+    input_ndim: int
+
+    finish = TransposeSpec.finish
+
+
+def conv_spec(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, xp=np) -> ConvSpec:
+    """Check a PyTorch-style conv2d call and put it in canonical form (no computation)."""
+    x, weight, bias = as_array("x", x, xp), as_array("weight", weight, xp), as_array("bias", bias, xp)
+    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
+    x4, w4, groups = _check_arrays(x, weight, bias, transposed=False, groups=groups)
+    out = conv_output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, dilation=d)
+    dt = compute_dtype(x4, w4, bias)
+    return ConvSpec(x=x4.astype(dt, copy=False), weight=w4.astype(dt, copy=False),
+                    bias=None if bias is None else bias.astype(dt, copy=False), stride=s, padding=p, dilation=d,
+                    groups=groups, out_size=out, input_ndim=x.ndim)
