@@ -25,8 +25,17 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 lab: $(VENV)/.lab
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
+# strict nbval (every stored output compared), run from the repository root
+NBVAL  := $(PY) -m pytest -o addopts="" -p no:cacheprovider -p no:python --nbval --nbval-current-env \
+          --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: $(VENV)/.test
 	$(PY) -m pytest
+	$(MAKE) test-notebooks
+
+test-notebooks: $(VENV)/.test
+	$(NBVAL) notebooks solutions
+	$(NBVAL) notebooks
 
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu
