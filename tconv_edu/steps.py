@@ -1,0 +1,71 @@
+"""The scatter picture one stamp at a time: what the stepper and the scatter figures draw.
+
+By linearity, the running sum after ``t`` stamps is the transposed conv of ``x`` with every pixel after the
+``t``-th (row-major order) set to zero, so every number here comes from the library's scatter form.
+
+>>> import numpy as np
+>>> st = scatter_step(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]), 1)
+>>> st.pixel, st.value, st.canvas_size
+((0, 1), 2.0, (3, 3))
+>>> st.total
+array([[0., 1., 2.],
+       [1., 2., 0.],
+       [0., 0., 0.]])
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import scatter, shapes
+
+__all__ = ["ScatterStep", "scatter_step"]
+
+
+class ScatterStep(NamedTuple):
+    """One step of the scatter: canvas arrays are the uncropped output (plus the output_padding rows/columns)."""
+    pixel: tuple        #: (i, j) of the input pixel stamped at this step
+    value: float        #: x[i, j]
+    origin: tuple       #: (i * stride, j * stride): where the stamp's top-left tap lands on the canvas
+    stamp: np.ndarray   #: x[i, j] * K placed on the canvas, (Hc, Wc)
+    total: np.ndarray   #: running sum of stamps 0..step, (Hc, Wc)
+    crop: tuple         #: (top, left) = padding: the output is total[top:top + H_out, left:left + W_out]
+    out_size: tuple     #: (H_out, W_out)
+    n_steps: int        #: number of input pixels
+
+    @property
+    def canvas_size(self):
+        return self.total.shape
+
+    @property
+    def output(self):
+        """The cropped running sum (equals ``conv_transpose2d`` after the last step)."""
+        (t, l), (h, w) = self.crop, self.out_size
+        return self.total[t:t + h, l:l + w]
+
+
+def scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=1) -> ScatterStep:
+    """Stamp number ``step`` (row-major over x's pixels) of the transposed conv of one channel x (H, W) by k (kH, kW).
+
+    Arguments are checked by ``shapes`` first (the same ArgumentError as the transposed conv itself).
+    """
+    spec = shapes.transpose_spec(x, k, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation)
+    if spec.input_ndim != 2:
+        raise shapes.ArgumentError(f"x: the stepper takes one 2-D channel (H, W), got shape {np.shape(x)}")
+    X, K = spec.x[0, 0], spec.weight[0, 0]
+    n = X.size
+    step = shapes.integer("step", step)
+    if not 0 <= step < n:
+        raise shapes.ArgumentError(f"step={step}: must be in 0..{n - 1} (one step per input pixel)")
+    op = shapes.pair("output_padding", output_padding)
+    # the canvas: padding 0 keeps every stamp; output_padding extends it at the bottom/right as the output does
+    ct = dict(stride=spec.stride, dilation=spec.dilation, output_padding=op)
+    i, j = divmod(step, X.shape[1])
+    only = np.zeros_like(X)
+    only[i, j] = X[i, j]
+    upto = np.where(np.arange(n).reshape(X.shape) <= step, X, 0)
+    return ScatterStep(pixel=(i, j), value=float(X[i, j]), origin=(i * spec.stride[0], j * spec.stride[1]),
+                       stamp=scatter.conv_transpose2d(only, K, **ct), total=scatter.conv_transpose2d(upto, K, **ct),
+                       crop=spec.crop, out_size=spec.out_size, n_steps=n)

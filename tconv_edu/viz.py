@@ -1,0 +1,274 @@
+"""Pictures of transposed convolution: pure matplotlib functions ``plot_*(..., ax=None) -> Axes``.
+
+One colour per role throughout the course (as in Dumoulin & Visin's conv_arithmetic figures): ``COLORS["input"]``,
+``COLORS["kernel"]``, ``COLORS["output"]``; a grid of values is shaded with its role's colour map (``cmap(role)``).
+Functions that draw several panels take ``fig=None`` and return the ``Figure`` (said in their docstrings).
+Every number drawn comes from the library (``tconv_edu.steps``, ``tconv_edu.artifacts``, ``tconv_edu.shapes``).
+
+>>> import numpy as np
+>>> ax = plot_grid(np.array([[1, 2], [3, 4]]), "input")
+>>> [t.get_text() for t in ax.texts]
+['1', '2', '3', '4']
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from . import artifacts, shapes, steps
+
+__all__ = ["COLORS", "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
+           "plot_overlap_2d", "plot_images", "plot_profiles", "new_axes", "new_figure"]
+
+#: role -> colour, the same in every figure of the course
+COLORS = {
+    "input": "#3b75af",      # blue
+    "kernel": "#e1812c",     # orange
+    "output": "#3a923a",     # green
+    "crop": "#8c8c8c",       # grey: rows/columns that padding removes
+    "highlight": "#c03d3e",  # red: the current pixel / stamp / selection
+}
+
+
+def cmap(role: str) -> LinearSegmentedColormap:
+    """White-to-role colour map for shading grids of values."""
+    if role not in COLORS:
+        raise shapes.ArgumentError(f"role={role!r}: expected one of {sorted(COLORS)}")
+    return LinearSegmentedColormap.from_list(role, ["#ffffff", COLORS[role]])
+
+
+def new_axes(ax=None, figsize=(4, 4)):
+    """``ax`` itself, or a new Axes on a new pyplot figure (shown inline in notebooks)."""
+    if ax is not None:
+        return ax
+    return plt.subplots(figsize=figsize)[1]
+
+
+def new_figure(fig=None, figsize=(10, 3)):
+    """``fig`` itself (cleared), or a new pyplot figure."""
+    if fig is None:
+        return plt.figure(figsize=figsize)
+    fig.clear()
+    return fig
+
+
+def _text_color(rgb):
+    r, g, b = rgb[:3]
+    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
+
+
+def _fmt(v):
+    return f"{v:.3g}" if abs(v - round(v)) > 1e-9 else f"{int(round(v))}"
+
+
+def _cells(highlight, shape):
+    if highlight is None:
+        return []
+    h = np.asarray(highlight)
+    if h.dtype == bool:
+        if h.shape != shape:
+            raise shapes.ArgumentError(f"highlight: a mask must have the grid's shape {shape}, got {h.shape}")
+        return [tuple(c) for c in np.argwhere(h)]
+    return [tuple(int(v) for v in c) for c in h.reshape(-1, 2)]
+
+
+def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=None, frame=None, vmin=None,
+              vmax=None, fontsize=None):
+    """Draw a 2-D array as a grid of cells shaded with ``role``'s colours, each labelled with its value.
+
+    a: (H, W); highlight: (i, j) cells (a list of pairs or a boolean mask) outlined in red; frame: (top, left,
+    height, width) outlined in the output colour (e.g. the part of the canvas that padding keeps).
+    """
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2:
+        raise shapes.ArgumentError(f"a: expected a 1-D or 2-D array, got shape {a.shape}")
+    ax = new_axes(ax, figsize=(0.5 + 0.45 * a.shape[1], 0.5 + 0.45 * a.shape[0]))
+    lo = min(0.0, float(a.min())) if vmin is None else vmin
+    hi = max(float(a.max()), lo + 1e-12) if vmax is None else vmax
+    cm = cmap(role)
+    ax.imshow(a, cmap=cm, vmin=lo, vmax=hi, interpolation="nearest")
+    ax.set_xticks(np.arange(-0.5, a.shape[1], 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, a.shape[0], 1), minor=True)
+    ax.grid(which="minor", color="#555555", linewidth=0.6)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    if values:
+        fs = fontsize or (10 if max(a.shape) <= 8 else 7 if max(a.shape) <= 14 else 5)
+        for (i, j), v in np.ndenumerate(a):
+            shade = cm((v - lo) / (hi - lo) if hi > lo else 0.0)
+            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs, color=_text_color(shade))
+    for i, j in _cells(highlight, a.shape):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=COLORS["highlight"], linewidth=2.5))
+    if frame is not None:
+        t, l, h, w = frame
+        ax.add_patch(Rectangle((l - 0.5, t - 0.5), w, h, fill=False, edgecolor=COLORS["output"], linewidth=3,
+                               linestyle="--"))
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=1, fig=None):
+    """Four panels for stamp ``step``: the input with the current pixel outlined, the kernel, the scaled stamp on
+    the output canvas, and the running sum (the dashed frame is the part that ``padding`` keeps). Returns the Figure.
+
+    x: (H, W); k: (kH, kW). Numbers from ``tconv_edu.steps.scatter_step``.
+    """
+    st = steps.scatter_step(x, k, step, stride=stride, padding=padding, output_padding=output_padding,
+                            dilation=dilation)
+    x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
+    fig = new_figure(fig, figsize=(13, 3.6))
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [x.shape[1], k.shape[1]] + [st.canvas_size[1]] * 2})
+    plot_grid(x, "input", axes[0], highlight=[st.pixel], title=f"input x: pixel {st.pixel} = {_fmt(st.value)}")
+    plot_grid(k, "kernel", axes[1], title="kernel K")
+    kh, kw = k.shape
+    d = shapes.pair("dilation", dilation)
+    taps = [(st.origin[0] + a * d[0], st.origin[1] + b * d[1]) for a in range(kh) for b in range(kw)]
+    taps = [t for t in taps if t[0] < st.canvas_size[0] and t[1] < st.canvas_size[1]]
+    lo, hi = min(0.0, float(st.total.min()), float(st.stamp.min())), max(float(st.total.max()), 1e-12)
+    plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
+              title=f"stamp: {_fmt(st.value)} x K at {st.origin}")
+    frame = st.crop + tuple(st.out_size)
+    plot_grid(st.total, "output", axes[3], frame=frame, vmin=lo, vmax=hi, highlight=taps,
+              title=f"running sum: {st.pixel[0] * x.shape[1] + st.pixel[1] + 1} of {st.n_steps} stamps")
+    fig.tight_layout()
+    return fig
+
+
+def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1, fig=None):
+    """Every stamp of the scatter side by side, then their sum (the output, framed). Returns the Figure.
+
+    x: (H, W) with at most 16 pixels (one panel each); k: (kH, kW).
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 2 or x.size > 16:
+        raise shapes.ArgumentError(f"x: expected a 2-D array of at most 16 pixels, got shape {x.shape}")
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    all_steps = [steps.scatter_step(x, k, t, **kw) for t in range(x.size)]
+    last = all_steps[-1]
+    fig = new_figure(fig, figsize=(2.4 * (x.size + 1), 2.8))
+    axes = fig.subplots(1, x.size + 1)
+    lo, hi = min(0.0, float(last.total.min())), max(float(last.total.max()), 1e-12)
+    for ax, st in zip(axes, all_steps):
+        plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, title=f"{_fmt(st.value)} x K at {st.origin}")
+    plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
+              title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1, ax=None):
+    """The shape picture: the full scatter canvas, where each input pixel's stamp starts (input colour), the rows
+    and columns that ``padding`` crops (grey), the ``output_padding`` rows/columns (hatched) and the output (frame).
+
+    Sizes from ``shapes.output_size``; the title spells the formula term by term.
+    """
+    n, k = shapes.pair("input_size", input_size), shapes.pair("kernel_size", kernel_size)
+    s, p = shapes.pair("stride", stride), shapes.pair("padding", padding)
+    op, d = shapes.pair("output_padding", output_padding), shapes.pair("dilation", dilation)
+    out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    full = tuple((n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
+    canvas = tuple(full[i] + op[i] for i in range(2))
+    ax = new_axes(ax, figsize=(max(3.5, 0.8 + 0.32 * canvas[1]), 1.8 + 0.32 * canvas[0]))
+    for r in range(canvas[0]):
+        for c in range(canvas[1]):
+            kept = p[0] <= r < p[0] + out[0] and p[1] <= c < p[1] + out[1]
+            extra = r >= full[0] or c >= full[1]
+            origin = r % s[0] == 0 and c % s[1] == 0 and r // s[0] < n[0] and c // s[1] < n[1]
+            if origin:
+                face = to_rgb(COLORS["input"]) + ((1.0,) if kept else (0.45,))
+            else:
+                face = to_rgb(COLORS["output"]) + (0.25,) if kept else "#d9d9d9"
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#777777", linewidth=0.5,
+                                   hatch="///" if extra else None))
+    ax.add_patch(Rectangle((p[1], p[0]), out[1], out[0], fill=False, edgecolor=COLORS["output"], linewidth=3))
+    ax.set_xlim(0, canvas[1])
+    ax.set_ylim(canvas[0], 0)
+    ax.set_aspect("equal")
+    ax.tick_params(length=0, labelbottom=False, labelleft=False)
+    h = 0  # the title shows the height's arithmetic; the width follows the same formula
+    ax.set_title(f"({n[h]} - 1)*{s[h]} - 2*{p[h]} + {d[h]}*({k[h]} - 1) + {op[h]} + 1 = {out[h]}"
+                 + ("" if out[0] == out[1] else f"   (width {out[1]})"), fontsize=9)
+    ax.set_xlabel("blue: stamp origins (one per input pixel)\ngrey: cropped by padding\n"
+                  "hatched: added by output_padding\ngreen frame: the output", fontsize=8)
+    return ax
+
+
+def plot_overlap_1d(n, k, stride, ax=None):
+    """Bars: how many kernel stamps cover each pixel of a 1-D transposed conv's full output (n inputs, kernel k).
+
+    The interior (``k - 1`` in from each end) is where the counts should be flat; its unevenness is in the title.
+    """
+    counts = artifacts.overlap_1d(n, k, stride)
+    ax = new_axes(ax, figsize=(6, 2.6))
+    ax.bar(np.arange(counts.size), counts, width=0.9, color=COLORS["output"])
+    m = k - 1
+    if counts.size - 2 * m >= stride:
+        ax.axvspan(-0.5, m - 0.5, color=COLORS["crop"], alpha=0.2, lw=0)
+        ax.axvspan(counts.size - m - 0.5, counts.size - 0.5, color=COLORS["crop"], alpha=0.2, lw=0)
+        u = f"unevenness {artifacts.unevenness(counts, stride, margin=m):.2f}"
+    else:
+        u = "too short for an interior"
+    ax.set_xlim(-0.5, counts.size - 0.5)
+    ax.set_xlabel("output position")
+    ax.set_ylabel("stamps")
+    ax.set_yticks(range(int(counts.max()) + 1))
+    ax.set_title(f"1-D overlap: kernel {k}, stride {stride}: {u}", fontsize=10)
+    return ax
+
+
+def plot_overlap_2d(n, k, stride, ax=None, *, values=True):
+    """Heat map of the stamps covering each output pixel in 2-D (n x n input, k x k kernel); the dashed frame is
+    the interior and the title carries its unevenness (0 when ``k % stride == 0``)."""
+    counts = artifacts.overlap_2d(n, k, stride)
+    m = k - 1
+    inner = counts.shape[0] - 2 * m
+    ok = inner >= stride
+    u = f"unevenness {artifacts.unevenness(counts, stride, margin=m):.2f}" if ok else "too small for an interior"
+    return plot_grid(counts, "output", ax, values=values, frame=(m, m, inner, inner) if ok else None,
+                     vmin=0, title=f"2-D overlap: kernel {k}, stride {stride}: {u}")
+
+
+def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, suptitle=None):
+    """A row of images, one panel each, titled by the dict keys. Returns the Figure.
+
+    images: {title: (H, W) array}. ``vmin``/``vmax`` default to each image's own range.
+    """
+    items = list(images.items())
+    if not items:
+        raise shapes.ArgumentError("images: expected at least one {title: array} entry")
+    fig = new_figure(fig, figsize=(3.2 * len(items), 3.4))
+    axes = np.atleast_1d(fig.subplots(1, len(items)))
+    for ax, (title, img) in zip(axes, items):
+        ax.imshow(np.asarray(img, dtype=float), cmap=cmap_name, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_profiles(profiles, ax=None, *, xlabel="column", ylabel="value"):
+    """Line plot of 1-D profiles (e.g. one row of each upsampled image): {label: (L,) array}."""
+    ax = new_axes(ax, figsize=(7, 2.8))
+    for label, y in profiles.items():
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(y.size), y, marker=".", label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def figure_png(fig: Figure, dpi=80) -> bytes:
+    """PNG bytes of a figure (what the explorers put in their Image widgets)."""
+    import io
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

@@ -1,0 +1,93 @@
+"""Overlap counts and unevenness, against hand counts and brute force."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tconv_edu as te
+from tconv_edu import artifacts, frameworks, steps
+
+
+def brute_overlap_1d(n, k, s):
+    c = np.zeros((n - 1) * s + k, dtype=int)
+    for i in range(n):
+        c[i * s:i * s + k] += 1
+    return c
+
+
+@given(st.integers(1, 9), st.integers(1, 7), st.integers(1, 5))
+def test_overlap_1d_counts_stamps(n, k, s):
+    assert np.array_equal(artifacts.overlap_1d(n, k, s), brute_overlap_1d(n, k, s))
+
+
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 4))
+def test_overlap_2d_is_the_outer_product(n, k, s):
+    c = artifacts.overlap_1d(n, k, s)
+    assert np.array_equal(artifacts.overlap_2d(n, k, s), np.outer(c, c))
+
+
+@given(st.integers(1, 7), st.integers(1, 4))
+def test_interior_is_even_exactly_when_k_divisible_by_s(k, s):
+    n = 2 * k + 3 * s + 2
+    u = artifacts.unevenness(artifacts.overlap_1d(n, k, s), s, margin=k - 1)
+    assert (u == 0) == artifacts.uniform(k, s)
+    u2 = artifacts.unevenness(artifacts.overlap_2d(n, k, s), s, margin=k - 1)
+    assert (u2 == 0) == artifacts.uniform(k, s)
+
+
+def test_unevenness_hand_values():
+    assert artifacts.unevenness([1, 2, 1, 2, 1, 2], 2) == pytest.approx(2 / 3)
+    assert artifacts.unevenness(np.array([[4, 2], [2, 1]] * 1).repeat(1, 0), 2) == pytest.approx(3 / 2.25)
+    assert list(artifacts.phase_means([9, 1, 2, 1, 2, 9], 2, margin=1)) == [2, 1]  # phases from the origin
+
+
+def test_unevenness_errors_name_the_argument():
+    with pytest.raises(te.ArgumentError, match="margin=3"):
+        artifacts.unevenness(np.ones(6), 2, margin=3)
+    with pytest.raises(te.ArgumentError, match="mean is 0"):
+        artifacts.unevenness(np.zeros(6), 2)
+    with pytest.raises(te.ArgumentError, match="period=0"):
+        artifacts.phase_means(np.ones(6), 0)
+    with pytest.raises(TypeError, match="period"):
+        artifacts.phase_means(np.ones(6), 2.0)
+    with pytest.raises(te.ArgumentError, match="stride=0"):
+        artifacts.uniform(3, 0)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
+       st.data())
+def test_scatter_steps_sum_to_the_transposed_conv(h, w, s, p, d, data):
+    rng = np.random.default_rng(h * 100 + w * 10 + s)
+    x, k = rng.integers(-3, 4, (h, w)), rng.integers(-3, 4, (2, 3))
+    op = data.draw(st.integers(0, max(s, d) - 1))
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d)
+    try:
+        want = te.conv_transpose2d(x, k, **kw)
+    except te.ArgumentError:
+        with pytest.raises(te.ArgumentError):
+            steps.scatter_step(x, k, 0, **kw)
+        return
+    stamps = [steps.scatter_step(x, k, t, **kw) for t in range(x.size)]
+    assert np.allclose(sum(st_.stamp for st_ in stamps), stamps[-1].total)
+    assert np.allclose(stamps[-1].output, want)
+
+
+def test_keras_rule_and_its_output_padding_check():
+    assert frameworks.keras_output_size(4, 3, strides=2, padding="same") == (8, 8)
+    assert frameworks.keras_output_size(4, 3, strides=2, padding="same", output_padding=0) == (7, 7)
+    assert frameworks.keras_output_size(4, 3, strides=2, padding="same", output_padding=1) == (8, 8)
+    assert frameworks.keras_output_size(4, 3, strides=2, padding="valid") == (9, 9)
+    assert frameworks.keras_output_size((4, 5), 3, strides=2, padding="valid", dilation_rate=2) == (11, 13)
+    # Keras' 'same' with output_padding equals PyTorch with padding k//2 (odd k)
+    assert frameworks.keras_output_size(4, 3, strides=2, padding="same", output_padding=1) == \
+        te.output_size(4, 3, stride=2, padding=1, output_padding=1)
+    with pytest.raises(te.ArgumentError, match="lower than the stride"):
+        frameworks.keras_output_size(4, 3, strides=1, padding="same", output_padding=1, dilation_rate=2)
+    with pytest.raises(te.ArgumentError, match="padding='full'"):
+        frameworks.keras_output_size(4, 3, padding="full")
+
+
+@given(st.integers(1, 9), st.integers(1, 5), st.integers(1, 4), st.sampled_from(["same", "valid"]))
+def test_keras_default_size_is_a_valid_tf_size(n, k, s, mode):
+    size = frameworks.keras_output_size(n, k, strides=s, padding=mode)[0]
+    lo, hi = te.tf_output_size_range(n, k, stride=s, padding=mode.upper())[0]
+    assert lo <= size <= hi
