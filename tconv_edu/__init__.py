@@ -7,16 +7,17 @@ array([[0., 1., 2.],
        [1., 5., 4.],
        [3., 4., 0.]])
 >>> sorted(te.FORMS)
-['direct', 'scatter']
+['direct', 'scatter', 'subpixel']
 
 Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a form or module that needs them runs.
 """
 from __future__ import annotations
 
-from . import direct, scatter, shapes
+from . import direct, scatter, shapes, subpixel
 from .conv import conv2d
 from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
                      tf_output_size_range)
+from .subpixel import pixel_shuffle, pixel_unshuffle
 from .tf_style import conv2d_transpose
 
 __version__ = "0.1.0"
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 FORMS = {
     "scatter": scatter.conv_transpose2d,
     "direct": direct.conv_transpose2d,
+    "subpixel": subpixel.conv_transpose2d,
 }
 
 
@@ -50,4 +52,5 @@ __all__ = [
     "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
     "scatter", "direct", "shapes",
+    "subpixel", "pixel_shuffle", "pixel_unshuffle",
 ]

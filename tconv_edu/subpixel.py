@@ -1,0 +1,273 @@
+"""Sub-pixel view: a stride-r transposed conv is a conv2d with r*r kernels per output channel, then ``pixel_shuffle``.
+
+Output pixel ``o = r*t + phi`` of a stride-r transposed conv only ever meets the kernel taps ``a = r*m + phase``
+for one phase: each of the r*r output phases is an ordinary stride-1 correlation of the input with its own small
+kernel (every r-th tap of the 180-degree-flipped kernel). Compute those r*r maps as channels with one conv2d, then
+interleave them into the r-times larger image with ``pixel_shuffle``. Nothing is approximated: same sums, same size.
+
+- ``pixel_shuffle`` / ``pixel_unshuffle``: (N, C*r*r, H, W) <-> (N, C, H*r, W*r), PyTorch's channel order.
+- ``subpixel_weight`` and ``subpixel_padding``: the conv2d weight and input padding for a transposed-conv weight.
+- ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way.
+- ``upsample_nearest`` and ``resize_conv``: resize then convolve, the checkerboard-free remedy.
+
+>>> import numpy as np
+>>> from tconv_edu import conv2d, scatter
+>>> x, w = np.arange(12.).reshape(1, 1, 3, 4), np.arange(16.).reshape(1, 1, 4, 4)
+>>> w_sub = subpixel_weight(w, 2, padding=1)           # k=4, s=2, p=1: four 3x3 kernels
+>>> w_sub.shape, subpixel_padding(3, 4, 2, padding=1)
+((4, 1, 3, 3), ((1, 1), (1, 1)))
+>>> y = pixel_shuffle(conv2d(x, w_sub, padding=1), 2)
+>>> np.array_equal(y, scatter.conv_transpose2d(x, w, stride=2, padding=1))
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import shapes
+from .conv import _conv2d
+
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d",
+           "upsample_nearest", "resize_conv"]
+
+
+# ------------------------------------------------------------------------------------------------ pixel shuffle
+
+def _factor(name, value):
+    r = shapes.integer(name, value)
+    if r < 1:
+        raise shapes.ArgumentError(f"{name}={r}: must be >= 1")
+    return r
+
+
+def _array(name, x, xp):
+    x = shapes.as_array(name, x, xp)
+    if x.ndim < 3:
+        raise shapes.ArgumentError(f"{name}: expected (..., C, H, W) with at least 3 dimensions, got shape {x.shape}")
+    return x
+
+
+def _shuffle(x, rh, rw):
+    """(..., C*rh*rw, H, W) -> (..., C, H*rh, W*rw); out[c, h*rh + i, w*rw + j] = x[c*rh*rw + i*rw + j, h, w]."""
+    *lead, c, h, w = x.shape
+    c_out = c // (rh * rw)
+    y = x.reshape(*lead, c_out, rh, rw, h, w)
+    n = len(lead)
+    y = y.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)      # (..., C, H, rh, W, rw)
+    return y.reshape(*lead, c_out, h * rh, w * rw)
+
+
+def pixel_shuffle(x, upscale_factor):
+    """Rearrange (..., C*r*r, H, W) into (..., C, H*r, W*r) (PyTorch's ``pixel_shuffle``).
+
+    ``out[..., c, h*r + i, w*r + j] = x[..., c*r*r + i*r + j, h, w]``: channel ``c*r*r + i*r + j`` becomes the
+    sub-pixel (i, j) of every r x r block.
+
+    >>> pixel_shuffle(np.arange(8).reshape(1, 8, 1, 1), 2)[0]
+    array([[[0, 1],
+            [2, 3]],
+    <BLANKLINE>
+           [[4, 5],
+            [6, 7]]])
+    """
+    x = _array("x", x, np)
+    r = _factor("upscale_factor", upscale_factor)
+    if x.shape[-3] % (r * r):
+        raise shapes.ArgumentError(f"upscale_factor={r}: the channels of x ({x.shape[-3]}, shape {x.shape}) "
+                                   f"must be divisible by upscale_factor**2 = {r * r}")
+    return _shuffle(x, r, r)
+
+
+def pixel_unshuffle(x, downscale_factor):
+    """Inverse of ``pixel_shuffle``: (..., C, H*r, W*r) -> (..., C*r*r, H, W) (PyTorch's ``pixel_unshuffle``).
+
+    >>> x = np.arange(32).reshape(2, 1, 4, 4)
+    >>> pixel_unshuffle(x, 2).shape, np.array_equal(pixel_shuffle(pixel_unshuffle(x, 2), 2), x)
+    ((2, 4, 2, 2), True)
+    """
+    x = _array("x", x, np)
+    r = _factor("downscale_factor", downscale_factor)
+    *lead, c, h, w = x.shape
+    if h % r or w % r:
+        raise shapes.ArgumentError(f"downscale_factor={r}: the height and width of x ({h}, {w}, shape {x.shape}) "
+                                   f"must both be divisible by {r}")
+    n = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r).transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
+
+
+# -------------------------------------------------------------------------------------- the sub-pixel kernels
+
+def _plan(k, s, p, d):
+    """One axis: for each output phase, the tap of the (undilated-index) kernel each window position reads.
+
+    Output row ``o = s*t + q`` reads full-output row ``o + p = s*(t + c_q) + phi_q`` (phi_q = (q + p) % s,
+    c_q = (q + p) // s), which is ``sum_m x[t + c_q - m] * K[s*m + phi_q]`` over the dilated kernel K of size
+    ``d*(k - 1) + 1``. With a window of L inputs starting ``top`` rows above t, window position j meets
+    ``m = c_q - j + top``. Returns (taps (s, L) ints, -1 where no tap, top, L).
+    """
+    k_eff = d * (k - 1) + 1
+    n_taps = -(-k_eff // s)                                  # M = ceil(k_eff / s): taps per phase
+    c = [(q + p) // s for q in range(s)]
+    top = n_taps - 1 - min(c)
+    length = n_taps + max(c) - min(c)
+    taps = np.full((s, length), -1)
+    for q in range(s):
+        for j in range(length):
+            a = s * (c[q] - j + top) + (q + p) % s           # tap of the dilated kernel
+            if 0 <= a < k_eff and a % d == 0:
+                taps[q, j] = a // d
+    return taps, top, length
+
+
+def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
+    """The conv2d weight whose r*r output channels per transposed-conv output channel are the sub-pixel kernels.
+
+    weight: transposed-conv weight (C_in, C_out/groups, kH, kW) (or (kH, kW)). Returns the conv2d weight
+    (C_out*rh*rw, C_in/groups, Lh, Lw) (or (rh*rw, 1, Lh, Lw) for a 2-D kernel) with ``L = ceil(d(k-1)+1 / r)``
+    or one more (when ``padding`` puts the phases at two different offsets, as for k=4, s=2, p=1, where L = 3).
+    Channel ``o*rh*rw + i*rw + j`` holds the kernel of output phase (i, j) of channel o, the order
+    ``pixel_shuffle`` expects; its taps are every r-th tap of the 180-degree-rotated kernel, channels swapped.
+    ``pixel_shuffle(conv2d(x_padded, w_sub, groups=groups), r)`` then equals the transposed conv (see
+    ``subpixel_padding`` for ``x_padded``).
+
+    >>> subpixel_weight(np.arange(1, 5.).reshape(2, 2), 2)[:, 0]      # k = s: each phase is one tap
+    array([[[1.]],
+    <BLANKLINE>
+           [[2.]],
+    <BLANKLINE>
+           [[3.]],
+    <BLANKLINE>
+           [[4.]]])
+    """
+    w = shapes.as_array("weight", weight, np)
+    if w.ndim not in (2, 4):
+        raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
+    w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
+    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
+    shapes._at_least("stride", s, 1)
+    shapes._at_least("padding", p, 0)
+    shapes._at_least("dilation", d, 1)
+    g = shapes.integer("groups", groups)
+    c_in, cg_out, kh, kw = w4.shape
+    if g < 1 or c_in % g:
+        raise shapes.ArgumentError(f"groups={g}: must be >= 1 and divide the weight's C_in={c_in}")
+    if min(kh, kw) < 1:
+        raise shapes.ArgumentError(f"weight: kernel size must be >= 1, got shape {w.shape}")
+    (th, _, lh), (tw, _, lw) = _plan(kh, s[0], p[0], d[0]), _plan(kw, s[1], p[1], d[1])
+    # (g, cg_out, cg_in, kh+1, kw+1): channels swapped, one zero row/column for "no tap" (index -1)
+    wz = np.zeros((g, cg_out, c_in // g, kh + 1, kw + 1), dtype=shapes.compute_dtype(w4))
+    wz[..., :kh, :kw] = w4.reshape(g, c_in // g, cg_out, kh, kw).transpose(0, 2, 1, 3, 4)
+    sub = wz[:, :, :, th[:, None, :, None], tw[None, :, None, :]]     # (g, cg_out, cg_in, sh, sw, Lh, Lw)
+    sub = sub.transpose(0, 1, 3, 4, 2, 5, 6)                           # (g, cg_out, sh, sw, cg_in, Lh, Lw)
+    return np.ascontiguousarray(sub.reshape(g * cg_out * s[0] * s[1], c_in // g, lh, lw))
+
+
+def subpixel_padding(in_size, kernel_size, stride, *, padding=0, output_padding=0, dilation=1):
+    """How to pad (negative: crop) the input before the sub-pixel conv2d: ``((top, bottom), (left, right))``.
+
+    The conv2d then gives ``ceil(out / r)`` rows per phase, and ``pixel_shuffle`` ``r * ceil(out / r)`` rows, of
+    which the first ``out`` (the transposed conv's output size) are kept. For k=4, s=2, p=1 this is ``((1, 1), (1, 1))``
+    and nothing is cropped: a 3x3 conv with padding 1 and ``pixel_shuffle``.
+    """
+    n, k = shapes.pair("in_size", in_size), shapes.pair("kernel_size", kernel_size)
+    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
+    out = shapes.output_size(n, k, stride=s, padding=p, output_padding=output_padding, dilation=d)
+    return _pads(n, k, s, p, d, out)
+
+
+def _pads(n, k, s, p, d, out):
+    pads = []
+    for i in range(2):
+        _, top, length = _plan(k[i], s[i], p[i], d[i])
+        rows = -(-out[i] // s[i])                            # conv2d rows: ceil(out / r)
+        pads.append((top, rows + length - 1 - n[i] - top))
+    return tuple(pads)
+
+
+def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Transposed convolution, sub-pixel form: one conv2d with r*r kernels per output channel, then pixel_shuffle.
+
+    Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose2d``: x (N, C_in, H, W), (C_in, H, W)
+    or (H, W); weight (C_in, C_out/groups, kH, kW) (or (kH, kW)); bias (C_out,).
+
+    >>> conv_transpose2d(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]))
+    array([[0., 1., 2.],
+           [1., 5., 4.],
+           [3., 4., 0.]])
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups)
+    return spec.finish(transpose(spec, np))
+
+
+def _pad_or_crop(x, pads, xp):
+    """Zero-pad (positive) or crop (negative) the last two axes by ((top, bottom), (left, right))."""
+    (t, b), (l, r) = pads
+    h, w = x.shape[-2:]
+    out = xp.zeros(x.shape[:-2] + (h + t + b, w + l + r), dtype=x.dtype)
+    src = x[..., max(0, -t):h - max(0, -b), max(0, -l):w - max(0, -r)]
+    out[..., max(0, t):max(0, t) + src.shape[-2], max(0, l):max(0, l) + src.shape[-1]] = src
+    return out
+
+
+def transpose(spec: shapes.TransposeSpec, xp=np):
+    """Compute a checked spec: pad or crop x, conv2d with the sub-pixel weight, shuffle, keep the first out rows."""
+    s, p, d = spec.stride, spec.crop, spec.dilation
+    (kh, kw), (ho, wo) = spec.weight.shape[2:], spec.out_size
+    pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
+    w_sub = xp.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
+    xpad = _pad_or_crop(spec.x, pads, xp)
+    rows, cols = -(-ho // s[0]), -(-wo // s[1])
+    conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
+                           padding=(0, 0), dilation=(1, 1), groups=spec.groups, out_size=(rows, cols), input_ndim=4)
+    y = _shuffle(_conv2d(conv, xp), s[0], s[1])[:, :, :ho, :wo]
+    if spec.bias is not None:
+        y = y + spec.bias.reshape(1, -1, 1, 1)
+    return y
+
+
+# ------------------------------------------------------------------------------------- resize, then convolve
+
+def upsample_nearest(x, scale):
+    """Nearest-neighbour upsampling: repeat every pixel ``scale`` times along H and W. x (..., H, W) -> (..., H*s, W*s).
+
+    >>> upsample_nearest(np.array([[1, 2], [3, 4]]), 2)
+    array([[1, 1, 2, 2],
+           [1, 1, 2, 2],
+           [3, 3, 4, 4],
+           [3, 3, 4, 4]])
+    """
+    x = shapes.as_array("x", x, np)
+    if x.ndim < 2:
+        raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
+    sh, sw = shapes.pair("scale", scale)
+    shapes._at_least("scale", (sh, sw), 1)
+    return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
+
+
+def resize_conv(x, weight, scale, bias=None, *, groups=1):
+    """Resize-convolution (Odena et al. 2016): nearest-neighbour upsampling by ``scale``, then a 'same' conv2d.
+
+    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: a conv2d weight (C_out, C_in/groups, kH, kW) (or (kH, kW));
+    bias: (C_out,). Returns (..., C_out, H*scale, W*scale): the input is zero-padded by ``k - 1`` per axis, the odd
+    pixel (even k) at the bottom/right as TensorFlow's 'SAME'. Every output pixel sees the same number of kernel
+    taps, so a flat input stays flat away from the border: no checkerboard, whatever k and scale.
+
+    >>> resize_conv(np.ones((4, 4)), np.ones((3, 3)) / 9, 2)[2:6, 2:6]
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
+    """
+    from .conv import conv2d
+
+    w = shapes.as_array("weight", weight, np)
+    up = upsample_nearest(x, scale)
+    if w.ndim not in (2, 4):
+        raise shapes.ArgumentError(f"weight: expected a conv2d weight (C_out, C_in/groups, kH, kW) or (kH, kW), "
+                                   f"got shape {w.shape}")
+    kh, kw = w.shape[-2:]
+    pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
+    width = [(0, 0)] * (up.ndim - 2) + [pads[0], pads[1]]
+    return conv2d(np.pad(up, width), w, bias, groups=groups)
