@@ -226,7 +226,7 @@ def tf_padding(output_size_hw, input_size, kernel_size, *, stride=1, padding="SA
             raise ArgumentError(
                 f"output_shape: {axis} {out[i]} does not convolve back to the input's {n[i]} with "
                 f"padding {padding!r}, stride {s[i]}, kernel {k[i]} (TensorFlow: \"Size of out_backprop doesn't match "
-                f"computed\"); valid {axis}s: {lo}..{hi}")
+                f"computed\"); valid {axis}s: {f'{lo}..{hi}' if lo <= hi else 'none (the padding crops too much)'}")
     if mode == "VALID":
         return ((0, 0), (0, 0))
     if mode != "SAME":
