@@ -1,0 +1,186 @@
+"""Explorers: ipywidgets built on ``tconv_edu.viz``.
+
+Each explorer is a function returning a ``VBox`` whose callbacks only set widget values (an ``Image``'s PNG bytes,
+an ``HTML``'s text) and never print, so notebooks stay reproducible under nbval and behave the same in JupyterLab
+and Voila. The controls stay reachable for tests and for code: ``box.controls[name]`` (a dict of the sliders),
+``box.image`` and ``box.message``. A combination the library rejects shows the library's ``ArgumentError`` text.
+
+>>> box = shape_explorer()
+>>> box.controls["stride"].value = 2
+>>> "output <b>8 x 8</b>" in box.message.value
+False
+>>> box.controls["output_padding"].value = 1
+>>> box.controls["padding"].value, box.controls["input_size"].value
+(1, 4)
+>>> "output <b>8 x 8</b>" in box.message.value
+True
+"""
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import artifacts, frameworks, shapes, viz
+
+__all__ = ["scatter_stepper", "shape_explorer", "checkerboard_explorer"]
+
+_SLIDER = dict(continuous_update=False, style={"description_width": "110px"}, layout=W.Layout(width="300px"))
+
+
+def _slider(description, value, lo, hi):
+    return W.IntSlider(value=value, min=lo, max=hi, description=description, **_SLIDER)
+
+
+def _error(err) -> str:
+    return f'<p style="color:{viz.COLORS["highlight"]}"><b>Not allowed:</b> {html.escape(str(err))}</p>'
+
+
+def _box(rows, controls, image, message, update):
+    """Assemble the VBox, wire every control to ``update`` and draw once."""
+    box = W.VBox(rows + [message, image])
+    box.controls, box.image, box.message = controls, image, message
+    for c in controls.values():
+        if not isinstance(c, W.Play):       # Play drives the step slider through a link; one redraw per tick
+            c.observe(lambda change: update(), names="value")
+    update()
+    return box
+
+
+def _tile(k, size):
+    """A size x size kernel filled with k's values repeated row by row (so the stepper keeps the chosen values)."""
+    return np.resize(np.asarray(k, dtype=float), (size, size))
+
+
+def scatter_stepper(x=None, k=None):
+    """Step through the input pixels of a transposed conv (slider and Play): each step draws the scaled kernel
+    stamped into the output and the running sum (``viz.plot_scatter_step``).
+
+    x: (H, W), default the seed article's [[1, 2], [3, 4]]; k: (kH, kW) square, default [[0, 1], [1, 0]]. The
+    kernel-size slider fills the new size with k's values repeated row by row.
+    Controls: step, play, kernel_size, stride, padding, output_padding, dilation.
+    """
+    x = np.array([[1, 2], [3, 4]]) if x is None else np.asarray(x)
+    k = np.array([[0, 1], [1, 0]]) if k is None else np.asarray(k)
+    if x.ndim != 2 or k.ndim != 2 or k.shape[0] != k.shape[1]:
+        raise shapes.ArgumentError(f"x, k: expected a 2-D x and a square 2-D k, got shapes {x.shape}, {k.shape}")
+    n = x.size
+    controls = {
+        "step": _slider("stamp", 0, 0, n - 1),
+        "play": W.Play(value=0, min=0, max=n - 1, interval=900, description="play"),
+        "kernel_size": _slider("kernel size", k.shape[0], 1, 5),
+        "stride": _slider("stride", 1, 1, 3),
+        "padding": _slider("padding", 0, 0, 3),
+        "output_padding": _slider("output_padding", 0, 0, 2),
+        "dilation": _slider("dilation", 1, 1, 3),
+    }
+    W.link((controls["play"], "value"), (controls["step"], "value"))
+    image, message = W.Image(format="png"), W.HTML()
+    c = controls
+
+    def update():
+        size = c["kernel_size"].value
+        kern = k.astype(float) if size == k.shape[0] else _tile(k, size)
+        params = dict(stride=c["stride"].value, padding=c["padding"].value,
+                      output_padding=c["output_padding"].value, dilation=c["dilation"].value)
+        fig = Figure(figsize=(13, 3.6))
+        try:
+            viz.plot_scatter_step(x, kern, c["step"].value, fig=fig, **params)
+            out = shapes.output_size(x.shape, kern.shape, **params)
+        except (shapes.ArgumentError, TypeError) as err:
+            message.value, image.value = _error(err), b""
+            return
+        i, j = divmod(c["step"].value, x.shape[1])
+        message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz._fmt(x[i, j])} times K, placed at "
+                         f"({i * params['stride']}, {j * params['stride']}); output <b>{out[0]} x {out[1]}</b> "
+                         f"(the dashed frame)")
+        image.value = viz.figure_png(fig)
+
+    rows = [W.HBox([c["play"], c["step"]]), W.HBox([c["kernel_size"], c["stride"]]),
+            W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
+    return _box(rows, controls, image, message, update)
+
+
+def shape_report(n, k, s, p, op, d) -> str:
+    """HTML lines of the shape explorer: every number from ``tconv_edu.shapes`` and ``tconv_edu.frameworks``."""
+    out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)[0]
+    lo, hi = shapes.output_size_range(n, k, stride=s, padding=p, dilation=d)[0]
+    back = shapes.conv_output_size(out, k, stride=s, padding=p, dilation=d)[0]
+    same = shapes.tf_output_size_range(n, k, stride=s, padding="SAME", dilation=d)[0]
+    valid = shapes.tf_output_size_range(n, k, stride=s, padding="VALID", dilation=d)[0]
+    ks = frameworks.keras_output_size(n, k, strides=s, padding="same", dilation_rate=d)[0]
+    kv = frameworks.keras_output_size(n, k, strides=s, padding="valid", dilation_rate=d)[0]
+    rng = lambda a, b: f"{a}" if a == b else f"{a}..{b}"  # noqa: E731
+    return "<br>".join([
+        f"PyTorch: ({n} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {op} + 1 = output <b>{out} x {out}</b>",
+        f"sizes that convolve back to {n} with this stride: <b>{rng(lo, hi)}</b> "
+        f"(output_padding 0..{hi - lo} picks one; PyTorch's output_size=N sets output_padding = N - {lo})",
+        f"the conv2d that maps back: conv2d(kernel {k}, stride {s}, padding {p}, dilation {d}) turns {out} into {back}",
+        f"TensorFlow output_shape accepted: 'SAME' {rng(*same)}, 'VALID' {rng(*valid)}; "
+        f"Keras with output_padding=None picks 'same' {ks}, 'valid' {kv}",
+    ])
+
+
+def shape_explorer():
+    """Sliders for input size, kernel, stride, padding, output_padding and dilation; shows the output size, the
+    valid range for the stride, the conv2d that maps back, what PyTorch, TensorFlow and Keras give, and the shape
+    picture (``viz.plot_shape``)."""
+    controls = {
+        "input_size": _slider("input size", 4, 1, 8),
+        "kernel_size": _slider("kernel size", 3, 1, 7),
+        "stride": _slider("stride", 1, 1, 4),
+        "padding": _slider("padding", 1, 0, 4),
+        "output_padding": _slider("output_padding", 0, 0, 3),
+        "dilation": _slider("dilation", 1, 1, 3),
+    }
+    image, message = W.Image(format="png"), W.HTML()
+    c = controls
+
+    def update():
+        n, k, s, p, op, d = (c[name].value for name in controls)
+        fig = Figure(figsize=(5, 5.5))
+        try:
+            text = shape_report(n, k, s, p, op, d)
+            viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=fig.add_subplot())
+        except (shapes.ArgumentError, TypeError) as err:
+            message.value, image.value = _error(err), b""
+            return
+        fig.tight_layout()
+        message.value, image.value = text, viz.figure_png(fig)
+
+    rows = [W.HBox([c["input_size"], c["kernel_size"], c["stride"]]),
+            W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
+    return _box(rows, controls, image, message, update)
+
+
+def checkerboard_explorer(n=6):
+    """Kernel size and stride: the 2-D overlap map and the 1-D profile of stamps per output pixel, with the
+    unevenness as a number (0 exactly when the kernel size is divisible by the stride). n: input size."""
+    n = shapes.integer("n", n)
+    controls = {"kernel_size": _slider("kernel size", 3, 1, 8), "stride": _slider("stride", 2, 1, 4)}
+    image, message = W.Image(format="png"), W.HTML()
+    c = controls
+
+    def update():
+        k, s = c["kernel_size"].value, c["stride"].value
+        fig = Figure(figsize=(11, 4.2))
+        ax2, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
+        viz.plot_overlap_2d(n, k, s, ax2, values=(n - 1) * s + k <= 14)
+        viz.plot_overlap_1d(n, k, s, ax1)
+        fig.tight_layout()
+        margin = k - 1
+        counts = artifacts.overlap_1d(n, k, s)
+        if counts.size - 2 * margin >= s:
+            u1 = artifacts.unevenness(counts, s, margin=margin)
+            u2 = artifacts.unevenness(artifacts.overlap_2d(n, k, s), s, margin=margin)
+            verdict = "even: k is divisible by s" if artifacts.uniform(k, s) else \
+                f"uneven: {k} % {s} = {k % s}, a checkerboard"
+            message.value = f"unevenness <b>{u1:.2f}</b> (1-D), <b>{u2:.2f}</b> (2-D): {verdict}"
+        else:
+            message.value = "the output is too small to have an interior; use a smaller kernel or a larger stride"
+        image.value = viz.figure_png(fig)
+
+    rows = [W.HBox([c["kernel_size"], c["stride"]])]
+    return _box(rows, controls, image, message, update)
