@@ -5,7 +5,8 @@ Regenerate (needs torch and tensorflow-cpu; the tests themselves never import Te
     /tmp/goldvenv/bin/python tests/make_golden.py
 
 Made with torch 2.13.0+cpu, tensorflow-cpu 2.21.0, numpy 2.4.6 (the script records the versions it ran with in
-``tests/data/golden_index.json``). Output, all seeded and deterministic:
+``tests/data/golden_index.json``; torch and tensorflow are imported inside the functions, so pytest's doctest
+collection of this file needs numpy only). Output, all seeded and deterministic (a rerun rewrites identical files):
 
 - ``tests/data/golden_torch.npz``: ``<name>.x``, ``<name>.w``, ``<name>.b`` (when there is a bias) and ``<name>.y``
   from ``torch.nn.functional.conv_transpose2d`` (kind ``conv_transpose2d``) or ``torch.nn.functional.conv2d``
@@ -35,11 +36,7 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
 SEED = 20261126
@@ -145,6 +142,9 @@ def _pair(v):
 
 
 def torch_entries(rng):
+    import torch
+    import torch.nn.functional as F
+
     arrays, index = {}, []
     for kind, grid in (("conv_transpose2d", TRANSPOSE), ("conv2d", CONV)):
         for name, (xs, ws, has_bias, params) in grid.items():
@@ -169,6 +169,7 @@ def torch_entries(rng):
 
 
 def tf_entries(rng):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import tensorflow as tf
 
     arrays, index, rejected = {}, [], []
@@ -264,6 +265,8 @@ def _first_line(err):
 
 
 def main():
+    import torch
+
     DATA.mkdir(exist_ok=True)
     rng = np.random.default_rng(SEED)
     t_arrays, t_index = torch_entries(rng)
