@@ -7,13 +7,13 @@ array([[0., 1., 2.],
        [1., 5., 4.],
        [3., 4., 0.]])
 >>> sorted(te.FORMS)
-['direct', 'scatter', 'subpixel']
+['direct', 'gpu', 'scatter', 'subpixel']
 
 Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a form or module that needs them runs.
 """
 from __future__ import annotations
 
-from . import direct, scatter, shapes, subpixel
+from . import direct, gpu, scatter, shapes, subpixel
 from .conv import conv2d
 from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
                      tf_output_size_range)
@@ -27,6 +27,7 @@ FORMS = {
     "scatter": scatter.conv_transpose2d,
     "direct": direct.conv_transpose2d,
     "subpixel": subpixel.conv_transpose2d,
+    "gpu": gpu.conv_transpose2d,          # CuPy, loaded on first call; NumPy in, NumPy out
 }
 
 
@@ -53,4 +54,5 @@ __all__ = [
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
     "scatter", "direct", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",
+    "gpu",
 ]

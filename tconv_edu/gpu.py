@@ -1,0 +1,325 @@
+"""GPU form: the transposed convolution on a CUDA GPU through CuPy, with three kernels of our own.
+
+The two pictures of the operation become two kernel designs:
+
+- ``kernel="gather"``: one thread per OUTPUT element ``y[n, co, oy, ox]`` collects every (input pixel, tap) that
+  lands on it, ``oy + padding == i * stride + a * dilation``, and sums over the input channels of its group.
+  Each output is written once by one thread in a fixed order: bit-for-bit repeatable, no atomics.
+- ``kernel="scatter"``: one thread per INPUT pixel and kernel tap (and output channel) computes the stamp
+  ``sum_c x[n, c, i, j] * w[c, o, a, b]`` and adds it into ``y[n, o, i*s + a*d - p, ...]`` with ``atomicAdd``:
+  the article's picture; threads race to the same output, so float32 sums come out in a varying order.
+- ``kernel="gemm"``: every stamp at once with one cuBLAS matrix product (``cupy.matmul``,
+  ``cols = W^T X`` per group), then our own col2im kernel GATHERS the stamps into the output (one thread per
+  output element: deterministic). The fastest; ``kernel="auto"`` (the default) picks it.
+
+Arrays: CuPy in, CuPy out; NumPy (or lists) in, NumPy out (copied to the device and back). float32 stays float32,
+float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``).
+
+Installing: ``pip install .[gpu]`` installs ``cupy-cuda12x[ctk]``: CuPy built for CUDA 12 plus, through the
+``cuda-toolkit[cublas,cudart,cufft,curand,cusolver,cusparse,nvrtc]==12.*`` wheels, NVIDIA's CUDA runtime
+(cudart), NVRTC (the run-time compiler these kernels are built with on first use), cuBLAS (the gemm path) and
+cuFFT, cuRAND, cuSOLVER, cuSPARSE; it needs an NVIDIA driver for CUDA 12 (R525 or newer). With a CUDA 13 driver
+``cupy-cuda13x[ctk]`` works the same. CuPy imports on a machine without a GPU; ``is_available()`` says whether it
+can run here. ``import tconv_edu`` never imports CuPy: it loads on the first call.
+
+>>> is_available() in (True, False)
+True
+>>> sorted(KERNELS)
+['auto', 'gather', 'gemm', 'scatter']
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from . import shapes
+
+__all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
+           "KERNEL_SOURCE"]
+
+#: the kernel choices; "auto" is the fastest correct one ("gemm")
+KERNELS = ("auto", "gather", "scatter", "gemm")
+BLOCK = 256
+
+#: CUDA C++ source of the kernels, templated on the element type T (float or double); compiled once by NVRTC.
+#: Layouts (all C-contiguous): x (N, C_in, H, W); w (C_in, C_out/groups, kH, kW); y (N, C_out, Ho, Wo).
+KERNEL_SOURCE = r"""
+// Input row i and tap a land on output row oy when oy + crop == i * stride + a * dilation.
+__device__ __forceinline__ bool tap_source(int o, int crop, int a, int dil, int stride, int n_in, int &i) {
+    int t = o + crop - a * dil;                       // must equal i * stride for some 0 <= i < n_in
+    if (t < 0 || t % stride != 0) return false;
+    i = t / stride;
+    return i < n_in;
+}
+
+// gather: one thread per output element (n, co, oy, ox); a grid-stride loop covers them all.
+template <typename T>
+__global__ void tconv_gather(const T* __restrict__ x, const T* __restrict__ w, const T* __restrict__ bias,
+                             T* __restrict__ y, int N, int C_in, int H, int W, int C_out, int Ho, int Wo,
+                             int kH, int kW, int sH, int sW, int dH, int dW, int cH, int cW, int groups,
+                             int has_bias) {
+    const int Cg_in = C_in / groups, Cg_out = C_out / groups;
+    const long long total = (long long)N * C_out * Ho * Wo;
+    const long long x_chan = (long long)H * W, w_chan = (long long)Cg_out * kH * kW;
+    for (long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x) {
+        const int ox = (int)(idx % Wo);
+        long long r = idx / Wo;
+        const int oy = (int)(r % Ho);
+        r /= Ho;
+        const int co = (int)(r % C_out);
+        const int n = (int)(r / C_out);
+        const int g = co / Cg_out, o = co - g * Cg_out;
+        T acc = T(0);
+        for (int a = 0; a < kH; ++a) {
+            int i;
+            if (!tap_source(oy, cH, a, dH, sH, H, i)) continue;
+            for (int b = 0; b < kW; ++b) {
+                int j;
+                if (!tap_source(ox, cW, b, dW, sW, W, j)) continue;
+                const T* xp = x + (((long long)n * C_in + (long long)g * Cg_in) * H + i) * W + j;
+                const T* wp = w + (((long long)g * Cg_in * Cg_out + o) * kH + a) * kW + b;
+                for (int c = 0; c < Cg_in; ++c) acc += xp[c * x_chan] * wp[c * w_chan];
+            }
+        }
+        y[idx] = has_bias ? acc + bias[co] : acc;
+    }
+}
+
+// scatter: one thread per input pixel (n, i, j), kernel tap (a, b) and output channel co: it forms the stamp
+// sum_c x[n, c, i, j] * w[c, o, a, b] and adds it where it lands; y must hold zeros (or the bias) beforehand.
+template <typename T>
+__global__ void tconv_scatter(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y,
+                              int N, int C_in, int H, int W, int C_out, int Ho, int Wo,
+                              int kH, int kW, int sH, int sW, int dH, int dW, int cH, int cW, int groups) {
+    const int Cg_in = C_in / groups, Cg_out = C_out / groups;
+    const long long total = (long long)N * C_out * kH * kW * H * W;
+    const long long x_chan = (long long)H * W, w_chan = (long long)Cg_out * kH * kW;
+    for (long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x) {
+        const int j = (int)(idx % W);
+        long long r = idx / W;
+        const int i = (int)(r % H);
+        r /= H;
+        const int b = (int)(r % kW);
+        r /= kW;
+        const int a = (int)(r % kH);
+        r /= kH;
+        const int co = (int)(r % C_out);
+        const int n = (int)(r / C_out);
+        const int oy = i * sH + a * dH - cH, ox = j * sW + b * dW - cW;
+        if (oy < 0 || oy >= Ho || ox < 0 || ox >= Wo) continue;   // cropped away by padding
+        const int g = co / Cg_out, o = co - g * Cg_out;
+        const T* xp = x + (((long long)n * C_in + (long long)g * Cg_in) * H + i) * W + j;
+        const T* wp = w + (((long long)g * Cg_in * Cg_out + o) * kH + a) * kW + b;
+        T acc = T(0);
+        for (int c = 0; c < Cg_in; ++c) acc += xp[c * x_chan] * wp[c * w_chan];
+        atomicAdd(y + (((long long)n * C_out + co) * Ho + oy) * Wo + ox, acc);
+    }
+}
+
+// col2im, gathering: cols (C_out, kH, kW, N, H, W) holds every stamp (the GEMM's result); one thread per output
+// element sums the stamps that land on it, in a fixed order (deterministic).
+template <typename T>
+__global__ void tconv_col2im(const T* __restrict__ cols, const T* __restrict__ bias, T* __restrict__ y,
+                             int N, int H, int W, int C_out, int Ho, int Wo, int kH, int kW,
+                             int sH, int sW, int dH, int dW, int cH, int cW, int has_bias) {
+    const long long total = (long long)N * C_out * Ho * Wo;
+    const long long tap_stride = (long long)N * H * W;
+    for (long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)blockDim.x * gridDim.x) {
+        const int ox = (int)(idx % Wo);
+        long long r = idx / Wo;
+        const int oy = (int)(r % Ho);
+        r /= Ho;
+        const int co = (int)(r % C_out);
+        const int n = (int)(r / C_out);
+        T acc = T(0);
+        for (int a = 0; a < kH; ++a) {
+            int i;
+            if (!tap_source(oy, cH, a, dH, sH, H, i)) continue;
+            for (int b = 0; b < kW; ++b) {
+                int j;
+                if (!tap_source(ox, cW, b, dW, sW, W, j)) continue;
+                acc += cols[(((long long)co * kH + a) * kW + b) * tap_stride + ((long long)n * H + i) * W + j];
+            }
+        }
+        y[idx] = has_bias ? acc + bias[co] : acc;
+    }
+}
+"""
+
+#: the template instances NVRTC compiles (name expressions), per element type
+KERNEL_NAMES = {f"{k}_{t}": f"tconv_{k}<{c}>" for k in ("gather", "scatter", "col2im")
+                for t, c in (("float32", "float"), ("float64", "double"))}
+
+
+class GPUUnavailableError(RuntimeError):
+    """The GPU form was called where it cannot run (no CuPy, no driver, no device); the message says which."""
+
+
+# ------------------------------------------------------------------------------------------------- availability
+
+def unavailable_reason() -> str | None:
+    """Why the GPU form cannot run here (a sentence), or None when it can. Never raises."""
+    try:
+        import cupy
+    except ImportError as err:
+        return f"CuPy is not installed ({err})"
+    except Exception as err:                              # a broken install: report it, never raise
+        return f"CuPy failed to import ({type(err).__name__}: {err})"
+    try:
+        if cupy.is_available():
+            return None
+    except Exception as err:
+        return f"CuPy cannot reach a CUDA device ({type(err).__name__}: {err})"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:                              # no driver, old driver, ...: the runtime's own words
+        return f"CuPy {cupy.__version__} is installed but CUDA is not usable ({err})"
+    return f"CuPy {cupy.__version__} is installed but found {count} usable CUDA devices"
+
+
+def is_available() -> bool:
+    """True where the GPU form can run: CuPy imports and sees a CUDA device. Never raises."""
+    return unavailable_reason() is None
+
+
+def _require_cupy():
+    why = unavailable_reason()
+    if why is not None:
+        raise GPUUnavailableError(f"the GPU form needs CuPy and a CUDA GPU: {why}. On a machine with an NVIDIA GPU "
+                                  f"install it with `pip install .[gpu]` (cupy-cuda12x[ctk]); elsewhere use a CPU "
+                                  f"form, e.g. method='scatter'")
+    import cupy
+    return cupy
+
+
+# ---------------------------------------------------------------------------------------------- kernel plumbing
+
+@functools.lru_cache(maxsize=None)
+def _module():
+    """Compile every kernel instance once per process (NVRTC), then reuse it."""
+    import cupy
+    try:
+        mod = cupy.RawModule(code=KERNEL_SOURCE, options=("--std=c++11",),
+                             name_expressions=list(KERNEL_NAMES.values()))
+        mod.compile()
+    except Exception as err:
+        raise GPUUnavailableError(f"compiling the GPU kernels failed ({type(err).__name__}: {err}); CuPy needs "
+                                  f"NVRTC, which `pip install .[gpu]` (cupy-cuda12x[ctk]) brings") from err
+    return mod
+
+
+def _function(kind: str, dtype):
+    return _module().get_function(KERNEL_NAMES[f"{kind}_{np.dtype(dtype).name}"])
+
+
+def geometry(spec: shapes.TransposeSpec) -> dict:
+    """The integer parameters the kernels take, by name (the same for every kernel that takes them)."""
+    n, c_in, h, w = spec.x.shape
+    _, _, kh, kw = spec.weight.shape
+    return dict(N=n, C_in=c_in, H=h, W=w, C_out=spec.c_out, Ho=spec.out_size[0], Wo=spec.out_size[1],
+                kH=kh, kW=kw, sH=spec.stride[0], sW=spec.stride[1], dH=spec.dilation[0], dW=spec.dilation[1],
+                cH=spec.crop[0], cW=spec.crop[1], groups=spec.groups)
+
+
+#: the integer arguments of each kernel, in its order after the array pointers
+KERNEL_INTS = {
+    "gather": ("N", "C_in", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "sH", "sW", "dH", "dW", "cH", "cW",
+               "groups", "has_bias"),
+    "scatter": ("N", "C_in", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "sH", "sW", "dH", "dW", "cH", "cW",
+                "groups"),
+    "col2im": ("N", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "sH", "sW", "dH", "dW", "cH", "cW", "has_bias"),
+}
+
+
+def kernel_ints(kind: str, spec: shapes.TransposeSpec) -> tuple:
+    """The integer arguments of kernel ``kind`` for ``spec``, in order (checked to fit a C int)."""
+    geo = dict(geometry(spec), has_bias=int(spec.bias is not None))
+    values = tuple(int(geo[k]) for k in KERNEL_INTS[kind])
+    if max(values) >= 2 ** 31:
+        raise shapes.ArgumentError(f"x, weight: a size of {max(values)} does not fit the kernels' 32-bit ints")
+    return values
+
+
+def threads(kind: str, spec: shapes.TransposeSpec) -> int:
+    """How many work items kernel ``kind`` covers (its grid-stride loop's range)."""
+    n, c_out, ho, wo = spec.out_shape
+    if kind == "scatter":
+        return n * c_out * spec.weight.shape[2] * spec.weight.shape[3] * spec.x.shape[2] * spec.x.shape[3]
+    return n * c_out * ho * wo
+
+
+def stamps(spec: shapes.TransposeSpec, xp):
+    """Every stamp at once, one matrix product per group: cols (C_out, kH, kW, N, H, W), contiguous.
+
+    ``cols[g*Cg_out + o, a, b, n, i, j] = sum_c w[g*Cg_in + c, o, a, b] * x[n, g*Cg_in + c, i, j]``.
+    """
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, c_in, h, wd = x.shape
+    _, cg_out, kh, kw = w.shape
+    cg_in = c_in // g
+    xg = xp.ascontiguousarray(x.reshape(n, g, cg_in, h * wd).transpose(1, 2, 0, 3)).reshape(g, cg_in, n * h * wd)
+    wt = w.reshape(g, cg_in, cg_out * kh * kw).transpose(0, 2, 1)
+    return xp.ascontiguousarray(xp.matmul(wt, xg)).reshape(g * cg_out, kh, kw, n, h, wd)
+
+
+def _launch(cupy, kind, spec, arrays, ints):
+    total = threads(kind, spec)
+    if total == 0:
+        return
+    grid = min(-(-total // BLOCK), 1 << 20)          # the grid-stride loop covers the rest
+    args = tuple(arrays) + tuple(np.int32(v) for v in ints)
+    _function(kind, spec.dtype)((grid,), (BLOCK,), args)
+
+
+def transpose(spec: shapes.TransposeSpec, kernel: str = "auto"):
+    """Compute a checked spec whose arrays are CuPy arrays; returns the 4-D CuPy result."""
+    import cupy
+    if kernel == "auto":
+        kernel = "gemm"
+    x, w = cupy.ascontiguousarray(spec.x), cupy.ascontiguousarray(spec.weight)
+    bias = None if spec.bias is None else cupy.ascontiguousarray(spec.bias)
+    spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, stride=spec.stride, dilation=spec.dilation,
+                                groups=spec.groups, crop=spec.crop, out_size=spec.out_size,
+                                input_ndim=spec.input_ndim, dtype=spec.dtype)
+    if kernel == "scatter":
+        y = cupy.zeros(spec.out_shape, dtype=spec.dtype)
+        _launch(cupy, "scatter", spec, (x, w, y), kernel_ints("scatter", spec))
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+        return y
+    y = cupy.empty(spec.out_shape, dtype=spec.dtype)
+    b = y if bias is None else bias                    # a valid pointer the kernel never reads without a bias
+    if kernel == "gather":
+        _launch(cupy, "gather", spec, (x, w, b, y), kernel_ints("gather", spec))
+    else:
+        cols = stamps(spec, cupy)
+        _launch(cupy, "col2im", spec, (cols, b, y), kernel_ints("col2im", spec))
+    return y
+
+
+# ------------------------------------------------------------------------------------------------ the public form
+
+def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                     kernel="auto"):
+    """Transposed convolution on the GPU (PyTorch's ``conv_transpose2d`` semantics), by CUDA kernel ``kernel``.
+
+    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: (C_in, C_out/groups, kH, kW) (or (kH, kW) with 2-D x);
+    bias: (C_out,). Returns (N, C_out, H_out, W_out) in x's leading layout, with
+    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``;
+    a CuPy array when x is one, else a NumPy array. ``kernel``: "gather", "scatter", "gemm", or "auto" (gemm).
+    Raises ``GPUUnavailableError`` (a ``RuntimeError``) where no GPU is usable, saying why.
+    """
+    if not isinstance(kernel, str):
+        raise TypeError(f"kernel={kernel!r}: expected a str, one of {list(KERNELS)}")
+    if kernel not in KERNELS:
+        raise shapes.ArgumentError(f"kernel={kernel!r}: expected one of {list(KERNELS)}")
+    cupy = _require_cupy()
+    on_device = isinstance(x, cupy.ndarray)
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, xp=cupy)
+    y = spec.finish(transpose(spec, kernel))
+    return y if on_device else cupy.asnumpy(y)

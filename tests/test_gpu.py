@@ -1,0 +1,342 @@
+"""The GPU form (tconv_edu.gpu): same contract as the CPU forms, three CUDA kernels.
+
+- Without a GPU (CI): the error on use, availability reporting that never raises, import hygiene, the kernel source
+  compiling with nvcc, and the kernels' index arithmetic run on the host (the same source, compiled with a C++
+  compiler behind a few macros, driven with the same integer arguments the GPU launch uses) against the scatter form.
+- With a GPU (``-m gpu``): golden data from PyTorch and hypothesis properties against the scatter form, every
+  parameter, every kernel, float32 and float64; skipped with the reason where ``is_available()`` is False.
+"""
+import ctypes
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tconv_edu as te
+from tconv_edu import gpu, scatter, shapes
+from test_golden import TRANSPOSE, _close, _ids, _params, _torch_arrays
+
+ROOT = Path(__file__).resolve().parents[1]
+KERNELS = ["gather", "scatter", "gemm"]
+DTYPES = [np.float32, np.float64]
+#: error allowed per output element, relative to sum |x| |w| + |bias| over its taps (~84 float32 eps, ~450 float64)
+TOL = {np.float32: 1e-5, np.float64: 1e-13}
+
+needs_gpu = pytest.mark.skipif(not gpu.is_available(), reason=f"no usable GPU: {gpu.unavailable_reason()}")
+
+
+# ------------------------------------------------------------------------------------------------ random cases
+
+@st.composite
+def cases(draw):
+    """A random valid call: arrays (float64) and keyword arguments; every parameter as an int or an (h, w) pair."""
+    layout = draw(st.sampled_from(["4d", "4d", "3d", "2d"]))
+    groups = 1 if layout == "2d" else draw(st.integers(1, 3))
+    cg_in, cg_out = (1, 1) if layout == "2d" else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    n = draw(st.integers(1, 3)) if layout == "4d" else 1
+    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
+    full = [((h, w)[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] for i in range(2)]
+    p = tuple(draw(st.integers(0, (full[i] - 1) // 2)) for i in range(2))      # keeps the output >= 1
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    c_in, c_out = groups * cg_in, groups * cg_out
+    x = rng.uniform(-1, 1, {"4d": (n, c_in, h, w), "3d": (c_in, h, w), "2d": (h, w)}[layout])
+    wt = rng.uniform(-1, 1, k if layout == "2d" else (c_in, cg_out) + k)
+    b = rng.uniform(-1, 1, c_out) if draw(st.booleans()) else None
+
+    def maybe_int(v):
+        return v[0] if v[0] == v[1] and draw(st.booleans()) else v
+    kw = dict(stride=maybe_int(s), padding=maybe_int(p), output_padding=maybe_int(op), dilation=maybe_int(d),
+              groups=groups)
+    return x, wt, b, kw
+
+
+def _reference(x, w, b, kw, dtype):
+    """The scatter form in float64 on the dtype-rounded inputs, and the per-element error scale."""
+    x, w, b = (None if a is None else a.astype(dtype).astype(np.float64) for a in (x, w, b))
+    want = scatter.conv_transpose2d(x, w, b, **kw)
+    scale = scatter.conv_transpose2d(np.abs(x), np.abs(w), None if b is None else np.abs(b), **kw)
+    return want, scale
+
+
+def _assert_close(got, x, w, b, kw, dtype):
+    want, scale = _reference(x, w, b, kw, dtype)
+    assert got.dtype == dtype and got.shape == want.shape
+    err = np.abs(got.astype(np.float64) - want)
+    bad = err > TOL[dtype] * (scale + 1e-3)
+    assert not bad.any(), (f"{int(bad.sum())} of {bad.size} elements off; worst {err.max():.3g} "
+                           f"at {np.unravel_index(err.argmax(), err.shape)}; shapes x{x.shape} w{w.shape} {kw}")
+
+
+# --------------------------------------------------------------------------------------- no GPU needed (CI too)
+
+def test_registered_as_form():
+    assert te.FORMS["gpu"] is gpu.conv_transpose2d
+    assert "gpu" in te.__all__
+
+
+def test_import_never_loads_cupy(tmp_path):
+    """A fake ``cupy`` on the path would show up in sys.modules if importing or running a CPU form touched it."""
+    (tmp_path / "cupy").mkdir()
+    (tmp_path / "cupy" / "__init__.py").write_text("raise ImportError('the fake cupy was imported')\n")
+    code = textwrap.dedent("""
+        import sys, numpy as np, tconv_edu
+        assert tconv_edu.conv_transpose2d(np.ones((2, 2)), np.ones((2, 2))).shape == (3, 3)
+        assert 'gpu' in tconv_edu.FORMS
+        print(sorted(m for m in sys.modules if m.split('.')[0] == 'cupy'))
+    """)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_kernel_is_rejected_before_any_work():
+    with pytest.raises(shapes.ArgumentError, match=r"kernel='fast'.*'gather'"):
+        gpu.conv_transpose2d(np.ones((2, 2)), np.ones((2, 2)), kernel="fast")
+    with pytest.raises(TypeError, match="kernel=1"):
+        gpu.conv_transpose2d(np.ones((2, 2)), np.ones((2, 2)), kernel=1)
+
+
+def test_error_on_use_names_the_reason_and_the_fix(monkeypatch):
+    monkeypatch.setattr(gpu, "unavailable_reason", lambda: "CuPy is not installed (No module named 'cupy')")
+    assert gpu.is_available() is False
+    for call in (lambda: gpu.conv_transpose2d(np.ones((2, 2)), np.ones((2, 2))),
+                 lambda: te.conv_transpose2d(np.ones((2, 2)), np.ones((2, 2)), method="gpu")):
+        with pytest.raises(gpu.GPUUnavailableError, match=r"CuPy is not installed.*pip install \.\[gpu\]"):
+            call()
+    assert issubclass(gpu.GPUUnavailableError, RuntimeError)
+
+
+@pytest.mark.skipif(gpu.is_available(), reason="a GPU is usable here: the error on use cannot happen")
+def test_error_on_use_on_this_machine():
+    with pytest.raises(gpu.GPUUnavailableError, match=re.escape(gpu.unavailable_reason())):
+        te.conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)), method="gpu")
+
+
+class _FakeRuntime:
+    def __init__(self, error):
+        self.error = error
+
+    def getDeviceCount(self):
+        if self.error:
+            raise RuntimeError(self.error)
+        return 0
+
+
+class _FakeCupy:
+    """Stands in for the CuPy wheel on a machine without a GPU: imports fine, is_available() is False."""
+    __version__ = "14.2.0"
+
+    def __init__(self, available, error=None, broken=False):
+        self._available, self._broken = available, broken
+        self.cuda = type("cuda", (), {"runtime": _FakeRuntime(error)})()
+
+    def is_available(self):
+        if self._broken:
+            raise OSError("libcuda.so: cannot open shared object file")
+        return self._available
+
+
+@pytest.mark.parametrize("fake, expect", [
+    (None, "CuPy is not installed"),
+    (_FakeCupy(False, "cudaErrorInsufficientDriver: CUDA driver version is insufficient"), "cudaErrorInsufficient"),
+    (_FakeCupy(False), "found 0 usable CUDA devices"),
+    (_FakeCupy(False, broken=True), "libcuda.so"),
+])
+def test_availability_never_raises(monkeypatch, fake, expect):
+    monkeypatch.setitem(sys.modules, "cupy", fake)          # None makes ``import cupy`` raise ImportError
+    assert expect in gpu.unavailable_reason()
+    assert gpu.is_available() is False
+
+
+def test_availability_with_a_device(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", _FakeCupy(True))
+    assert gpu.unavailable_reason() is None and gpu.is_available() is True
+
+
+@pytest.mark.skipif(shutil.which("nvcc") is None, reason="nvcc is not on PATH (the CUDA toolkit is not installed)")
+def test_kernel_source_compiles_with_nvcc(tmp_path):
+    """The exact source the module hands NVRTC, with every template instance it asks for."""
+    src = tmp_path / "kernels.cu"
+    taken = ", ".join(f"(void*)&{name}" for name in gpu.KERNEL_NAMES.values())
+    src.write_text(gpu.KERNEL_SOURCE + f"\nvoid* tconv_instance(int i) {{ void* const all[] = {{{taken}}}; "
+                   f"return all[i]; }}\n")
+    out = subprocess.run(["nvcc", "--ptx", "-arch=compute_75", "-Werror", "all-warnings", "-o",
+                          str(tmp_path / "kernels.ptx"), str(src)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    entries = re.findall(r"\.entry\s+(\w+)", (tmp_path / "kernels.ptx").read_text())
+    for kind in ("gather", "scatter", "col2im"):
+        for code in ("If", "Id"):                      # float and double instances (mangled names)
+            assert any(f"tconv_{kind}{code}" in e for e in entries), (kind, code, entries)
+
+
+# ------------------------------------------ the kernels' index arithmetic, on the host, with the same arguments
+
+HOST_PRELUDE = r"""
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __restrict__
+struct tconv_dim { unsigned x, y, z; };
+// one block of one thread: the grid-stride loop walks every work item in order
+static const tconv_dim threadIdx = {0, 0, 0}, blockIdx = {0, 0, 0}, blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
+template <typename T> T atomicAdd(T* p, T v) { T old = *p; *p += v; return old; }
+"""
+POINTERS = {"gather": 4, "scatter": 3, "col2im": 3}
+
+
+@pytest.fixture(scope="module")
+def host_kernels(tmp_path_factory):
+    cxx = shutil.which("g++") or shutil.which("c++") or shutil.which("clang++")
+    if cxx is None:
+        pytest.skip("no C++ compiler to run the kernel source on the host")
+    tmp = tmp_path_factory.mktemp("host_kernels")
+    wrappers = []
+    for kind, ints in gpu.KERNEL_INTS.items():
+        for t in ("float", "double"):
+            ptrs = ", ".join(f"{t}* a{i}" for i in range(POINTERS[kind]))
+            args = ", ".join([f"a{i}" for i in range(POINTERS[kind])] + [f"p[{i}]" for i in range(len(ints))])
+            wrappers.append(f'extern "C" void host_{kind}_{t}({ptrs}, const int* p) '
+                            f'{{ tconv_{kind}<{t}>({args}); }}')
+    (tmp / "k.cpp").write_text(HOST_PRELUDE + gpu.KERNEL_SOURCE + "\n".join(wrappers) + "\n")
+    lib = tmp / "libk.so"
+    out = subprocess.run([cxx, "-O1", "-shared", "-fPIC", "-o", str(lib), str(tmp / "k.cpp")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return ctypes.CDLL(str(lib))
+
+
+def _host_run(lib, kernel, x, w, b, kw):
+    """What gpu.transpose launches, with NumPy arrays and the host-compiled kernels."""
+    spec = shapes.transpose_spec(x, w, b, **kw)
+    ctype = {np.float32: "float", np.float64: "double"}[spec.dtype.type]
+    arr = [np.ascontiguousarray(a) for a in (spec.x, spec.weight)]
+    bias = None if spec.bias is None else np.ascontiguousarray(spec.bias)
+
+    def call(kind, *arrays):
+        ints = np.array(gpu.kernel_ints(kind, spec), dtype=np.int32)
+        ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in arrays]
+        getattr(lib, f"host_{kind}_{ctype}")(*ptrs, ints.ctypes.data_as(ctypes.c_void_p))
+
+    if kernel == "scatter":
+        y = np.zeros(spec.out_shape, spec.dtype)
+        call("scatter", arr[0], arr[1], y)
+        if bias is not None:
+            y += bias.reshape(1, -1, 1, 1)
+    else:
+        y = np.full(spec.out_shape, np.nan, spec.dtype)       # poisoned: every element must be written
+        b_ptr = y if bias is None else bias
+        if kernel == "gather":
+            call("gather", arr[0], arr[1], b_ptr, y)
+        else:
+            cols = gpu.stamps(spec, np)
+            assert cols.flags.c_contiguous and cols.shape[0] == spec.c_out
+            call("col2im", cols, b_ptr, y)
+    return spec.finish(y)
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_host_kernels_seed_example(host_kernels, kernel):
+    got = _host_run(host_kernels, kernel, np.array([[1., 2], [3, 4]]), np.array([[0., 1], [1, 0]]), None, {})
+    np.testing.assert_array_equal(got, [[0, 1, 2], [1, 5, 4], [3, 4, 0]])
+
+
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("entry", TRANSPOSE, ids=_ids(TRANSPOSE))
+def test_host_kernels_match_torch(host_kernels, kernel, entry):
+    x, w, b, want = _torch_arrays(entry)
+    _close(_host_run(host_kernels, kernel, x, w, b, _params(entry)), want, 1e-10)
+
+
+@given(case=cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
+def test_host_kernels_match_scatter_form(host_kernels, case, kernel, dtype):
+    x, w, b, kw = case
+    f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
+    _assert_close(_host_run(host_kernels, kernel, *f, kw), x, w, b, kw, dtype)
+
+
+# -------------------------------------------------------------------------------------------- on a real GPU
+
+@pytest.mark.gpu
+@needs_gpu
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kernel", KERNELS + ["auto"])
+@pytest.mark.parametrize("entry", TRANSPOSE, ids=_ids(TRANSPOSE))
+def test_gpu_matches_torch_golden(entry, kernel, dtype):
+    x, w, b, want = _torch_arrays(entry)
+    f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
+    got = gpu.conv_transpose2d(*f, kernel=kernel, **_params(entry))
+    assert isinstance(got, np.ndarray) and got.dtype == dtype
+    _close(got.astype(np.float64), want, 1e-10 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.gpu
+@needs_gpu
+@given(case=cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
+def test_gpu_matches_scatter_form(case, kernel, dtype):
+    import cupy
+    x, w, b, kw = case
+    f = [None if a is None else cupy.asarray(a.astype(dtype)) for a in (x, w, b)]
+    got = gpu.conv_transpose2d(*f, kernel=kernel, **kw)
+    assert isinstance(got, cupy.ndarray)
+    _assert_close(cupy.asnumpy(got), x, w, b, kw, dtype)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_array_types_and_dtypes():
+    import cupy
+    x, w = np.arange(2 * 3 * 4 * 4).reshape(2, 3, 4, 4), np.ones((3, 2, 3, 3), dtype=np.int64)
+    y = te.conv_transpose2d(x, w, stride=2, method="gpu")
+    assert isinstance(y, np.ndarray) and y.dtype == np.float64            # integers compute in float64
+    np.testing.assert_allclose(y, scatter.conv_transpose2d(x, w, stride=2), rtol=1e-12)
+    y32 = gpu.conv_transpose2d(cupy.asarray(x, dtype=cupy.float32), cupy.asarray(w, dtype=cupy.float32), stride=2)
+    assert isinstance(y32, cupy.ndarray) and y32.dtype == cupy.float32
+    y16 = gpu.conv_transpose2d(cupy.asarray(x, dtype=cupy.float16), cupy.asarray(w, dtype=cupy.float16))
+    assert y16.dtype == cupy.float32                                       # the shared dtype rule
+    xt = cupy.asarray(x, dtype=cupy.float64).transpose(0, 1, 3, 2)        # non-contiguous input
+    np.testing.assert_allclose(cupy.asnumpy(gpu.conv_transpose2d(xt, cupy.asarray(w, dtype=float), padding=1)),
+                               scatter.conv_transpose2d(x.transpose(0, 1, 3, 2), w, padding=1), rtol=1e-12)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_bad_arguments_raise_before_any_work():
+    import cupy
+    x, w = cupy.ones((1, 4, 3, 3)), cupy.ones((4, 2, 3, 3))
+    with pytest.raises(shapes.ArgumentError, match="bias"):
+        gpu.conv_transpose2d(x, w, cupy.ones(3))
+    with pytest.raises(shapes.ArgumentError, match="output_padding"):
+        gpu.conv_transpose2d(x, w, stride=2, output_padding=2)
+    with pytest.raises(shapes.ArgumentError, match="groups"):
+        gpu.conv_transpose2d(x, w, groups=3)
+
+
+@pytest.mark.gpu
+@needs_gpu
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_gpu_larger_case_and_repeatability(kernel):
+    """A size with many blocks (and the grid-stride loop's tail); gather and gemm repeat bit for bit."""
+    import cupy
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 24, 19, 21)).astype(np.float32)
+    w = rng.standard_normal((24, 5, 4, 3)).astype(np.float32)
+    b = rng.standard_normal(10).astype(np.float32)
+    kw = dict(stride=(2, 3), padding=(1, 2), output_padding=(1, 0), dilation=(1, 2), groups=2)
+    xs, ws, bs = map(cupy.asarray, (x, w, b))
+    first = gpu.conv_transpose2d(xs, ws, bs, kernel=kernel, **kw)
+    _assert_close(cupy.asnumpy(first), x.astype(float), w.astype(float), b.astype(float), kw, np.float32)
+    if kernel != "scatter":
+        for _ in range(3):
+            assert bool((gpu.conv_transpose2d(xs, ws, bs, kernel=kernel, **kw) == first).all())
