@@ -266,6 +266,67 @@ def test_host_kernels_match_scatter_form(host_kernels, case, kernel, dtype):
     _assert_close(_host_run(host_kernels, kernel, *f, kw), x, w, b, kw, dtype)
 
 
+class _HostCupy:
+    """NumPy dressed as CuPy, whose RawModule runs the host-compiled kernels: drives gpu.py's own launch code."""
+    ndarray = np.ndarray
+    __version__ = "host"
+
+    def __init__(self, lib):
+        self._lib, self.launches = lib, []
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def is_available(self):
+        return True
+
+    def asnumpy(self, a):
+        return np.asarray(a)
+
+    def RawModule(self, code, options, name_expressions):
+        assert code == gpu.KERNEL_SOURCE
+        host = self
+
+        class Module:
+            def compile(self):
+                pass
+
+            def get_function(self, name):
+                assert name in name_expressions
+                kind, ctype = re.fullmatch(r"tconv_(\w+)<(\w+)>", name).groups()
+
+                def launch(grid, block, args):
+                    assert grid[0] >= 1 and block == (gpu.BLOCK,)
+                    ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in args if isinstance(a, np.ndarray)]
+                    ints = np.array([a for a in args if isinstance(a, np.int32)], dtype=np.int32)
+                    assert len(ptrs) == POINTERS[kind] and len(ptrs) + len(ints) == len(args)
+                    assert all(a.flags.c_contiguous for a in args if isinstance(a, np.ndarray))
+                    host.launches.append(kind)
+                    getattr(host._lib, f"host_{kind}_{ctype}")(*ptrs, ints.ctypes.data_as(ctypes.c_void_p))
+                return launch
+        return Module()
+
+
+@given(case=cases(), kernel=st.sampled_from(KERNELS + ["auto"]), dtype=st.sampled_from(DTYPES))
+def test_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
+    """gpu.conv_transpose2d end to end, CuPy replaced by NumPy and the GPU by the host-compiled kernels."""
+    x, w, b, kw = case
+    fake = _HostCupy(host_kernels)
+    saved = sys.modules.get("cupy")
+    sys.modules["cupy"] = fake
+    gpu._module.cache_clear()
+    try:
+        got = gpu.conv_transpose2d(*[None if a is None else a.astype(dtype) for a in (x, w, b)], kernel=kernel, **kw)
+    finally:
+        gpu._module.cache_clear()
+        if saved is None:
+            del sys.modules["cupy"]
+        else:
+            sys.modules["cupy"] = saved
+    assert fake.launches == [{"auto": "col2im", "gemm": "col2im"}.get(kernel, kernel)]
+    _assert_close(got, x, w, b, kw, dtype)
+
+
 # -------------------------------------------------------------------------------------------- on a real GPU
 
 @pytest.mark.gpu
