@@ -1,0 +1,325 @@
+"""Learned upsampling: the gradients of a transposed conv, and fitting its kernel by gradient descent.
+
+For ``y = conv_transpose2d(x, w, stride=s, padding=p, ...)`` and a loss L with gradient ``g = dL/dy``:
+
+- ``dL/dx = conv2d(g, w, stride=s, padding=p, dilation=d, groups=groups)``: the forward convolution, same weight
+  (the transposed conv is the adjoint of conv2d, so its adjoint is conv2d again);
+- ``dL/dw[c, o, a, b] = sum_{n,i,j} x[n, c, i, j] * g_pad[n, o, i*s + a*d, j*s + b*d]``: a correlation of the
+  input with the output gradient (``g`` padded back by ``p``), one number per kernel tap.
+
+``fit_upsampler`` uses ``grad_weight`` to learn a k=4, s=2, p=1 kernel that undoes 2x2 average pooling;
+``bilinear_kernel`` and ``upsample_nearest`` are the hand-made kernels it is compared with.
+
+>>> import numpy as np
+>>> bilinear_kernel(2)[0] * 16
+array([1., 3., 3., 1.])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import shapes
+from .conv import conv2d
+from .scatter import conv_transpose2d
+from .subpixel import upsample_nearest
+
+__all__ = ["grad_input", "grad_weight", "bilinear_kernel", "upsample_nearest", "downsample_mean", "upsample",
+           "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
+
+
+# ------------------------------------------------------------------------------------------------- gradients
+
+def _check_grad(x, grad_output, weight, stride, padding, output_padding, dilation, groups):
+    """The checked spec of the forward call, and the 4-D output gradient (its shape must be the forward's output)."""
+    spec = shapes.transpose_spec(x, weight, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups)
+    g = shapes.as_array("grad_output", grad_output, np)
+    want = spec.out_shape[4 - x.ndim:]
+    if g.shape != tuple(want):
+        raise shapes.ArgumentError(f"grad_output: expected the forward output's shape {tuple(want)}, got {g.shape}")
+    return spec, g.reshape(spec.out_shape)
+
+
+def grad_input(grad_output, weight, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """dL/dx of ``y = conv_transpose2d(x, weight, ...)``: ``conv2d(grad_output, weight, same stride/padding/...)``.
+
+    grad_output: dL/dy, the forward output's shape (N, C_out, H_out, W_out) (or 3-D / 2-D as the forward's);
+    weight: (C_in, C_out/groups, kH, kW), which is exactly a conv2d weight from C_out to C_in channels.
+    Returns dL/dx with the input's shape (N, C_in, H, W).
+
+    >>> g = np.ones((1, 2, 8, 8)); w = np.ones((3, 2, 3, 3))
+    >>> grad_input(g, w, stride=2, padding=1, output_padding=1).shape
+    (1, 3, 4, 4)
+    """
+    w = shapes.as_array("weight", weight, np)
+    g = shapes.as_array("grad_output", grad_output, np)
+    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
+    op = shapes.pair("output_padding", output_padding)
+    if g.ndim < 2 or w.ndim < 2:
+        raise shapes.ArgumentError(f"grad_output, weight: expected at least 2-D arrays, got {g.shape} and {w.shape}")
+    # the input size the forward call had: invert the output-size formula (op rows are computed, not free)
+    k = w.shape[-2:]
+    n = []
+    for i in range(2):
+        rest = g.shape[-2 + i] - d[i] * (k[i] - 1) - op[i] - 1 + 2 * p[i]
+        if rest < 0 or rest % s[i]:
+            raise shapes.ArgumentError(f"grad_output: shape {g.shape} is no output size of a transposed conv with "
+                                       f"kernel {k}, stride {s}, padding {p}, output_padding {op}, dilation {d}")
+        n.append(rest // s[i] + 1)
+    x_shape = g.shape[:-3] + (w.shape[0],) + tuple(n) if g.ndim > 2 else tuple(n)
+    spec, g4 = _check_grad(np.zeros(x_shape, dtype=g.dtype), g, w, s, p, op, d, groups)
+    dx = conv2d(g4, spec.weight, stride=s, padding=p, dilation=d, groups=spec.groups)
+    # output_padding >= stride (allowed when < dilation) leaves one more row than the input had: no pixel's
+    # gradient lives there
+    return spec.finish(dx[:, :, :n[0], :n[1]])
+
+
+def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """dL/dweight of ``y = conv_transpose2d(x, weight, ...)``: correlate the input with the output gradient.
+
+    ``dw[c, o, a, b] = sum_{n, i, j} x[n, c, i, j] * g_pad[n, o, i*s + a*d, j*s + b*d]``, where ``g_pad`` is
+    grad_output put back on the full scatter canvas (``padding`` rows in from the top/left). It is also a conv2d
+    with the roles of stride and dilation swapped (see the tests). x: (N, C_in, H, W) (or 3-D / 2-D);
+    grad_output: the forward output's shape; kernel_size: (kH, kW). Returns (C_in, C_out/groups, kH, kW)
+    ((kH, kW) for 2-D x).
+
+    >>> grad_weight(np.ones((2, 2)), np.ones((3, 3)), 2)
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    x = shapes.as_array("x", x, np)
+    g = shapes.as_array("grad_output", grad_output, np)
+    kh, kw = shapes.pair("kernel_size", kernel_size)
+    shapes._at_least("kernel_size", (kh, kw), 1)
+    groups = shapes.integer("groups", groups)
+    if x.ndim not in (2, 3, 4) or g.ndim != x.ndim:
+        raise shapes.ArgumentError(f"x, grad_output: expected both (N, C, H, W), (C, H, W) or (H, W), got shapes "
+                                   f"{x.shape} and {g.shape}")
+    if x.ndim == 2:
+        w_shape = (kh, kw)
+    else:
+        c_out = g.shape[-3]
+        if groups < 1 or c_out % groups:
+            raise shapes.ArgumentError(f"groups={groups}: must be >= 1 and divide grad_output's C_out={c_out}")
+        w_shape = (x.shape[-3], c_out // groups, kh, kw)
+    spec, g4 = _check_grad(x, g, np.zeros(w_shape, dtype=g.dtype), stride, padding, output_padding, dilation,
+                           groups)
+    x4 = spec.x
+    n, c_in, h, wd = x4.shape
+    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
+    cg_in, cg_out = c_in // spec.groups, spec.weight.shape[1]
+    # the output gradient on the canvas of the full output (room for every tap of every input pixel)
+    rows = max((h - 1) * sh + dh * (kh - 1) + 1, ph + g4.shape[2])
+    cols = max((wd - 1) * sw + dw * (kw - 1) + 1, pw + g4.shape[3])
+    gp = np.zeros((n, g4.shape[1], rows, cols), dtype=spec.dtype)
+    gp[:, :, ph:ph + g4.shape[2], pw:pw + g4.shape[3]] = g4
+    xg = x4.reshape(n, spec.groups, cg_in, h, wd)
+    gg = gp.reshape(n, spec.groups, cg_out, rows, cols)
+    dwt = np.zeros((spec.groups, cg_in, cg_out, kh, kw), dtype=spec.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            window = gg[:, :, :, a * dh:a * dh + (h - 1) * sh + 1:sh, b * dw:b * dw + (wd - 1) * sw + 1:sw]
+            dwt[:, :, :, a, b] = np.einsum("ngcij,ngoij->gco", xg, window)
+    dwt = dwt.reshape(c_in, cg_out, kh, kw)
+    return dwt[0, 0] if x.ndim == 2 else dwt
+
+
+# ------------------------------------------------------------------------------------- hand-made upsamplers
+
+def bilinear_kernel(stride):
+    """The kernel with which ``upsample(x, K, s)`` (a transposed conv, stride s) interpolates bilinearly.
+
+    Size ``k = 2s`` for even s (k = 2s - 1 for odd s, so that it stays centred); 1-D taps
+    ``1 - |i - c| / s`` around the centre c = (k - 1) / 2 (the FCN initialisation), 2-D as the outer product.
+    Every output pixel's taps sum to 1 (away from the border), so flat stays flat.
+
+    >>> bilinear_kernel(2) * 16
+    array([[1., 3., 3., 1.],
+           [3., 9., 9., 3.],
+           [3., 9., 9., 3.],
+           [1., 3., 3., 1.]])
+    """
+    s = shapes.integer("stride", stride)
+    if s < 1:
+        raise shapes.ArgumentError(f"stride={s}: must be >= 1")
+    k = 2 * s - s % 2
+    f = 1 - np.abs(np.arange(k) - (k - 1) / 2) / s
+    return np.outer(f, f)
+
+
+def downsample_mean(x, factor=2):
+    """Average-pool non-overlapping factor x factor blocks: (..., H, W) -> (..., H // f, W // f).
+
+    Rows and columns past a multiple of ``factor`` are dropped.
+
+    >>> downsample_mean(np.arange(16.).reshape(4, 4))
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+    x = shapes.as_array("x", x, np)
+    f = shapes.integer("factor", factor)
+    if f < 1:
+        raise shapes.ArgumentError(f"factor={f}: must be >= 1")
+    if x.ndim < 2 or min(x.shape[-2:]) < f:
+        raise shapes.ArgumentError(f"x: expected (..., H, W) with H, W >= factor={f}, got shape {x.shape}")
+    h, w = x.shape[-2] // f, x.shape[-1] // f
+    x = x[..., :h * f, :w * f].astype(float)
+    return x.reshape(x.shape[:-2] + (h, f, w, f)).mean(axis=(-3, -1))
+
+
+def upsample(x, kernel, stride=2):
+    """Upsample (..., H, W) images by ``stride`` with a transposed conv: padding ``(k - s) // 2``, size (H*s, W*s).
+
+    kernel: (k, k) with ``k - s`` even and >= 0, e.g. ``bilinear_kernel(s)`` or a learned k=4 kernel for s=2
+    (padding 1). Leading axes are treated as a batch.
+
+    >>> upsample(np.ones((3, 3)), bilinear_kernel(2))[1:-1, 1:-1]
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
+    """
+    x = shapes.as_array("x", x, np)
+    if x.ndim < 2:
+        raise shapes.ArgumentError(f"x: expected (..., H, W), got shape {x.shape}")
+    k = shapes.as_array("kernel", kernel, np)
+    s = shapes.integer("stride", stride)
+    if s < 1:
+        raise shapes.ArgumentError(f"stride={s}: must be >= 1")
+    if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] < s or (k.shape[0] - s) % 2:
+        raise shapes.ArgumentError(f"kernel: expected a square (k, k) with k >= stride={s} and k - stride even "
+                                   f"(e.g. ({2 * s - s % 2}, {2 * s - s % 2})), got shape {k.shape}")
+    flat = x.reshape((-1, 1) + x.shape[-2:])
+    y = conv_transpose2d(flat, k[None, None], stride=s, padding=(k.shape[0] - s) // 2)
+    return y.reshape(x.shape[:-2] + y.shape[-2:])
+
+
+# ---------------------------------------------------------------------------------------------------- fitting
+
+@dataclass(frozen=True)
+class Fit:
+    """Result of ``fit_upsampler``: the learned (4, 4) kernel, the loss before each step and after the last, the
+    step size used."""
+    weight: np.ndarray
+    losses: np.ndarray
+    lr: float
+
+
+def _loss_and_grad(w, low, high):
+    pred = upsample(low, w)
+    r = pred - high
+    loss = float(np.mean(r * r))
+    g = 2 * r / r.size
+    return loss, grad_weight(low[:, None], g[:, None], 4, stride=2, padding=1)[0, 0]
+
+
+def fit_upsampler(images, *, steps=200, lr=None, momentum=0.9, seed=0, init_scale=0.1):
+    """Learn a k=4, s=2, p=1 transposed-conv kernel that undoes 2x2 average pooling, by gradient descent.
+
+    images: (H, W) or (N, H, W) high-resolution training images (even H, W). Each step upsamples the pooled
+    images with the current kernel, measures the mean squared error against the originals and moves the kernel
+    along ``-grad_weight`` (heavy-ball momentum). ``lr=None`` takes ``1 / L``, L the largest curvature of the
+    (quadratic) loss, found by power iteration with the same gradients. The start is seeded: ``init_scale`` times
+    a standard normal (4, 4). Returns a ``Fit``.
+
+    >>> img = np.add.outer(np.arange(8.), np.arange(8.)) / 14
+    >>> fit = fit_upsampler(img, steps=50)
+    >>> fit.weight.shape, fit.losses.shape, bool(fit.losses[-1] < fit.losses[0] / 10)
+    ((4, 4), (51,), True)
+    """
+    high = shapes.as_array("images", images, np).astype(float)
+    if high.ndim == 2:
+        high = high[None]
+    if high.ndim != 3 or high.shape[1] % 2 or high.shape[2] % 2 or min(high.shape[1:]) < 4:
+        raise shapes.ArgumentError(f"images: expected (H, W) or (N, H, W) with even H, W >= 4, got {high.shape}")
+    steps, seed = shapes.integer("steps", steps), shapes.integer("seed", seed)
+    if steps < 0:
+        raise shapes.ArgumentError(f"steps={steps}: must be >= 0")
+    if not 0 <= momentum < 1:
+        raise shapes.ArgumentError(f"momentum={momentum}: must be in [0, 1)")
+    low = downsample_mean(high, 2)
+    if lr is None:
+        lr = 1.0 / _curvature(low)
+    elif not lr > 0:
+        raise shapes.ArgumentError(f"lr={lr}: must be > 0")
+    w = init_scale * np.random.default_rng(seed).standard_normal((4, 4))
+    v = np.zeros_like(w)
+    losses = []
+    for _ in range(steps):
+        loss, g = _loss_and_grad(w, low, high)
+        losses.append(loss)
+        v = momentum * v - lr * g
+        w = w + v
+    losses.append(_loss_and_grad(w, low, high)[0])
+    return Fit(weight=w, losses=np.array(losses), lr=float(lr))
+
+
+def _curvature(low, iters=30):
+    """Largest eigenvalue of the loss's Hessian (2/size) A^T A, A: kernel -> upsampled images; power iteration."""
+    v = np.ones((4, 4)) / 4
+    lam = 0.0
+    for _ in range(iters):
+        _, hv = _loss_and_grad(v, low, np.zeros(low.shape[:-2] + (2 * low.shape[-2], 2 * low.shape[-1])))
+        lam = float(np.linalg.norm(hv))
+        v = hv / lam
+    return lam
+
+
+def best_upsampler(images):
+    """The least-squares optimum of ``fit_upsampler``'s loss, solved directly: the target gradient descent heads for.
+
+    The upsampled images are linear in the 16 kernel taps: stack the 16 upsampled images of one-hot kernels as
+    columns and solve with ``numpy.linalg.lstsq``. Returns the (4, 4) kernel.
+    """
+    high = shapes.as_array("images", images, np).astype(float)
+    high = high[None] if high.ndim == 2 else high
+    low = downsample_mean(high, 2)
+    cols = np.stack([upsample(low, np.eye(16)[t].reshape(4, 4)).ravel() for t in range(16)], axis=1)
+    return np.linalg.lstsq(cols, high[:, :2 * low.shape[1], :2 * low.shape[2]].ravel(), rcond=None)[0].reshape(4, 4)
+
+
+# ------------------------------------------------------------------------------------------- measures, data
+
+def _crop(a, margin):
+    return a[..., margin:a.shape[-2] - margin, margin:a.shape[-1] - margin] if margin else a
+
+
+def mse(a, b, margin=0):
+    """Mean squared error of two arrays of the same shape, leaving out ``margin`` pixels at every border."""
+    a, b = shapes.as_array("a", a, np), shapes.as_array("b", b, np)
+    if a.shape != b.shape:
+        raise shapes.ArgumentError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
+    margin = shapes.integer("margin", margin)
+    if margin < 0 or (a.ndim >= 2 and 2 * margin >= min(a.shape[-2:])):
+        raise shapes.ArgumentError(f"margin={margin}: must be >= 0 and leave pixels of the {a.shape[-2:]} images")
+    d = _crop(a.astype(float), margin) - _crop(b.astype(float), margin)
+    return float(np.mean(d * d))
+
+
+def psnr(a, b, data_range=1.0, margin=0):
+    """Peak signal-to-noise ratio in dB: ``10 log10(data_range**2 / mse)`` (higher is better; inf when equal).
+
+    >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)), 6)
+    20.0
+    """
+    e = mse(a, b, margin)
+    return float("inf") if e == 0 else float(10 * np.log10(data_range ** 2 / e))
+
+
+def sample_image(name="grace_hopper.jpg", shrink=4):
+    """A grey-level image in [0, 1] from matplotlib's bundled sample data (no download), box-averaged by ``shrink``.
+
+    The default is the 600 x 512 portrait of Grace Hopper: ``shrink=4`` gives (150, 128).
+    """
+    import matplotlib.cbook as cbook
+    import matplotlib.image as mimage
+
+    img = mimage.imread(cbook.get_sample_data(name, asfileobj=False))
+    img = np.asarray(img, dtype=float)
+    if img.dtype.kind == "f" and img.max() > 1:
+        img = img / 255.0
+    if img.ndim == 3:
+        img = img[..., :3] @ np.array([0.299, 0.587, 0.114])
+    return downsample_mean(img, shrink) if shrink > 1 else img

@@ -1,0 +1,195 @@
+"""Gradients of the transposed conv (against finite differences and PyTorch autograd), bilinear kernel, fitting."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import tconv_edu as te
+from tconv_edu import conv2d, learn
+from tconv_edu.learn import (best_upsampler, bilinear_kernel, downsample_mean, fit_upsampler, grad_input,
+                             grad_weight, mse, psnr, upsample, upsample_nearest)
+
+try:
+    import torch
+except ImportError:                                   # the torch comparisons skip; the rest runs on numpy
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+
+@st.composite
+def case(draw, max_n=4):
+    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    n = (draw(st.integers(1, max_n)), draw(st.integers(1, max_n)))
+    p = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
+    g = draw(st.integers(1, 2))
+    c_in, cg_out = g * draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    try:
+        te.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    except te.ArgumentError:
+        p = (0, 0)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), c_in) + n)
+    w = rng.standard_normal((c_in, cg_out) + k)
+    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g)
+    y = te.conv_transpose2d(x, w, **kw)
+    return x, w, rng.standard_normal(y.shape), kw
+
+
+def _numeric_grad(f, a, eps=1e-6):
+    """Central differences of the scalar f at every entry of a (f is linear here, so this is exact to rounding)."""
+    out = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        old = a[idx]
+        a[idx] = old + eps
+        up = f()
+        a[idx] = old - eps
+        down = f()
+        a[idx] = old
+        out[idx] = (up - down) / (2 * eps)
+    return out
+
+
+@given(case(max_n=3))
+def test_gradients_match_finite_differences(c):
+    x, w, g, kw = c
+    loss = lambda: float(np.sum(te.conv_transpose2d(x, w, **kw) * g))     # dL/dy = g
+    np.testing.assert_allclose(grad_input(g, w, **kw), _numeric_grad(loss, x), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(grad_weight(x, g, w.shape[2:], **kw), _numeric_grad(loss, w), rtol=1e-6, atol=1e-6)
+
+
+@needs_torch
+@given(case())
+def test_gradients_match_torch_autograd(c):
+    x, w, g, kw = c
+    tx, tw = torch.from_numpy(x).requires_grad_(), torch.from_numpy(w).requires_grad_()
+    torch.nn.functional.conv_transpose2d(tx, tw, **kw).backward(torch.from_numpy(g))
+    np.testing.assert_allclose(grad_input(g, w, **kw), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(grad_weight(x, g, w.shape[2:], **kw), tw.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@given(case())
+def test_input_gradient_is_the_adjoint(c):
+    # <conv_transpose2d(x), g> == <x, conv2d(g)>: the transposed conv and conv2d are adjoint
+    x, w, g, kw = c
+    lhs = np.sum(te.conv_transpose2d(x, w, **kw) * g)
+    assert np.isclose(lhs, np.sum(x * grad_input(g, w, **kw)), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("s, d, p", [(2, 1, 1), (2, 1, 0), (3, 2, 1), (1, 2, 2)])
+def test_weight_gradient_is_a_conv2d_with_stride_and_dilation_swapped(s, d, p):
+    # dw[c, o] = conv2d of the padded output gradient (batch o, channels n) with x (out c, channels n),
+    # stride d and dilation s
+    rng = np.random.default_rng(s + 10 * d)
+    x, w = rng.standard_normal((3, 2, 4, 5)), rng.standard_normal((2, 4, 3, 3))
+    g = rng.standard_normal(te.conv_transpose2d(x, w, stride=s, padding=p, dilation=d).shape)
+    via_conv = conv2d(g.transpose(1, 0, 2, 3), x.transpose(1, 0, 2, 3), stride=d, dilation=s, padding=p)
+    got = grad_weight(x, g, 3, stride=s, padding=p, dilation=d)
+    np.testing.assert_allclose(got, via_conv.transpose(1, 0, 2, 3)[:, :, :3, :3], rtol=1e-12, atol=1e-12)
+
+
+def test_layouts_2d():
+    x, k = np.array([[1., 2.], [3., 4.]]), np.array([[0., 1.], [1., 0.]])
+    g = np.arange(9.).reshape(3, 3)
+    assert grad_input(g, k).shape == (2, 2) and grad_weight(x, g, 2).shape == (2, 2)
+    # dL/dx[i, j] = sum_ab g[i + a, j + b] k[a, b]
+    assert grad_input(g, k).tolist() == [[4, 6], [10, 12]]
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: grad_input(np.ones((1, 2, 8, 8)), np.ones((3, 2, 3, 3)), stride=2), ["grad_output", "(1, 2, 8, 8)"]),
+    (lambda: grad_input(np.ones((1, 3, 7, 7)), np.ones((3, 2, 3, 3))), ["grad_output", "(1, 3, 7, 7)"]),
+    (lambda: grad_weight(np.ones((1, 3, 4, 4)), np.ones((1, 2, 6, 6)), 4), ["grad_output", "(1, 2, 7, 7)"]),
+    (lambda: grad_weight(np.ones((1, 3, 4, 4)), np.ones((2, 6, 6)), 3), ["x, grad_output"]),
+    (lambda: grad_weight(np.ones((1, 4, 4, 4)), np.ones((1, 3, 6, 6)), 3, groups=2), ["groups=2", "C_out=3"]),
+    (lambda: bilinear_kernel(0), ["stride=0"]),
+    (lambda: upsample(np.ones((3, 3)), np.ones((3, 3))), ["kernel", "stride=2", "(3, 3)"]),
+    (lambda: fit_upsampler(np.ones((5, 6))), ["images", "even"]),
+    (lambda: fit_upsampler(np.ones((6, 6)), steps=-1), ["steps=-1"]),
+    (lambda: fit_upsampler(np.ones((6, 6)), momentum=1.0), ["momentum=1.0"]),
+    (lambda: mse(np.ones((3, 3)), np.ones((3, 4))), ["a, b", "(3, 4)"]),
+    (lambda: mse(np.ones((3, 3)), np.ones((3, 3)), margin=2), ["margin=2"]),
+])
+def test_errors_name_the_argument(call, words):
+    with pytest.raises(te.ArgumentError) as err:
+        call()
+    for word in words:
+        assert word in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------ hand-made kernels
+
+@pytest.mark.parametrize("s", [1, 2, 3, 4])
+def test_bilinear_kernel_keeps_flat_flat(s):
+    k = bilinear_kernel(s)
+    assert k.shape == ((2 * s - s % 2),) * 2 and np.isclose(k.sum(), s * s)
+    y = upsample(np.ones((5, 5)), k, s)
+    assert y.shape == (5 * s, 5 * s)
+    np.testing.assert_allclose(y[s:-s, s:-s], 1.0)
+
+
+@needs_torch
+@pytest.mark.parametrize("s", [2, 3, 4])
+def test_bilinear_kernel_is_bilinear_interpolation(s):
+    # away from the border (where torch clamps and the transposed conv sees zeros) they agree exactly
+    x = np.random.default_rng(s).standard_normal((1, 1, 6, 7))
+    want = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=s, mode="bilinear",
+                                           align_corners=False).numpy()
+    got = upsample(x, bilinear_kernel(s), s)
+    np.testing.assert_allclose(got[..., s:-s, s:-s], want[..., s:-s, s:-s], rtol=1e-12, atol=1e-12)
+
+
+def test_nearest_is_a_transposed_conv_with_a_box_kernel():
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert np.array_equal(upsample_nearest(x, 2), te.conv_transpose2d(x, np.ones((2, 2)), stride=2))
+
+
+@needs_torch
+def test_downsample_mean_matches_avg_pool():
+    x = np.random.default_rng(1).standard_normal((2, 3, 8, 7))
+    want = torch.nn.functional.avg_pool2d(torch.from_numpy(x), 2).numpy()
+    np.testing.assert_allclose(downsample_mean(x, 2), want, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------------- fitting
+
+@pytest.fixture(scope="module")
+def image():
+    return learn.sample_image()[:64, :64]
+
+
+def test_sample_image_is_a_grey_image_in_unit_range():
+    img = learn.sample_image()
+    assert img.shape == (150, 128) and 0 <= img.min() < 0.2 and 0.8 < img.max() <= 1.0
+
+
+def test_fit_is_seeded_and_descends_to_the_least_squares_optimum(image):
+    fit = fit_upsampler(image, steps=150, seed=3)
+    again = fit_upsampler(image, steps=150, seed=3)
+    assert np.array_equal(fit.weight, again.weight) and np.array_equal(fit.losses, again.losses)
+    assert fit.losses.shape == (151,) and fit.losses[-1] < fit.losses[0] / 10
+    best = best_upsampler(image)
+    low = downsample_mean(image)
+    best_loss = mse(upsample(low, best), image)
+    assert best_loss <= fit.losses[-1] <= best_loss * 1.001
+    np.testing.assert_allclose(fit.weight, best, atol=1e-3)
+    # and the learned kernel upsamples the training image better than bilinear and nearest (inside: at the border
+    # the transposed conv sees zeros, which darkens bilinear's edge pixels)
+    learned, bilinear = upsample(low, fit.weight), upsample(low, bilinear_kernel(2))
+    assert mse(learned, image, 2) < mse(bilinear, image, 2) < mse(upsample_nearest(low, 2), image, 2)
+
+
+def test_fit_with_zero_steps_returns_the_seeded_start(image):
+    fit = fit_upsampler(image, steps=0, seed=5, init_scale=0.2)
+    assert np.array_equal(fit.weight, 0.2 * np.random.default_rng(5).standard_normal((4, 4)))
+    assert fit.losses.shape == (1,)
+
+
+def test_psnr_and_mse():
+    a = np.zeros((6, 6))
+    b = a.copy()
+    b[0, 0] = 1.0
+    assert mse(a, b) == 1 / 36 and mse(a, b, margin=1) == 0.0
+    assert psnr(a, b, margin=1) == float("inf")
+    assert np.isclose(psnr(a, b), 10 * np.log10(36))
