@@ -1,0 +1,87 @@
+"""Live parity with PyTorch on hypothesis-drawn calls (skipped where torch does not import)."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tconv_edu as te
+from tconv_cases import CPU_FORMS, close, pair_or_int, transpose_cases
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+torch.set_num_threads(1)      # tiny tensors: threads only add start-up cost on a shared machine
+
+
+def _torch_params(params):
+    return {k: (v if k == "groups" or isinstance(v, tuple) else (v, v)) for k, v in params.items()}
+
+
+def _t(a):
+    return None if a is None else torch.from_numpy(np.ascontiguousarray(a))
+
+
+@given(transpose_cases())
+def test_conv_transpose2d_matches_torch(case):
+    x, w, b, params = case
+    if x.ndim == 2:        # torch has no 2-D (H, W) form: the teaching layout is the (1, 1, H, W) view
+        want = F.conv_transpose2d(_t(x[None, None]), _t(w[None, None]), None, **_torch_params(params))[0, 0]
+    else:
+        want = F.conv_transpose2d(_t(x), _t(w), _t(b), **_torch_params(params))
+    want = want.numpy()
+    for method in CPU_FORMS:
+        close(te.conv_transpose2d(x, w, b, method=method, **params), want, 1e-10)
+        got32 = te.conv_transpose2d(*[None if a is None else a.astype(np.float32) for a in (x, w, b)],
+                                    method=method, **params)
+        assert got32.dtype == np.float32
+        close(got32, want, 1e-5)
+
+
+@st.composite
+def conv_cases(draw):
+    groups = draw(st.integers(1, 3))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding, dilation = pair_or_int(draw, 1, 3), pair_or_int(draw, 0, 2), pair_or_int(draw, 1, 2)
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    d = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    # the padded input must hold the dilated kernel
+    h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
+    w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    x = rng.standard_normal((draw(st.integers(1, 2)), c_in, h, w))
+    if draw(st.booleans()):
+        x = x[0]
+    wt = rng.standard_normal((c_out, c_in // groups, kh, kw))
+    b = rng.standard_normal(c_out) if draw(st.booleans()) else None
+    return x, wt, b, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+@given(conv_cases())
+def test_conv2d_matches_torch(case):
+    x, w, b, params = case
+    want = F.conv2d(_t(x), _t(w), _t(b), **_torch_params(params)).numpy()
+    close(te.conv2d(x, w, b, **params), want, 1e-10)
+
+
+@given(st.integers(1, 5), st.integers(1, 5), st.data())
+def test_output_padding_for_matches_torch_output_size(h, w, data):
+    """PyTorch's ConvTranspose2d(...)(x, output_size=...) picks output_padding; output_padding_for must agree."""
+    k = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    stride, padding = pair_or_int(data.draw, 1, 3), pair_or_int(data.draw, 0, 1)
+    try:
+        ranges = te.output_size_range((h, w), k, stride=stride, padding=padding)
+    except te.ArgumentError:
+        return                         # padding crops everything: no size at all (checked in test_errors)
+    target = tuple(data.draw(st.integers(lo, hi)) for lo, hi in ranges)
+    layer = torch.nn.ConvTranspose2d(1, 1, k, stride=stride, padding=padding, bias=False).double()
+    y = layer(torch.zeros(1, 1, h, w, dtype=torch.float64), output_size=target)
+    assert tuple(y.shape[2:]) == target
+    op = te.output_padding_for((h, w), target, k, stride=stride, padding=padding)
+    assert te.output_size((h, w), k, stride=stride, padding=padding, output_padding=op) == target
+    # one past the range: torch refuses, and so do we
+    beyond = (ranges[0][1] + 1, target[1])
+    with pytest.raises(ValueError):
+        layer(torch.zeros(1, 1, h, w, dtype=torch.float64), output_size=beyond)
+    with pytest.raises(te.ArgumentError, match=f"valid heights for this input, kernel, stride and padding: "
+                                               f"{ranges[0][0]}..{ranges[0][1]}"):
+        te.output_padding_for((h, w), beyond, k, stride=stride, padding=padding)
