@@ -1,0 +1,481 @@
+"""The eight exercises: their cases, the library's answer to each, and the mistakes the checks recognise.
+
+Every expected value comes from the library (``tconv_edu``); the mistakes are computed here, as the mistaken code
+would, so that a learner's answer can be matched against them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import tconv_edu as te
+from tconv_edu import artifacts
+
+from ._cases import Case, Exercise, Mistake, Raises
+
+__all__ = ["EXERCISES"]
+
+N_RANDOM = 8   # randomized cases per exercise, fresh each call
+
+
+def _values(rng, shape):
+    """Readable random values: halves from -3 to 3, never all zero."""
+    while True:
+        v = rng.integers(-6, 7, size=shape) / 2.0
+        if np.any(v):
+            return v
+
+
+def _a(rows):
+    return np.array(rows, dtype=float)
+
+
+def _or_none(f):
+    """A mistake's result, or None where that mistaken computation is not even defined for the case."""
+    def safe(case):
+        try:
+            return f(**case.args)
+        except ValueError:
+            return None
+    return safe
+
+
+def _flip(k):
+    return k[..., ::-1, ::-1].copy()
+
+
+def _off_by_one(case, got, expected):
+    """Shape one pixel too small or too large on an axis (values aside)."""
+    gs, es = getattr(got, "shape", None), getattr(expected, "shape", None)
+    return gs is not None and es is not None and len(gs) == len(es) and gs != es and \
+        all(abs(g - e) <= 1 for g, e in zip(gs, es))
+
+
+# ------------------------------------------------------------------------------------------------ 1. scatter_2d
+
+def _scatter_2d_cases(rng):
+    cases = [
+        Case("scatter_2d", {"x": _a([[1, 2], [3, 4]]), "k": _a([[0, 1], [1, 0]])}),   # the seed article's example
+        Case("scatter_2d", {"x": _a([[2]]), "k": _a([[1, -1], [0.5, 2]])}),
+        Case("scatter_2d", {"x": _a([[1, -1, 2]]), "k": _a([[1], [2]])}),
+        Case("scatter_2d", {"x": _a([[1, 2], [0, -1]]), "k": _a([[1, 2, 0], [0, 1, 3]])}),
+    ]
+    for _ in range(N_RANDOM):
+        h, w, kh, kw = rng.integers(1, 5, size=4)
+        cases.append(Case("scatter_2d", {"x": _values(rng, (h, w)), "k": _values(rng, (kh, kw))}, random=True))
+    return cases
+
+
+def _assign_stamps(x, k, kernel_outer):
+    """The 'Y[i + a, j + b] = ...' mistake: where stamps overlap, the last one written wins."""
+    (h, w), (kh, kw) = x.shape, k.shape
+    y = np.zeros((h + kh - 1, w + kw - 1))
+    if kernel_outer:
+        for a in range(kh):
+            for b in range(kw):
+                y[a:a + h, b:b + w] = x * k[a, b]
+    else:
+        for i in range(h):
+            for j in range(w):
+                y[i:i + kh, j:j + kw] = x[i, j] * k
+    return y
+
+
+SCATTER_2D = Exercise(
+    id="scatter_2d", points=2,
+    signature="scatter_2d(x, k) -> (H + kH - 1, W + kW - 1) array",
+    statement="Transposed convolution of one channel, stride 1, no padding: every x[i, j] stamps x[i, j] * k at (i, j).",
+    functions={"scatter_2d": "array"},
+    cases=_scatter_2d_cases,
+    reference=lambda c: te.conv_transpose2d(c.args["x"], c.args["k"]),
+    mistakes=(
+        Mistake("assign", "where two stamps overlap your result keeps only one of them: add the stamps "
+                "(Y[i + a, j + b] += x[i, j] * k[a, b]); '=' overwrites what the stamps before wrote.",
+                matches=lambda c, got, exp: any(np.allclose(got, _assign_stamps(c.args["x"], c.args["k"], outer))
+                                                for outer in (False, True))),
+        Mistake("size", "your output is one pixel too small or too large: the last stamp starts at row H - 1 and "
+                "covers kH rows, so the output has H + kH - 1 rows and W + kW - 1 columns.", matches=_off_by_one),
+        Mistake("flipped", "your result is the right one for the kernel rotated by 180 degrees: the scatter form "
+                "stamps k as it is (Y[i + a, j + b] += x[i, j] * k[a, b]), without flipping it.",
+                result=lambda c: te.conv_transpose2d(c.args["x"], _flip(c.args["k"]))),
+    ),
+    hints={"IndexError": "an index ran past the end of your output: is it (H + kH - 1) x (W + kW - 1)?"},
+)
+
+
+# ------------------------------------------------------------------------------------------- 2. scatter_strided
+
+def _strided_cases(rng):
+    cases = [
+        Case("scatter_strided", {"x": _a([[1, 2], [3, 4]]), "k": _a([[1, 0, 2], [0, 1, 0], [1, 1, -1]]),
+                                 "stride": 2, "padding": 1}),
+        Case("scatter_strided", {"x": _a([[1, -2], [0.5, 1]]), "k": _a([[1, 2], [3, -1]]), "stride": 2,
+                                 "padding": 0}),
+        Case("scatter_strided", {"x": _a([[1, 2, 0], [0, -1, 3], [2, 1, 1]]), "k": _a([[1, -1, 0], [2, 0, 1],
+                                 [0, 1, 1]]), "stride": 1, "padding": 1}),
+        Case("scatter_strided", {"x": _a([[2, 1, -1], [1, 0, 2]]), "k": _a([[1, 2, 3, -1], [0, 1, -1, 2]]),
+                                 "stride": 3, "padding": 1}),
+    ]
+    while len(cases) < 4 + N_RANDOM:
+        h, w, kh, kw = rng.integers(1, 5, size=4)
+        s, p = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+        if min((h - 1) * s + kh, (w - 1) * s + kw) - 2 * p >= 1:
+            cases.append(Case("scatter_strided", {"x": _values(rng, (h, w)), "k": _values(rng, (kh, kw)),
+                                                  "stride": s, "padding": p}, random=True))
+    return cases
+
+
+def _crop_one_side(x, k, stride, padding):
+    full = te.conv_transpose2d(x, k, stride=stride)
+    p = padding
+    if p == 0:
+        return []
+    h, w = full.shape
+    return [full[p:, p:], full[:h - p, :w - p], full[2 * p:, 2 * p:], full[:h - 2 * p, :w - 2 * p]]
+
+
+SCATTER_STRIDED = Exercise(
+    id="scatter_strided", points=3,
+    signature="scatter_strided(x, k, stride, padding) -> ((H-1)*stride + kH - 2*padding, ...) array",
+    statement="One channel with a stride (stamps stride pixels apart) and padding (crops the full output's border).",
+    functions={"scatter_strided": "array"},
+    cases=_strided_cases,
+    reference=lambda c: te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"],
+                                            padding=c.args["padding"]),
+    mistakes=(
+        Mistake("pad_input", "you padded the input; in a transposed convolution `padding` crops the output "
+                "instead: compute the full output, then remove `padding` rows and columns from every border.",
+                result=_or_none(lambda x, k, stride, padding: None if padding == 0 else
+                                te.conv_transpose2d(np.pad(x, padding), k, stride=stride))),
+        Mistake("crop_one_side", "you cropped one side only: padding removes `padding` rows at the top AND at the "
+                "bottom, and `padding` columns at the left AND at the right: Y_full[p:H_full - p, p:W_full - p].",
+                matches=lambda c, got, exp: any(v.shape == np.shape(got) and np.allclose(v, got)
+                                                for v in _crop_one_side(**c.args))),
+        Mistake("stride_on_kernel", "you applied the stride to the kernel offset: the stride spaces the stamps of "
+                "neighbouring input pixels (x[i, j] lands at row i * stride), while the kernel taps of one stamp stay "
+                "next to each other: Y[i * stride + a, j * stride + b] += x[i, j] * k[a, b].",
+                matches=lambda c, got, exp: any(
+                    v is not None and np.shape(v) == np.shape(got) and np.allclose(v, got) for v in (
+                        _or_none(lambda x, k, stride, padding: None if stride == 1 else te.conv_transpose2d(
+                            x, k, stride=stride, padding=padding, dilation=stride))(c),
+                        _or_none(lambda x, k, stride, padding: None if stride == 1 else te.conv_transpose2d(
+                            x, k, stride=1, padding=padding, dilation=stride))(c)))),
+    ),
+    hints={"IndexError": "an index ran past the end of your output: the full output has (H - 1) * stride + kH rows "
+                         "before the padding crops it."},
+)
+
+
+# ---------------------------------------------------------------------------------------------- 3. output_size
+
+_SIZE_ARGS = ("h", "k", "stride", "padding", "output_padding", "dilation")
+
+
+def _size_case(*values, random=False):
+    return Case("output_size", dict(zip(_SIZE_ARGS, (int(v) for v in values))), random=random)
+
+
+def _size_cases(rng):
+    cases = [_size_case(*v) for v in [
+        (4, 3, 2, 1, 1, 1), (3, 3, 1, 0, 0, 1), (5, 3, 2, 0, 0, 2), (2, 2, 3, 0, 2, 1), (3, 3, 1, 0, 1, 2),
+        (4, 3, 2, 1, 2, 1),     # output_padding >= stride and >= dilation
+        (4, 3, 1, 0, 1, 1),
+        (1, 1, 1, 1, 0, 1),     # padding crops everything
+        (4, 3, 0, 0, 0, 1), (4, 3, 1, -1, 0, 1), (4, 3, 1, 0, 0, 0),
+    ]]
+    for i in range(N_RANDOM):
+        h, k, s, d, p = rng.integers(1, 9), rng.integers(1, 6), rng.integers(1, 5), rng.integers(1, 4), \
+            rng.integers(0, 3)
+        op = rng.integers(0, max(s, d)) if i % 4 else max(s, d) + rng.integers(0, 2)   # every 4th one invalid
+        cases.append(_size_case(h, k, s, p, op, d, random=True))
+    return cases
+
+
+def _size_reference(c):
+    a = c.args
+    try:
+        return te.output_size(a["h"], a["k"], stride=a["stride"], padding=a["padding"],
+                              output_padding=a["output_padding"], dilation=a["dilation"])[0]
+    except ValueError as err:
+        return Raises(ValueError, str(err))
+
+
+def _size_formula(h, k, stride, padding, output_padding, dilation):
+    return (h - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
+
+
+def _size_if_valid(c, value):
+    """``value`` where the parameters are valid, else the library's ValueError."""
+    exp = _size_reference(c)
+    return exp if isinstance(exp, Raises) else value
+
+
+OUTPUT_SIZE = Exercise(
+    id="output_size", points=2,
+    signature="output_size(h, k, stride, padding, output_padding, dilation) -> int",
+    statement="The output size of a transposed convolution along one axis, or ValueError for invalid parameters.",
+    functions={"output_size": "int"},
+    cases=_size_cases,
+    reference=_size_reference,
+    mistakes=(
+        Mistake("plus_one", "your sizes are one too small: the formula ends with + 1 "
+                "((h - 1) * stride spans the gaps between the first and the last stamp's start; the last stamp "
+                "still covers dilation * (k - 1) + 1 pixels).",
+                result=lambda c: _size_if_valid(c, _size_formula(**c.args) - 1)),
+        Mistake("dilation", "you ignored the dilation: a dilated kernel spans dilation * (k - 1) + 1 pixels, so the "
+                "formula has dilation * (k - 1), not k - 1.",
+                result=lambda c: None if c.args["dilation"] == 1 else _size_if_valid(
+                    c, _size_formula(**{**c.args, "dilation": 1}))),
+        Mistake("output_padding_rule", "you accepted an output_padding that is not smaller than the stride nor the "
+                "dilation: PyTorch requires output_padding < stride or output_padding < dilation (raise ValueError "
+                "otherwise); only then does it pick one of the sizes that convolve back to the input.",
+                result=lambda c: _size_formula(**c.args) if (
+                    isinstance(_size_reference(c), Raises)
+                    and c.args["output_padding"] >= max(c.args["stride"], c.args["dilation"])
+                    and min(c.args["stride"], c.args["dilation"]) >= 1 and c.args["padding"] >= 0
+                    and c.args["output_padding"] >= 0 and _size_formula(**c.args) >= 1) else None),
+        Mistake("keras_rule", "you rejected an output_padding smaller than the dilation but not the stride: that is "
+                "Keras's rule; PyTorch's is output_padding < stride OR output_padding < dilation.",
+                result=lambda c: Raises(ValueError, "") if (
+                    not isinstance(_size_reference(c), Raises)
+                    and c.args["stride"] <= c.args["output_padding"] < c.args["dilation"]) else None),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------- 4. conv_matrix
+
+def _matrix_cases(rng):
+    cases = [
+        Case("conv_matrix", {"input_shape": (3, 3), "k": _a([[1, 2], [3, 4]]), "stride": 1}),
+        Case("conv_matrix", {"input_shape": (4, 4), "k": _a([[1, 0, -1], [2, 1, 0], [0.5, 1, 3]]), "stride": 2}),
+        Case("conv_matrix", {"input_shape": (2, 4), "k": _a([[1, -1, 2]]), "stride": 1}),
+    ]
+    while len(cases) < 3 + N_RANDOM:
+        h, w = (int(v) for v in rng.integers(2, 6, size=2))
+        kh, kw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+        cases.append(Case("conv_matrix", {"input_shape": (h, w), "k": _values(rng, (kh, kw)),
+                                          "stride": int(rng.integers(1, 4))}, random=True))
+    return cases
+
+
+def _conv_columns(op, input_shape, k, stride):
+    """Dense matrix of a linear map on (H, W) images, one column per input pixel (the map of a unit image)."""
+    h, w = input_shape
+    cols = []
+    for j in range(h * w):
+        e = np.zeros(h * w)
+        e[j] = 1.0
+        cols.append(op(e.reshape(h, w), k, stride=stride).ravel())
+    return np.stack(cols, axis=1)
+
+
+def _conv_matrix(input_shape, k, stride):
+    return _conv_columns(te.conv2d, input_shape, k, stride)
+
+
+CONV_MATRIX = Exercise(
+    id="conv_matrix", points=3,
+    signature="conv_matrix(input_shape, k, stride) -> (H_out * W_out, H * W) array",
+    statement="The dense matrix C of conv2d on one (H, W) channel: C @ x.ravel() is conv2d, C.T @ y.ravel() the "
+              "transposed convolution.",
+    functions={"conv_matrix": "matrix"},
+    cases=_matrix_cases,
+    reference=lambda c: _conv_matrix(**c.args),
+    mistakes=(
+        Mistake("transposed", "you built the matrix of the transposed convolution: the exercise asks for C, the "
+                "matrix of conv2d, with one row per output pixel of the convolution (H_out * W_out rows) and one "
+                "column per input pixel (H * W columns); its transpose C.T is the transposed convolution.",
+                matches=lambda c, got, exp: any(np.shape(got) == m.shape and np.allclose(got, m) for m in (
+                    exp.T, _conv_columns(te.conv_transpose2d, **c.args)))),
+        Mistake("flipped", "your matrix holds the kernel rotated by 180 degrees: conv2d (as in PyTorch) is a "
+                "cross-correlation, y[i, j] = sum of x[i*s + a, j*s + b] * k[a, b], with the kernel as it is.",
+                result=lambda c: _conv_matrix(c.args["input_shape"], _flip(c.args["k"]), c.args["stride"])),
+    ),
+)
+
+
+# ------------------------------------------------------------------------------------------- 5. zero_insertion
+
+def _zero_cases(rng):
+    cases = [
+        Case("zero_insertion", {"x": _a([[1, 2], [3, 4]]), "k": _a([[1, 2], [3, 4]]), "stride": 1, "padding": 0}),
+        Case("zero_insertion", {"x": _a([[1, 2], [3, 4]]), "k": _a([[1, 0, 2], [0, 1, 0], [1, 1, -1]]),
+                                "stride": 2, "padding": 1}),
+        Case("zero_insertion", {"x": _a([[1, -1, 2]]), "k": _a([[2, 1], [0, -1]]), "stride": 3, "padding": 0}),
+    ]
+    while len(cases) < 3 + N_RANDOM:
+        h, w, kh, kw = (int(v) for v in rng.integers(1, 5, size=4))
+        s, p = int(rng.integers(1, 4)), int(rng.integers(0, min(kh, kw)))
+        if min((h - 1) * s + kh, (w - 1) * s + kw) - 2 * p >= 1:
+            cases.append(Case("zero_insertion", {"x": _values(rng, (h, w)), "k": _values(rng, (kh, kw)),
+                                                 "stride": s, "padding": p}, random=True))
+    return cases
+
+
+ZERO_INSERTION = Exercise(
+    id="zero_insertion", points=3,
+    signature="zero_insertion(x, k, stride, padding) -> same as scatter_strided",
+    statement="The transposed convolution as an ordinary one: insert stride - 1 zeros, pad by k - 1 - padding, "
+              "correlate with the kernel rotated by 180 degrees (0 <= padding <= k - 1).",
+    functions={"zero_insertion": "array"},
+    cases=_zero_cases,
+    reference=lambda c: te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"],
+                                            padding=c.args["padding"]),
+    mistakes=(
+        Mistake("no_flip", "your result matches the correlation with the unflipped kernel: the zero-insertion view "
+                "needs the kernel rotated by 180 degrees (k[::-1, ::-1]).",
+                result=lambda c: te.conv_transpose2d(c.args["x"], _flip(c.args["k"]), stride=c.args["stride"],
+                                                     padding=c.args["padding"])),
+        Mistake("stride_zeros", "you inserted `stride` zeros between neighbouring pixels; stride s needs s - 1 "
+                "zeros, so that pixel i lands at position i * s.",
+                result=lambda c: te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"] + 1,
+                                                     padding=c.args["padding"])),
+        Mistake("pad_k_minus_1", "you padded by k - 1 whatever the padding: that gives the full, uncropped output; "
+                "the transposed convolution's padding p crops it, so pad by k - 1 - p.",
+                result=lambda c: None if c.args["padding"] == 0 else te.conv_transpose2d(
+                    c.args["x"], c.args["k"], stride=c.args["stride"])),
+    ),
+)
+
+
+# ------------------------------------------------------------------------------------------- 6. input_gradient
+
+def _grad_case(rng, n, c_out, c_in, hw, k, stride, padding, random=True):
+    ho, wo = te.conv_output_size(hw, k, stride=stride, padding=padding)
+    return Case("input_gradient", {"g": _values(rng, (n, c_out, ho, wo)), "w": _values(rng, (c_out, c_in) + k),
+                                   "stride": stride, "padding": padding, "input_shape": hw}, random=random)
+
+
+def _grad_cases(rng):
+    fixed = np.random.default_rng(6)
+    cases = [_grad_case(fixed, 1, 1, 1, (5, 5), (3, 3), 2, 1, random=False),    # output_padding 0
+             _grad_case(fixed, 1, 1, 1, (6, 6), (3, 3), 2, 1, random=False),    # output_padding 1
+             _grad_case(fixed, 2, 2, 3, (7, 6), (2, 3), 3, 0, random=False)]    # (0, 2)
+    while len(cases) < 3 + N_RANDOM:
+        h, w = (int(v) for v in rng.integers(3, 8, size=2))
+        k = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        p = int(rng.integers(0, min(k) // 2 + 1))
+        cases.append(_grad_case(rng, int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(1, 4)),
+                                (h, w), k, int(rng.integers(1, 4)), p))
+    return cases
+
+
+def _input_gradient(g, w, stride, padding, input_shape):
+    op = te.output_padding_for(g.shape[2:], input_shape, w.shape[2:], stride=stride, padding=padding)
+    return te.conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=op)
+
+
+INPUT_GRADIENT = Exercise(
+    id="input_gradient", points=2,
+    signature="input_gradient(g, w, stride, padding, input_shape) -> (N, C_in, H, W) array",
+    statement="The gradient of sum(conv2d(z, w) * g) with respect to z, as a transposed convolution "
+              "with the output_padding that restores z's (H, W) = input_shape.",
+    functions={"input_gradient": "array"},
+    cases=_grad_cases,
+    reference=lambda c: _input_gradient(**c.args),
+    mistakes=(
+        Mistake("output_padding", "your gradient misses rows or columns at the bottom/right: with output_padding 0 "
+                "the transposed convolution gives the smallest size that convolves to g's size, but z may have had "
+                "up to stride - 1 more rows that the forward convolution skipped; pass output_padding = "
+                "H - ((H_out - 1) * stride - 2 * padding + kH) per axis (te.output_padding_for does this).",
+                matches=lambda c, got, exp: np.shape(got)[:2] == exp.shape[:2] and np.shape(got) != exp.shape and (
+                    np.shape(got)[2:] == _no_op(c).shape[2:])),
+    ),
+)
+
+
+def _no_op(c):
+    a = c.args
+    return te.conv_transpose2d(a["g"], a["w"], stride=a["stride"], padding=a["padding"])
+
+
+# ---------------------------------------------------------------------------------------------------- 7. overlap
+
+def _overlap_cases(rng):
+    cases = [Case("overlap", {"n": 4, "k": 3, "stride": 2}), Case("overlap", {"n": 3, "k": 4, "stride": 2}),
+             Case("overlap", {"n": 1, "k": 3, "stride": 2}), Case("overlap", {"n": 3, "k": 2, "stride": 3})]
+    cases += [Case("uniform", {"k": k, "stride": s}) for k, s in [(3, 2), (4, 2), (2, 3), (3, 1), (5, 3), (6, 3)]]
+    for i in range(N_RANDOM):
+        if i % 2:
+            cases.append(Case("overlap", {"n": int(rng.integers(1, 7)), "k": int(rng.integers(1, 6)),
+                                          "stride": int(rng.integers(1, 5))}, random=True))
+        else:
+            cases.append(Case("uniform", {"k": int(rng.integers(1, 9)), "stride": int(rng.integers(1, 5))},
+                              random=True))
+    return cases
+
+
+def _overlap_reference(c):
+    if c.func == "overlap":
+        return artifacts.overlap_1d(**c.args)
+    return artifacts.uniform(**c.args)
+
+
+OVERLAP = Exercise(
+    id="overlap", points=2,
+    signature="overlap(n, k, stride) -> int array of length (n - 1) * stride + k; uniform(k, stride) -> bool",
+    statement="In 1-D, how many kernel taps land on each output position, and whether that count is the same "
+              "everywhere away from the borders. Answer with the pair (overlap, uniform).",
+    functions={"overlap": "counts", "uniform": "bool"},
+    cases=_overlap_cases,
+    reference=_overlap_reference,
+    mistakes=(
+        Mistake("k_ge_stride", "with k >= stride the stamps do overlap, but evenly only when k is a multiple of the "
+                "stride: uniform is k % stride == 0 (look at overlap(8, 3, 2): 1, 1, 2, 1, 2, ...).",
+                result=lambda c: (c.args["k"] >= c.args["stride"]) if c.func == "uniform" else None),
+    ),
+)
+
+
+# ---------------------------------------------------------------------------------------------- 8. multi_channel
+
+def _multi_case(rng, n, c_in, c_out, hw, k, stride, random=True):
+    return Case("multi_channel", {"x": _values(rng, (n, c_in) + hw), "w": _values(rng, (c_in, c_out) + k),
+                                  "bias": _values(rng, (c_out,)), "stride": stride}, random=random)
+
+
+def _multi_cases(rng):
+    fixed = np.random.default_rng(8)
+    cases = [_multi_case(fixed, 1, 2, 2, (2, 2), (2, 2), 1, random=False),
+             _multi_case(fixed, 2, 1, 3, (2, 3), (2, 2), 2, random=False),
+             _multi_case(fixed, 2, 3, 2, (3, 2), (3, 2), 2, random=False)]
+    for _ in range(N_RANDOM):
+        n, c_in, c_out = (int(v) for v in rng.integers(1, 4, size=3))
+        cases.append(_multi_case(rng, min(n, 2), c_in, c_out, tuple(int(v) for v in rng.integers(1, 5, size=2)),
+                                 tuple(int(v) for v in rng.integers(1, 4, size=2)), int(rng.integers(1, 4))))
+    return cases
+
+
+def _weight_swapped(c, got, exp):
+    x, w, bias, s = c.args.values()
+    if w.shape[0] == w.shape[1]:
+        return np.allclose(got, te.conv_transpose2d(x, w.transpose(1, 0, 2, 3), bias, stride=s))
+    return np.ndim(got) == 4 and np.shape(got)[1] == w.shape[0]   # C_out read from dim 0
+
+
+MULTI_CHANNEL = Exercise(
+    id="multi_channel", points=3,
+    signature="multi_channel(x, w, bias, stride) -> (N, C_out, H_out, W_out) array",
+    statement="A batch of multi-channel images: x (N, C_in, H, W), weight w (C_in, C_out, kH, kW), bias (C_out,).",
+    functions={"multi_channel": "array"},
+    cases=_multi_cases,
+    reference=lambda c: te.conv_transpose2d(c.args["x"], c.args["w"], c.args["bias"], stride=c.args["stride"]),
+    mistakes=(
+        Mistake("weight_layout", "you read the weight as (C_out, C_in, kH, kW), the layout of a Conv2d weight; a "
+                "transposed convolution's weight is (C_in, C_out, kH, kW): w[c, o] links input channel c to output "
+                "channel o.", matches=_weight_swapped),
+        Mistake("bias_per_input", "your bias is added once per input channel (C_in times): add bias[o] once to each "
+                "output channel o, outside the loop over input channels.",
+                result=lambda c: None if c.args["x"].shape[1] == 1 else te.conv_transpose2d(
+                    c.args["x"], c.args["w"], stride=c.args["stride"])
+                + c.args["x"].shape[1] * c.args["bias"].reshape(1, -1, 1, 1)),
+        Mistake("no_bias", "you left out the bias: add bias[o] to every pixel of output channel o.",
+                result=lambda c: te.conv_transpose2d(c.args["x"], c.args["w"], stride=c.args["stride"])),
+    ),
+    hints={"IndexError": "an index ran past the end of an array: the weight is (C_in, C_out, kH, kW), "
+                         "and the output has C_out = w.shape[1] channels."},
+)
+
+
+EXERCISES = {e.id: e for e in (SCATTER_2D, SCATTER_STRIDED, OUTPUT_SIZE, CONV_MATRIX, ZERO_INSERTION, INPUT_GRADIENT,
+                                OVERLAP, MULTI_CHANNEL)}
