@@ -4,7 +4,7 @@
 
 - ``conv_transpose2d_naive``: four nested loops over one 2-D channel, read next to the formula.
 - ``conv_transpose2d``: the full contract, vectorised: one matrix product gives every stamp at once
-  (``cols = W^T X``), then one strided add per kernel tap places them (col2im).
+  (``cols = W^T X``), then one add per kernel tap places them (col2im).
 
 >>> import numpy as np
 >>> conv_transpose2d_naive(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]))
@@ -60,35 +60,75 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     return spec.finish(transpose(spec, np))
 
 
-def _tap_range(n_in, offset, stride, n_out):
-    """Input indices i with ``0 <= i*stride + offset < n_out``: (first, count)."""
-    first = max(0, -(offset // stride)) if offset < 0 else 0
-    last = min(n_in - 1, (n_out - 1 - offset) // stride) if n_out - 1 - offset >= 0 else -1
-    return first, max(0, last - first + 1)
+#: bytes of stamps computed per GEMM call before they are placed; keeps them in the cache on large images
+CHUNK_BYTES = 4 << 20
 
 
 def transpose(spec: shapes.TransposeSpec, xp=np):
-    """Compute a checked spec with array module ``xp``: GEMM for all stamps, then one strided add per tap."""
+    """Compute a checked spec with array module ``xp``: one GEMM for all stamps, then one add per kernel tap.
+
+    Output row ``r = i*s + a*d - crop`` has phase ``r % s``: taps of one phase land on the same sub-grid
+    ``y[r % s :: s]``, shifted by whole rows. So each tap is added, contiguously, into the buffer of its
+    phase at a flat offset, and the ``s*s`` phase buffers are interleaved into y once at the end.
+    """
     x, w, g = spec.x, spec.weight, spec.groups
     n, c_in, h, wd = x.shape
     _, cg_out, kh, kw = w.shape
     cg_in = c_in // g
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
-    y = xp.zeros((n, g, cg_out, ho, wo), dtype=spec.dtype)
-    if n:
-        # cols[n, g, o, a, b, i, j] = sum_c x[n, g, c, i, j] * w[g, c, o, a, b]: every stamp, before placing
-        wt = w.reshape(g, cg_in, cg_out * kh * kw).transpose(0, 2, 1)
-        cols = xp.matmul(wt, x.reshape(n, g, cg_in, h * wd)).reshape(n, g, cg_out, kh, kw, h, wd)
-        for a in range(kh):
-            i0, ni = _tap_range(h, a * dh - ch, sh, ho)
-            for b in range(kw):
-                j0, nj = _tap_range(wd, b * dw - cw, sw, wo)
-                if ni and nj:
-                    r0, c0 = i0 * sh + a * dh - ch, j0 * sw + b * dw - cw
-                    y[:, :, :, r0:r0 + (ni - 1) * sh + 1:sh, c0:c0 + (nj - 1) * sw + 1:sw] += \
-                        cols[:, :, :, a, b, i0:i0 + ni, j0:j0 + nj]
+    hq, wq = -(-ho // sh), -(-wo // sw)                        # rows, columns of each phase
+    qa, ra = zip(*(divmod(a * dh - ch, sh) for a in range(kh)))  # tap a: row shift, phase
+    qb, rb = zip(*(divmod(b * dw - cw, sw) for b in range(kw)))
+    # phase buffers of hp x wp: wide enough that a shifted stamp never wraps onto a kept row or column
+    hp, wp = max(h + max(qa), hq - min(qa), h, hq), max(wd + max(qb), wq - min(qb), wd, wq)
+    size = hp * wp
+    if (hp, wp) == (h, wd):
+        xs = x.reshape(n, g, cg_in, size)
+    else:
+        xs = xp.zeros((n, g, cg_in, hp, wp), dtype=spec.dtype)
+        xs[..., :h, :wd] = x.reshape(n, g, cg_in, h, wd)
+        xs = xs.reshape(n, g, cg_in, size)
+    # weight rows ordered (tap, output channel), so cols[n, g, a, b] is one contiguous (o, pixel) block
+    wt = xp.ascontiguousarray(w.reshape(g, cg_in, cg_out, kh, kw).transpose(0, 1, 3, 4, 2))
+    wt = wt.reshape(g, cg_in, kh * kw * cg_out).transpose(0, 2, 1)
+    taps = {}                                                  # phase -> [(a, b, flat offset)]
+    for a in range(kh):
+        for b in range(kw):
+            taps.setdefault((ra[a], rb[b]), []).append((a, b, qa[a] * wp + qb[b]))
+    per_pixel = n * g * kh * kw * cg_out * spec.dtype.itemsize
+    step = max(2048, CHUNK_BYTES // max(1, per_pixel))
+    lone = all(len(group) == 1 and group[0][2] == 0 for group in taps.values())  # nothing to add up
+    bufs = {}
+    if lone or step >= size:
+        # one GEMM; shifting the flat (channel, pixel) block at once is safe thanks to the margins
+        total = cg_out * size
+        cols = xp.matmul(wt, xs).reshape(n, g, kh, kw, total)
+        for phase, group in taps.items():
+            if len(group) == 1 and group[0][2] == 0:           # a lone unshifted tap: use it as it is
+                bufs[phase] = cols[:, :, group[0][0], group[0][1]]
+                continue
+            buf = bufs[phase] = xp.zeros((n, g, total), dtype=spec.dtype)
+            for a, b, off in group:
+                lo, hi = max(0, off), min(total, total + off)
+                buf[:, :, lo:hi] += cols[:, :, a, b, lo - off:hi - off]
+    else:
+        bufs = {phase: xp.zeros((n, g, cg_out, size), dtype=spec.dtype) for phase in taps}
+        for p0 in range(0, size, step):                        # pixel chunks small enough to stay in cache
+            p1 = min(size, p0 + step)
+            cols = xp.matmul(wt, xs[..., p0:p1]).reshape(n, g, kh, kw, cg_out, p1 - p0)
+            for phase, group in taps.items():
+                for a, b, off in group:
+                    lo, hi = max(0, p0 + off), min(size, p1 + off)
+                    if lo < hi:
+                        bufs[phase][..., lo:hi] += cols[:, :, a, b, :, lo - off - p0:hi - off - p0]
+    # interleave the phases, adding the bias on the way; a phase that no tap reaches holds just the bias
+    bias = 0 if spec.bias is None else spec.bias.reshape(1, g, cg_out, 1, 1)
+    y = xp.empty((n, g, cg_out, ho, wo), dtype=spec.dtype)
+    if len(bufs) < sh * sw:
+        y[...] = bias
+    for (a, b), buf in bufs.items():
+        src = buf.reshape(n, g, cg_out, hp, wp)[..., :len(range(a, ho, sh)), :len(range(b, wo, sw))]
+        xp.add(src, bias, out=y[:, :, :, a::sh, b::sw])
     y = y.reshape(n, g * cg_out, ho, wo)
-    if spec.bias is not None:
-        y += spec.bias.reshape(1, -1, 1, 1)
     return y

@@ -1,0 +1,120 @@
+"""CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose2d, in the same run.
+
+Usage: ``python benchmarks/cpu.py [--repeats 15] [--only W1,W3] [--forms scatter,direct]``
+
+Calls are interleaved (form A, form B, torch, form A, ...) and the median is reported, so a noisy machine
+slows every contender alike. GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+import tconv_edu as te
+
+#: named workloads (issue 2): layer sizes from real networks and the course
+WORKLOADS = {
+    "W1": dict(N=16, C_in=128, C_out=64, H=16, W=16, k=4, stride=2, padding=1, output_padding=0,
+               what="DCGAN generator layer"),
+    "W2": dict(N=4, C_in=64, C_out=32, H=64, W=64, k=2, stride=2, padding=0, output_padding=0,
+               what="U-Net up-sampling"),
+    "W3": dict(N=1, C_in=1, C_out=1, H=28, W=28, k=3, stride=2, padding=1, output_padding=1,
+               what="teaching size"),
+    "W4": dict(N=1, C_in=32, C_out=16, H=256, W=256, k=3, stride=1, padding=1, output_padding=0,
+               what="large image, stride 1"),
+}
+
+
+def make_inputs(w: dict, dtype=np.float32, seed=0):
+    """Random x (N, C_in, H, W), weight (C_in, C_out, k, k) and bias (C_out,) for a workload."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((w["N"], w["C_in"], w["H"], w["W"])).astype(dtype)
+    weight = rng.standard_normal((w["C_in"], w["C_out"], w["k"], w["k"])).astype(dtype)
+    bias = rng.standard_normal(w["C_out"]).astype(dtype)
+    return x, weight, bias
+
+
+def params(w: dict) -> dict:
+    return dict(stride=w["stride"], padding=w["padding"], output_padding=w["output_padding"])
+
+
+def gflop(w: dict) -> float:
+    return 2 * w["N"] * w["C_in"] * w["C_out"] * w["H"] * w["W"] * w["k"] ** 2 / 1e9
+
+
+def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002) -> dict:
+    """Median seconds per call for each named zero-argument callable, measured round-robin.
+
+    Each sample times enough back-to-back calls to last ``min_time`` (fast calls are otherwise all timer noise).
+    """
+    loops = {}
+    for name, fn in calls.items():
+        fn()                                        # warm-up (and caches)
+        t0 = time.perf_counter()
+        fn()
+        one = max(time.perf_counter() - t0, 1e-7)
+        loops[name] = max(1, int(min_time / one))
+    samples = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            t0 = time.perf_counter()
+            for _ in range(loops[name]):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / loops[name])
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def blas_report() -> list[str]:
+    """numpy's BLAS kernels (threadpoolctl), and a warning where OPENBLAS_* variables slow them down."""
+    lines = []
+    try:
+        from threadpoolctl import threadpool_info
+        for info in threadpool_info():
+            lines.append(f"# {info.get('internal_api')} {info.get('version')} "
+                         f"core={info.get('architecture')} threads={info.get('num_threads')} ({info.get('prefix')})")
+    except ImportError:
+        lines.append("# threadpoolctl not installed: BLAS kernel unknown")
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            lines.append(f"# WARNING: {var}={os.environ[var]} is set; it can make numpy's BLAS several times slower")
+    return lines
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workload names")
+    ap.add_argument("--forms", default=",".join(m for m in te.FORMS if m != "gpu"))
+    args = ap.parse_args(argv)
+    import torch
+    import torch.nn.functional as F
+
+    print(f"# benchmarks/cpu.py  {datetime.date.today()}  {platform.processor() or platform.machine()}  "
+          f"numpy {np.__version__}  torch {torch.__version__} (threads {torch.get_num_threads()})  float32")
+    for line in blas_report():
+        print(line)
+    print(f"{'workload':<9}{'form':<10}{'ms':>9}{'GFLOP/s':>9}{'x torch':>9}")
+    for name in args.only.split(","):
+        w = WORKLOADS[name]
+        x, weight, bias = make_inputs(w)
+        tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
+        calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w))}
+        for form in args.forms.split(","):
+            calls[form] = (lambda f: lambda: te.FORMS[f](x, weight, bias, **params(w)))(form)
+        ref = calls["torch"]().numpy()
+        for form in args.forms.split(","):
+            err = np.abs(calls[form]() - ref).max() / max(1.0, np.abs(ref).max())
+            assert err < 1e-4, f"{name} {form}: relative error {err:.2e} against torch"
+        med = interleaved_medians(calls, args.repeats)
+        for form, t in med.items():
+            print(f"{name:<9}{form:<10}{t * 1e3:9.3f}{gflop(w) / t:9.1f}{t / med['torch']:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
