@@ -22,8 +22,15 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(PY) -m pip install -q -e ".[test,lab]"
 	touch $@
 
+# JupyterLab on the repository (notebooks/ and exercises/), opening the start notebook; it prints the URL (with
+# its token) to open by hand where no browser starts. Extra options: make lab LAB_ARGS="--no-browser --port=8890"
+START  := notebooks/00_start_here.ipynb
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS) $(START)
+
+# the explorers alone, as a page without code cells (Voila); prints the URL. make app APP_ARGS="--no-browser"
+app: $(VENV)/.lab
+	$(BIN)/voila app/explorers.ipynb $(APP_ARGS)
 
 # strict nbval (every stored output compared), run from the repository root
 NBVAL  := $(PY) -m pytest -o addopts="" -p no:cacheprovider -p no:python --nbval --nbval-current-env \
@@ -36,6 +43,10 @@ test: $(VENV)/.test
 test-notebooks: $(VENV)/.test
 	$(NBVAL) notebooks solutions
 	$(NBVAL) notebooks
+
+# execute every notebook in place, storing outputs without timings or widget state (then commit them)
+notebooks: $(VENV)/.test
+	$(PY) scripts/run_notebooks.py
 
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu

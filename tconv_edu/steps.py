@@ -24,7 +24,7 @@ __all__ = ["ScatterStep", "scatter_step"]
 
 
 class ScatterStep(NamedTuple):
-    """One step of the scatter: canvas arrays are the uncropped output (plus the output_padding rows/columns)."""
+    """One step of the scatter: canvas arrays are the uncropped output (extended where output_padding > padding)."""
     pixel: tuple        #: (i, j) of the input pixel stamped at this step
     value: float        #: x[i, j]
     origin: tuple       #: (i * stride, j * stride): where the stamp's top-left tap lands on the canvas
@@ -60,8 +60,9 @@ def scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=
     if not 0 <= step < n:
         raise shapes.ArgumentError(f"step={step}: must be in 0..{n - 1} (one step per input pixel)")
     op = shapes.pair("output_padding", output_padding)
-    # the canvas: padding 0 keeps every stamp; output_padding extends it at the bottom/right as the output does
-    ct = dict(stride=spec.stride, dilation=spec.dilation, output_padding=op)
+    # the canvas: padding 0 keeps every stamp; it reaches past the full output only where output_padding > padding
+    extend = tuple(max(0, o - c) for o, c in zip(op, spec.crop))
+    ct = dict(stride=spec.stride, dilation=spec.dilation, output_padding=extend)
     i, j = divmod(step, X.shape[1])
     only = np.zeros_like(X)
     only[i, j] = X[i, j]

@@ -112,6 +112,13 @@ def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=No
     return ax
 
 
+def _taps(st, kshape, dilation):
+    """Canvas cells under the kernel taps of one stamp (to outline them)."""
+    d = shapes.pair("dilation", dilation)
+    taps = [(st.origin[0] + a * d[0], st.origin[1] + b * d[1]) for a in range(kshape[0]) for b in range(kshape[1])]
+    return [t for t in taps if t[0] < st.canvas_size[0] and t[1] < st.canvas_size[1]]
+
+
 def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=1, fig=None):
     """Four panels for stamp ``step``: the input with the current pixel outlined, the kernel, the scaled stamp on
     the output canvas, and the running sum (the dashed frame is the part that ``padding`` keeps). Returns the Figure.
@@ -125,10 +132,7 @@ def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dila
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [x.shape[1], k.shape[1]] + [st.canvas_size[1]] * 2})
     plot_grid(x, "input", axes[0], highlight=[st.pixel], title=f"input x: pixel {st.pixel} = {_fmt(st.value)}")
     plot_grid(k, "kernel", axes[1], title="kernel K")
-    kh, kw = k.shape
-    d = shapes.pair("dilation", dilation)
-    taps = [(st.origin[0] + a * d[0], st.origin[1] + b * d[1]) for a in range(kh) for b in range(kw)]
-    taps = [t for t in taps if t[0] < st.canvas_size[0] and t[1] < st.canvas_size[1]]
+    taps = _taps(st, k.shape, dilation)
     lo, hi = min(0.0, float(st.total.min()), float(st.stamp.min())), max(float(st.total.max()), 1e-12)
     plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
               title=f"stamp: {_fmt(st.value)} x K at {st.origin}")
@@ -154,7 +158,8 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     axes = fig.subplots(1, x.size + 1)
     lo, hi = min(0.0, float(last.total.min())), max(float(last.total.max()), 1e-12)
     for ax, st in zip(axes, all_steps):
-        plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, title=f"{_fmt(st.value)} x K at {st.origin}")
+        plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, highlight=_taps(st, np.shape(k), dilation),
+                  title=f"{_fmt(st.value)} x K at {st.origin}")
     plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
@@ -172,12 +177,12 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     op, d = shapes.pair("output_padding", output_padding), shapes.pair("dilation", dilation)
     out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
     full = tuple((n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
-    canvas = tuple(full[i] + op[i] for i in range(2))
+    canvas = tuple(max(full[i], p[i] + out[i]) for i in range(2))
     ax = new_axes(ax, figsize=(max(3.5, 0.8 + 0.32 * canvas[1]), 1.8 + 0.32 * canvas[0]))
     for r in range(canvas[0]):
         for c in range(canvas[1]):
             kept = p[0] <= r < p[0] + out[0] and p[1] <= c < p[1] + out[1]
-            extra = r >= full[0] or c >= full[1]
+            extra = kept and (r >= p[0] + out[0] - op[0] or c >= p[1] + out[1] - op[1])
             origin = r % s[0] == 0 and c % s[1] == 0 and r // s[0] < n[0] and c // s[1] < n[1]
             if origin:
                 face = to_rgb(COLORS["input"]) + ((1.0,) if kept else (0.45,))
@@ -194,7 +199,7 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     ax.set_title(f"({n[h]} - 1)*{s[h]} - 2*{p[h]} + {d[h]}*({k[h]} - 1) + {op[h]} + 1 = {out[h]}"
                  + ("" if out[0] == out[1] else f"   (width {out[1]})"), fontsize=9)
     ax.set_xlabel("blue: stamp origins (one per input pixel)\ngrey: cropped by padding\n"
-                  "hatched: added by output_padding\ngreen frame: the output", fontsize=8)
+                  "hatched: rows/columns output_padding adds\ngreen frame: the output", fontsize=8)
     return ax
 
 

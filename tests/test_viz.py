@@ -81,7 +81,9 @@ def test_plot_shape_titles_the_formula_and_frames_the_output():
     assert ax.get_title() == "(4 - 1)*2 - 2*1 + 1*(3 - 1) + 1 + 1 = 8"
     frame = ax.patches[-1]
     assert (frame.get_x(), frame.get_y(), frame.get_width(), frame.get_height()) == (1, 1, 8, 8)
-    assert len(ax.patches) == 10 * 10 + 1      # canvas (9 + output_padding)^2 cells and the frame
+    assert len(ax.patches) == 9 * 9 + 1        # the full 9 x 9 canvas and the frame
+    hatched = [q for q in ax.patches[:-1] if q.get_hatch()]
+    assert len(hatched) == 8 + 7               # the last row and column of the output
 
 
 def test_plot_shape_raises_the_library_error():
@@ -112,3 +114,8 @@ def test_figure_png_gives_png_bytes():
     fig = Figure()
     viz.plot_grid(X, "output", fig.add_subplot())
     assert viz.figure_png(fig).startswith(b"\x89PNG")
+
+
+def test_plot_shape_canvas_grows_only_where_output_padding_exceeds_padding():
+    ax = viz.plot_shape(3, 2, stride=2, output_padding=1)         # full 6, output 7: one row past every stamp
+    assert len(ax.patches) == 7 * 7 + 1
