@@ -10,7 +10,8 @@ The two pictures of the operation become two kernel designs:
   the article's picture; threads race to the same output, so float32 sums come out in a varying order.
 - ``kernel="gemm"``: every stamp at once with one cuBLAS matrix product (``cupy.matmul``,
   ``cols = W^T X`` per group), then our own col2im kernel GATHERS the stamps into the output (one thread per
-  output element: deterministic). The fastest; ``kernel="auto"`` (the default) picks it.
+  output element: deterministic). The fastest; ``kernel="auto"`` (the default) picks it, except with at most 4
+  input channels per group, where there is little to multiply and gather's single launch wins.
 
 Arrays: CuPy in, CuPy out; NumPy (or lists) in, NumPy out (copied to the device and back). float32 stays float32,
 float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``).
@@ -38,7 +39,7 @@ from . import shapes
 __all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
            "KERNEL_SOURCE"]
 
-#: the kernel choices; "auto" is the fastest correct one ("gemm")
+#: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)
 KERNELS = ("auto", "gather", "scatter", "gemm")
 BLOCK = 256
 
@@ -203,8 +204,7 @@ def _module():
     """Compile every kernel instance once per process (NVRTC), then reuse it."""
     import cupy
     try:
-        mod = cupy.RawModule(code=KERNEL_SOURCE, options=("--std=c++11",),
-                             name_expressions=list(KERNEL_NAMES.values()))
+        mod = cupy.RawModule(code=KERNEL_SOURCE, options=(), name_expressions=list(KERNEL_NAMES.values()))
         mod.compile()
     except Exception as err:
         raise GPUUnavailableError(f"compiling the GPU kernels failed ({type(err).__name__}: {err}); CuPy needs "
@@ -263,7 +263,8 @@ def stamps(spec: shapes.TransposeSpec, xp):
     cg_in = c_in // g
     xg = xp.ascontiguousarray(x.reshape(n, g, cg_in, h * wd).transpose(1, 2, 0, 3)).reshape(g, cg_in, n * h * wd)
     wt = w.reshape(g, cg_in, cg_out * kh * kw).transpose(0, 2, 1)
-    return xp.ascontiguousarray(xp.matmul(wt, xg)).reshape(g * cg_out, kh, kw, n, h, wd)
+    cols = xp.matmul(wt[0], xg[0]) if g == 1 else xp.matmul(wt, xg)    # one plain GEMM when there are no groups
+    return xp.ascontiguousarray(cols).reshape(g * cg_out, kh, kw, n, h, wd)
 
 
 def _launch(cupy, kind, spec, arrays, ints):
@@ -275,11 +276,18 @@ def _launch(cupy, kind, spec, arrays, ints):
     _function(kind, spec.dtype)((grid,), (BLOCK,), args)
 
 
+def choose(spec: shapes.TransposeSpec, kernel: str = "auto") -> str:
+    """The kernel "auto" means: gemm, except where each group has so few input channels that the matrix product
+    has almost nothing to reuse and its extra launches cost more than they save (then gather, one launch)."""
+    if kernel != "auto":
+        return kernel
+    return "gather" if spec.x.shape[1] // spec.groups <= 4 else "gemm"
+
+
 def transpose(spec: shapes.TransposeSpec, kernel: str = "auto"):
     """Compute a checked spec whose arrays are CuPy arrays; returns the 4-D CuPy result."""
     import cupy
-    if kernel == "auto":
-        kernel = "gemm"
+    kernel = choose(spec, kernel)
     x, w = cupy.ascontiguousarray(spec.x), cupy.ascontiguousarray(spec.weight)
     bias = None if spec.bias is None else cupy.ascontiguousarray(spec.bias)
     spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, stride=spec.stride, dilation=spec.dilation,
@@ -310,7 +318,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: (C_in, C_out/groups, kH, kW) (or (kH, kW) with 2-D x);
     bias: (C_out,). Returns (N, C_out, H_out, W_out) in x's leading layout, with
     ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``;
-    a CuPy array when x is one, else a NumPy array. ``kernel``: "gather", "scatter", "gemm", or "auto" (gemm).
+    a CuPy array when x is one, else a NumPy array. ``kernel``: "gather", "scatter", "gemm", or "auto" (see choose).
     Raises ``GPUUnavailableError`` (a ``RuntimeError``) where no GPU is usable, saying why.
     """
     if not isinstance(kernel, str):

@@ -323,7 +323,8 @@ def test_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
             del sys.modules["cupy"]
         else:
             sys.modules["cupy"] = saved
-    assert fake.launches == [{"auto": "col2im", "gemm": "col2im"}.get(kernel, kernel)]
+    chosen = gpu.choose(shapes.transpose_spec(x, w, b, **kw), kernel)
+    assert fake.launches == [{"gemm": "col2im"}.get(chosen, chosen)]
     _assert_close(got, x, w, b, kw, dtype)
 
 
@@ -401,3 +402,10 @@ def test_gpu_larger_case_and_repeatability(kernel):
     if kernel != "scatter":
         for _ in range(3):
             assert bool((gpu.conv_transpose2d(xs, ws, bs, kernel=kernel, **kw) == first).all())
+
+
+def test_auto_picks_gemm_unless_channels_are_few():
+    spec = shapes.transpose_spec(np.ones((16, 128, 16, 16)), np.ones((128, 64, 4, 4)), stride=2, padding=1)
+    assert gpu.choose(spec) == "gemm" and gpu.choose(spec, "scatter") == "scatter"
+    assert gpu.choose(shapes.transpose_spec(np.ones((28, 28)), np.ones((3, 3)), stride=2)) == "gather"
+    assert gpu.choose(shapes.transpose_spec(np.ones((1, 8, 4, 4)), np.ones((8, 1, 3, 3)), groups=8)) == "gather"
