@@ -17,10 +17,10 @@ PY=${PY:-python3}
 } > "$OUT/env.txt" 2>&1
 cat "$OUT/env.txt"
 
-timeout 240 $PY -m pytest tests/test_gpu.py -p no:cacheprovider -o addopts="" -q -rfEs --maxfail=10 \
+timeout 170 $PY -m pytest tests/test_gpu.py -p no:cacheprovider -o addopts="" -q -rfEs --maxfail=10 \
   -W ignore::DeprecationWarning 2>&1 | tee "$OUT/tests.log" | tail -n 40
 tests=${PIPESTATUS[0]}
-timeout 240 $PY benchmarks/gpu.py --out "$OUT" 2>&1 | tee "$OUT/bench.log"
+timeout 220 $PY benchmarks/gpu.py --out "$OUT" 2>&1 | tee "$OUT/bench.log"
 bench=${PIPESTATUS[0]}
 echo "gpu_check: tests exit $tests, benchmark exit $bench"
 [ "$tests" = 0 ] && [ "$bench" = 0 ]
