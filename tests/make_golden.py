@@ -112,6 +112,7 @@ TF = {
     "tf_same_batch3": ((3, 3, 3, 1), (3, 3, 2, 1), (6, 6), 2, "SAME", "NHWC"),
     "tf_nchw_same": ((2, 4, 4, 3), (3, 3, 2, 3), (8, 7), 2, "SAME", "NCHW"),
     "tf_nchw_valid": ((1, 3, 4, 2), (2, 3, 3, 2), (7, 13), (2, 3), "VALID", "NCHW"),
+    "tf_nchw_explicit": ((2, 3, 3, 2), (3, 2, 3, 2), (6, 5), 2, [[0, 0], [0, 1], [1, 0], [0, 0]], "NCHW"),
 }
 # every valid output size for stride > 1: name prefix -> the sizes probed (all of TF's accepted sizes get arrays)
 TF_ALL_SIZES = {  # (x NHWC, filters, strides, padding)
@@ -120,6 +121,7 @@ TF_ALL_SIZES = {  # (x NHWC, filters, strides, padding)
     "tf_allsizes_same_k2_s3": ((1, 3, 2, 2), (2, 2, 1, 2), 3, "SAME"),
     "tf_allsizes_explicit_k3_s2": ((1, 3, 3, 1), (3, 3, 1, 1), 2, [[0, 0], [1, 2], [2, 0], [0, 0]]),
     "tf_allsizes_valid_k4_s2": ((1, 3, 3, 1), (4, 4, 1, 1), 2, "VALID"),
+    "tf_allsizes_valid_k1_s3": ((1, 2, 3, 1), (1, 2, 1, 1), 3, "VALID"),
 }
 # dilated: tf.nn.atrous_conv2d_transpose (stride 1), output (H, W)
 TF_ATROUS = {

@@ -155,3 +155,14 @@ def test_no_valid_size_is_said_plainly():
         msg = str(info.value)
         assert "1..0" not in msg, msg
         assert "no height" in msg or "valid heights: none" in msg, msg
+
+
+@pytest.mark.parametrize("strides", [2, [2], (2, 2), [1, 2, 2, 1]])
+def test_tf_strides_spellings_tensorflow_accepts(strides):
+    """tf.nn.conv2d_transpose takes strides as an int or a list of 1, 2 or 4 ints (4: data_format order)."""
+    entry = next(e for e in TF_CASES if e["name"] == "tf_same_k4_s2_dcgan")
+    x, f, want = (TF[f"{entry['name']}.{k}"] for k in "xfy")
+    _close(te.conv2d_transpose(x, f, entry["output_shape"], strides), want, 1e-10)
+    if isinstance(strides, list) and len(strides) == 4:     # the same spelling in NCHW order
+        nchw = te.conv2d_transpose(x.transpose(0, 3, 1, 2), f, [2, 2, 8, 8], [1, 1, 2, 2], data_format="NCHW")
+        _close(nchw, want.transpose(0, 3, 1, 2), 1e-10)
