@@ -7,13 +7,13 @@ array([[0., 1., 2.],
        [1., 5., 4.],
        [3., 4., 0.]])
 >>> sorted(te.FORMS)
-['direct', 'gpu', 'scatter', 'subpixel']
+['direct', 'gpu', 'matrix', 'scatter', 'subpixel']
 
 Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a form or module that needs them runs.
 """
 from __future__ import annotations
 
-from . import direct, gpu, scatter, shapes, subpixel
+from . import direct, gpu, matrix, scatter, shapes, subpixel
 from .conv import conv2d
 from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
                      tf_output_size_range)
@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 FORMS = {
     "scatter": scatter.conv_transpose2d,
     "direct": direct.conv_transpose2d,
+    "matrix": matrix.conv_transpose2d,    # Cᵀ @ x, C the sparse matrix of conv2d (scipy, loaded on first call)
     "subpixel": subpixel.conv_transpose2d,
     "gpu": gpu.conv_transpose2d,          # CuPy, loaded on first call; NumPy in, NumPy out
 }
@@ -52,7 +53,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 __all__ = [
     "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
-    "scatter", "direct", "shapes",
+    "scatter", "direct", "matrix", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",
     "gpu",
 ]

@@ -1,0 +1,404 @@
+"""Matrix form: a convolution is a sparse matrix C, and the transposed convolution is its transpose Cᵀ.
+
+``conv2d(z, w).ravel() == C @ z.ravel()``: row ``(o, i, j)`` of C holds the weights ``w[o, c, a, b]`` in the
+columns ``(c, i*s + a*d - p, j*s + b*d - p)`` that the output pixel reads (taps that land in the zero padding have
+no entry). A transposed convolution's weight ``(C_in, C_out/g, kH, kW)``, read as a conv2d weight
+``(C_out', C_in'/g, kH, kW)``, is exactly the convolution it transposes: build C from the same tensor at the
+transposed convolution's *output* size and ``conv_transpose2d(x, w) == Cᵀ @ x.ravel()``. That is the name.
+
+>>> import numpy as np
+>>> w = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+>>> C = conv_matrix((1, 4, 4), w)               # conv2d maps 4x4 -> 2x2: C is (4, 16)
+>>> C.shape, C.nnz
+((4, 16), 36)
+>>> x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+>>> np.allclose((C.T @ x.ravel()).reshape(1, 1, 4, 4), conv_transpose2d(x, w))
+True
+
+scipy loads when a function here runs; ``import tconv_edu`` needs numpy only.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from . import shapes
+
+__all__ = ["conv_matrix", "conv_transpose2d", "conv_matrix_nnz", "conv2d_grad_input", "gram", "transpose",
+           "cache_info", "cache_clear", "DENSE_LIMIT"]
+
+_INT32_LIMIT = 2 ** 31                       # indices (and nnz) below this are stored as int32
+
+#: the largest dense view ``conv_matrix(..., dense=True)`` builds, in entries (80 MB in float64)
+DENSE_LIMIT = 10_000_000
+
+
+# --------------------------------------------------------------------------------------------------- building C
+
+def _zeros_like_shape(name, shape, dtype):
+    """A read-only all-zero array of ``shape`` that takes no memory (for checking a shape with shapes.conv_spec)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3, 4):
+        raise shapes.ArgumentError(f"{name}={shape!r}: expected (C, H, W) or (H, W)")
+    dims = tuple(shapes.integer(name, v) for v in shape)
+    if min(dims) < 1:
+        raise shapes.ArgumentError(f"{name}={shape!r}: every size must be >= 1")
+    return np.broadcast_to(np.zeros((), dtype), dims)
+
+
+def _spec_for_shape(input_shape, weight, stride, padding, dilation, groups):
+    """shapes.conv_spec for an input known only by its shape (C, H, W) or (H, W)."""
+    if isinstance(input_shape, (tuple, list)) and len(input_shape) == 4:
+        raise shapes.ArgumentError(f"input_shape={tuple(input_shape)!r}: expected (C, H, W) or (H, W) (one "
+                                   f"sample; C maps one sample's pixels, the batch shares it)")
+    weight = shapes.as_array("weight", weight, np)
+    z = _zeros_like_shape("input_shape", input_shape, shapes.compute_dtype(weight))
+    return shapes.conv_spec(z, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _axis_taps(n_out, n_in, k, s, d, p):
+    """Per axis: input index ``i*s + a*d - p`` of output i and tap a, shape (n_out, k), and whether it is inside."""
+    pos = np.arange(n_out)[:, None] * s + np.arange(k)[None, :] * d - p
+    return pos, (pos >= 0) & (pos < n_in)
+
+
+def _build(c_in, in_hw, w4, stride, pad, dilation, groups, out_hw):
+    """CSR matrix of conv2d: (C_out * Ho * Wo, C_in * H * W); rows (o, i, j), columns (c, y, x), sorted.
+
+    ``pad`` is the (top, left) padding; the output grid ``out_hw`` is given, so the bottom/right padding is
+    whatever makes it fit (zero-extended input). Vectorised: a pattern of (output pixel, tap) pairs for one
+    channel pair, a per-channel template, then one gather of the weights for all output channels.
+    """
+    import scipy.sparse as sp
+
+    c_out, m, kh, kw = w4.shape               # m = input channels per group
+    h, wd = in_hw
+    ho, wo = out_hw
+    hw, taps = h * wd, kh * kw
+    ys, in_h = _axis_taps(ho, h, kh, stride[0], dilation[0], pad[0])
+    xs, in_w = _axis_taps(wo, wd, kw, stride[1], dilation[1], pad[1])
+    # every (output pixel, tap) pair inside the input, in row-major order: by pixel, then by column (tap a, b)
+    pi, pj, pa, pb = np.nonzero(in_h[:, None, :, None] & in_w[None, :, None, :])
+    prow = pi * wo + pj
+    pcol = ys[pi, pa] * wd + xs[pj, pb]
+    ptap = pa * kw + pb
+    npix = in_h.sum(1)[:, None] * in_w.sum(1)[None, :]          # taps inside, per output pixel
+    count = npix.ravel()
+    start = np.cumsum(count) - count
+    n_pairs = pcol.size
+    nnz = c_out * m * n_pairs
+    idx = np.int32 if max(nnz, c_in * hw, c_out * ho * wo) < _INT32_LIMIT else np.int64
+    # template of one output channel's rows: for each pixel, for each input channel c, that pixel's taps
+    ch = np.arange(m, dtype=idx)[:, None]
+    first = start[prow]
+    pos = (first * m + np.arange(n_pairs) - first)[None, :] + ch * count[prow][None, :]
+    cols = np.empty(m * n_pairs, dtype=idx)
+    cols[pos.ravel()] = (ch * hw + pcol.astype(idx)[None, :]).ravel()
+    tap_of = np.empty(m * n_pairs, dtype=np.intp)
+    tap_of[pos.ravel()] = (ch * taps + ptap[None, :]).ravel()
+    # all output channels at once: the group's first input column, and the weights gathered by the template
+    cg_out = c_out // groups
+    offset = (np.arange(c_out, dtype=idx) // cg_out) * idx(m * hw)
+    indices = np.add(offset[:, None], cols[None, :], dtype=idx).ravel()
+    data = np.take(w4.reshape(c_out, m * taps), tap_of, axis=1).ravel()
+    indptr = np.zeros(c_out * ho * wo + 1, dtype=idx)
+    np.cumsum(np.tile(count.astype(idx) * m, c_out), out=indptr[1:])
+    C = sp.csr_array((data, indices, indptr), shape=(c_out * ho * wo, c_in * hw))
+    C.has_sorted_indices = True                 # built in column order, no duplicates (tested)
+    return C
+
+
+def _dense_guard(shape):
+    entries = shape[0] * shape[1]
+    if entries > DENSE_LIMIT:
+        raise shapes.ArgumentError(
+            f"dense=True: the dense matrix would be {shape[0]} x {shape[1]} = {entries:,} entries, above the limit "
+            f"of {DENSE_LIMIT:,}; use the sparse form (dense=False) and look at a slice, e.g. C[:20].toarray()")
+
+
+def conv_matrix(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=1, dense=False):
+    """The matrix C of ``conv2d`` on inputs of ``input_shape``: ``conv2d(z, w).ravel() == C @ z.ravel()``.
+
+    input_shape: (C_in, H, W), or (H, W) with a 2-D weight (kH, kW); weight: (C_out, C_in/groups, kH, kW).
+    Returns a ``scipy.sparse.csr_array`` of shape (C_out * H_out * W_out, C_in * H * W) in the weight's compute
+    dtype (int32 indices where they fit), or a numpy array with ``dense=True`` (at most ``DENSE_LIMIT`` entries).
+    For the transposed convolution with weight w, call it with w itself at the transposed conv's output size: then
+    ``conv_transpose2d(x, w).ravel() == C.T @ x.ravel()``.
+
+    >>> import numpy as np
+    >>> conv_matrix((4, 4), np.ones((3, 3)), dense=True).shape
+    (4, 16)
+    >>> conv_matrix((2, 9, 9), np.ones((3, 2, 3, 3)), stride=2, padding=1).shape
+    (75, 162)
+    """
+    spec = _spec_for_shape(input_shape, weight, stride, padding, dilation, groups)
+    _, c_in, h, wd = spec.x.shape
+    ho, wo = spec.out_size
+    if dense:
+        _dense_guard((spec.weight.shape[0] * ho * wo, c_in * h * wd))
+    C = _build(c_in, (h, wd), spec.weight, spec.stride, spec.padding, spec.dilation, spec.groups, spec.out_size)
+    return C.toarray() if dense else C
+
+
+def conv_matrix_nnz(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1) -> int:
+    """Non-zeros of ``conv_matrix``: the (output pixel, tap) pairs that land inside the input, not in the padding.
+
+    With padding 0 every tap of every output pixel lands inside, so
+    ``nnz = C_out * H_out * W_out * (C_in / groups) * kH * kW``. With padding, per axis, the pairs (i, a) with
+    ``0 <= i*s + a*d - p < H`` are counted tap by tap (a range of i for each a) and multiplied.
+
+    >>> conv_matrix_nnz((1, 4, 4), (1, 1, 3, 3))           # 2 x 2 outputs, 9 taps each
+    36
+    >>> conv_matrix_nnz((1, 4, 4), (1, 1, 3, 3), padding=1)  # 16 outputs, 9 taps, minus those in the padding
+    100
+    """
+    wshape = tuple(weight_shape) if isinstance(weight_shape, (tuple, list)) else weight_shape
+    if not isinstance(wshape, tuple) or len(wshape) not in (2, 4):
+        raise shapes.ArgumentError(f"weight_shape={weight_shape!r}: expected (C_out, C_in/groups, kH, kW) or (kH, kW)")
+    spec = _spec_for_shape(input_shape, _zeros_like_shape("weight_shape", wshape, np.float64), stride, padding,
+                           dilation, groups)
+    c_out, m, kh, kw = spec.weight.shape
+    ho, wo = spec.out_size
+    if spec.padding == (0, 0):
+        return c_out * ho * wo * m * kh * kw
+    pairs = []
+    for n_in, n_out, k, s, d, p in zip(spec.x.shape[2:], spec.out_size, (kh, kw), spec.stride, spec.dilation,
+                                       spec.padding):
+        total = 0
+        for a in range(k):                       # outputs i with 0 <= i*s + a*d - p <= n_in - 1
+            lo = max(0, -((a * d - p) // s))
+            hi = min(n_out - 1, (n_in - 1 - a * d + p) // s)
+            total += max(0, hi - lo + 1)
+        pairs.append(total)
+    return c_out * m * pairs[0] * pairs[1]
+
+
+def gram(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=1):
+    """``C @ C.T`` (sparse, square over the conv's outputs): ``conv2d(conv_transpose2d(y)) == C Cᵀ y``.
+
+    It is the identity only in special cases (stamps that do not overlap, of unit norm), so a transposed
+    convolution does not undo a convolution: "deconvolution" is a misnomer.
+
+    >>> import numpy as np
+    >>> G = gram((6, 6), np.ones((3, 3)) / 3, stride=1)
+    >>> G.shape, round(float(G.diagonal()[0]), 6), np.allclose(G.toarray(), np.eye(16))
+    ((16, 16), 1.0, False)
+    """
+    C = conv_matrix(input_shape, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return (C @ C.T).tocsr()
+
+
+def conv2d_grad_input(grad_output, weight, input_size, *, stride=1, padding=0, dilation=1, groups=1):
+    """Gradient of ``sum(conv2d(z, weight) * grad_output)`` with respect to z, for z of spatial ``input_size``.
+
+    It is ``Cᵀ g``, the transposed convolution of ``grad_output`` with the same weight; ``output_padding`` picks the
+    input size among those that convolve to ``grad_output``'s size.
+    grad_output: (N, C_out, H_out, W_out) (or 3-D / 2-D); weight: conv2d's (C_out, C_in/groups, kH, kW).
+
+    >>> import numpy as np
+    >>> conv2d_grad_input(np.ones((1, 2, 4, 4)), np.ones((2, 4, 3, 3)), (8, 8), stride=2, padding=1).shape
+    (1, 4, 8, 8)
+    """
+    g = shapes.as_array("grad_output", grad_output, np)
+    w = shapes.as_array("weight", weight, np)
+    if g.ndim < 2 or w.ndim < 2:
+        raise shapes.ArgumentError(f"grad_output, weight: expected arrays of at least 2 dimensions, got shapes "
+                                   f"{g.shape} and {w.shape}")
+    size = shapes.pair("input_size", input_size)
+    conv_out = shapes.conv_output_size(size, w.shape[-2:], stride=stride, padding=padding, dilation=dilation)
+    if conv_out != tuple(g.shape[-2:]):
+        raise shapes.ArgumentError(f"grad_output: spatial shape {tuple(g.shape[-2:])} is not conv2d's output size "
+                                   f"{conv_out} for input_size={size}")
+    # output_padding = stride - 1 gives the largest size that convolves to grad_output's; step back to input_size
+    # (not shapes.output_padding_for: it starts from output_padding 0, whose size may be < 1 where a larger one
+    # is valid, e.g. a 1x1 output with padding 1 and stride 3)
+    s = shapes.pair("stride", stride)
+    largest = shapes.output_size(g.shape[-2:], w.shape[-2:], stride=s, padding=padding,
+                                 output_padding=(s[0] - 1, s[1] - 1), dilation=dilation)
+    op = tuple(s[i] - 1 - (largest[i] - size[i]) for i in range(2))
+    return conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=op, dilation=dilation,
+                            groups=groups)
+
+
+# ------------------------------------------------------------------------------------ the transposed convolution
+
+CacheInfo = namedtuple("CacheInfo", "hits misses entries nbytes maxsize maxbytes")
+
+CACHE_SIZE = 8                               # matrices kept
+CACHE_BYTES = 1 << 30                        # and at most this many bytes of them (the newest is always kept)
+_lock = threading.Lock()
+_matrices: OrderedDict = OrderedDict()       # canonical key -> _Entry, least recently used first
+_calls: dict = {}                            # key of a call's raw arguments -> (_Entry, canonical key, meta)
+_stats = {"hits": 0, "misses": 0, "nbytes": 0}
+
+
+class _Entry:
+    """A cached Cᵀ and ``run(xs, y)``: ``y += Cᵀ @ xs`` in place (xs (M,) or (M, N) contiguous, y to match)."""
+    __slots__ = ("CT", "nbytes", "run")
+
+    def __init__(self, CT):
+        self.CT = CT
+        self.nbytes = CT.data.nbytes + CT.indices.nbytes + CT.indptr.nbytes
+        self.run = _runner(CT)
+
+
+def _runner(CT, compiled=True):
+    """Bind scipy's compiled product to this matrix (adding into y lets the bias be y's starting value and skips
+    the dispatch of ``@``, a third of a call at the teaching size); scipy's public ``@`` where it is missing."""
+    try:
+        if not compiled:
+            raise ImportError("public product asked for")
+        from scipy.sparse import _sparsetools
+        vec, vecs = getattr(_sparsetools, CT.format + "_matvec"), getattr(_sparsetools, CT.format + "_matvecs")
+    except (ImportError, AttributeError):
+        def run(xs, y):
+            y += CT @ xs
+        return run
+    rows, cols, ptr, ind, data = CT.shape[0], CT.shape[1], CT.indptr, CT.indices, CT.data
+
+    def run(xs, y):
+        if xs.ndim == 1:
+            vec(rows, cols, ptr, ind, data, xs, y)
+        else:
+            vecs(rows, cols, xs.shape[1], ptr, ind, data, xs, y)
+    return run
+
+
+def cache_info() -> CacheInfo:
+    """Hits, misses, matrices held and their bytes, and the limits of the matrix cache."""
+    with _lock:
+        return CacheInfo(_stats["hits"], _stats["misses"], len(_matrices), _stats["nbytes"], CACHE_SIZE,
+                         CACHE_BYTES)
+
+
+def cache_clear() -> None:
+    """Forget every cached matrix and reset the counters."""
+    with _lock:
+        _matrices.clear()
+        _calls.clear()
+        _stats.update(hits=0, misses=0, nbytes=0)
+
+
+def _matrix_key(spec):
+    return (spec.weight.tobytes(), spec.weight.shape, spec.dtype.str, spec.x.shape[1:], spec.stride, spec.crop,
+            spec.out_size, spec.dilation, spec.groups)
+
+
+def _entry(spec, key) -> _Entry:
+    """The cached Cᵀ of a checked spec, or a new one (C at the output size, on the input's grid)."""
+    with _lock:
+        entry = _matrices.get(key)
+        if entry is not None:
+            _matrices.move_to_end(key)
+            _stats["hits"] += 1
+            return entry
+        _stats["misses"] += 1
+    _, c_in, h, wd = spec.x.shape
+    # the conv that this transposes: the weight (C_in, C_out/g, ...) read as conv2d's (C_out', C_in'/g, ...), on an
+    # input of the output's size, padded by the crop; its output grid is x's (with output_padding >= stride, allowed
+    # when dilation is larger, the conv itself would give one more row, which x does not have)
+    C = _build(spec.c_out, spec.out_size, spec.weight, spec.stride, spec.crop, spec.dilation, spec.groups, (h, wd))
+    entry = _Entry(C.T)
+    with _lock:
+        _matrices[key] = entry
+        _stats["nbytes"] += entry.nbytes
+        while len(_matrices) > 1 and (len(_matrices) > CACHE_SIZE or _stats["nbytes"] > CACHE_BYTES):
+            old_key, old = _matrices.popitem(last=False)
+            _stats["nbytes"] -= old.nbytes
+            for k in [k for k, v in _calls.items() if v[0] is old]:
+                del _calls[k]
+    return entry
+
+
+def _apply(entry, x, dtype, bias, out_chw):
+    """Cᵀ applied to every sample of x (N, ...) in one sparse product; returns (N, C_out, H_out, W_out)."""
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros((0,) + out_chw, dtype=dtype)
+    rows, cols = entry.CT.shape
+    xs = x.reshape(n, -1)
+    if xs.shape[1] != cols:                 # cannot happen after the checks; the compiled kernel trusts sizes
+        raise RuntimeError(f"matrix form: input of {xs.shape[1]} values for a matrix of {cols} columns")
+    if n == 1:
+        xs = np.ascontiguousarray(xs[0], dtype=dtype)
+        y = np.empty(rows, dtype=dtype)
+    else:                                   # (C_in*H*W, N): the batch is the innermost axis of the product
+        xs = np.ascontiguousarray(xs.T, dtype=dtype)
+        y = np.empty((rows, n), dtype=dtype)
+    if bias is None:
+        y.fill(0)
+    else:                                   # start from the bias: the product adds into y
+        y.reshape(out_chw[0], -1)[...] = bias.reshape(-1, 1)
+    entry.run(xs, y)
+    if n == 1:
+        return y.reshape((1,) + out_chw)
+    return np.ascontiguousarray(y.T).reshape((n,) + out_chw)
+
+
+def transpose(spec: shapes.TransposeSpec, xp=np):
+    """Compute a checked spec as ``Cᵀ @ x`` for the whole batch, with the cached matrix (numpy only)."""
+    if xp is not np:
+        raise TypeError(f"xp={getattr(xp, '__name__', xp)!r}: the matrix form computes with numpy and scipy only")
+    return _apply(_entry(spec, _matrix_key(spec)), spec.x, spec.dtype, spec.bias,
+                  (spec.c_out,) + tuple(spec.out_size))
+
+
+def _plain(p) -> bool:
+    """An int, or a pair of ints, exactly (True, 2.0 or numpy ints take the checked path)."""
+    return type(p) is int or (type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int)
+
+
+def _call_key(x, weight, bias, stride, padding, output_padding, dilation, groups):
+    """Key of a call's raw arguments, or None where only the full check can tell (non-arrays, unusual types).
+
+    Every check of ``shapes.transpose_spec`` depends only on what this key holds (shapes, dtypes, parameter values;
+    the weight's bytes pick the matrix), so a call equal to one that passed before passes again.
+    """
+    if (type(x) is np.ndarray and type(weight) is np.ndarray and (bias is None or type(bias) is np.ndarray)
+            and type(groups) is int and _plain(stride) and _plain(padding) and _plain(output_padding)
+            and _plain(dilation)):
+        return (x.ndim, x.shape[1:] if x.ndim == 4 else x.shape, x.dtype, weight.shape, weight.dtype,
+                weight.tobytes(), None if bias is None else (bias.shape, bias.dtype),
+                stride, padding, output_padding, dilation, groups)
+    return None
+
+
+def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Transposed convolution as ``Cᵀ @ x``, C the sparse matrix of the conv2d that it transposes.
+
+    Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose2d``: x (N, C_in, H, W), (C_in, H, W)
+    or (H, W); weight (C_in, C_out/groups, kH, kW); bias (C_out,); output
+    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``. The matrix is built once
+    per weight, shapes and parameters and cached (``cache_info()``, ``cache_clear()``); the batch is one product.
+    A call whose arrays and parameters equal those of an earlier checked call skips the (identical) checks.
+
+    >>> import numpy as np
+    >>> conv_transpose2d(np.ones((2, 4, 5, 5)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
+    (2, 3, 9, 9)
+    """
+    key = _call_key(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    known = _calls.get(key) if key is not None else None
+    if known is not None:
+        entry, mkey, dtype, out_chw, ndim = known
+        try:
+            _matrices.move_to_end(mkey)
+        except KeyError:                    # evicted by another thread meanwhile: take the checked path
+            known = None
+    if known is not None:
+        _stats["hits"] += 1
+        y = _apply(entry, x.reshape((1,) * (4 - ndim) + x.shape), dtype, bias, out_chw)
+        return y[0, 0] if ndim == 2 else y[0] if ndim == 3 else y
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups)
+    mkey = _matrix_key(spec)
+    entry = _entry(spec, mkey)
+    out_chw = (spec.c_out,) + tuple(spec.out_size)
+    y = spec.finish(_apply(entry, spec.x, spec.dtype, spec.bias, out_chw))
+    if key is not None:
+        with _lock:
+            if mkey in _matrices:
+                _calls[key] = (entry, mkey, spec.dtype, out_chw, spec.input_ndim)
+                while len(_calls) > 4 * CACHE_SIZE:
+                    del _calls[next(iter(_calls))]
+    return y
