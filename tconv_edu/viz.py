@@ -261,13 +261,14 @@ def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, sup
 
 def plot_profiles(profiles, ax=None, *, xlabel="column", ylabel="value"):
     """Line plot of 1-D profiles (e.g. one row of each upsampled image): {label: (L,) array}."""
-    ax = new_axes(ax, figsize=(7, 2.8))
+    ax = new_axes(ax, figsize=(9, 2.8))
     for label, y in profiles.items():
         y = np.asarray(y, dtype=float)
         ax.plot(np.arange(y.size), y, marker=".", label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.figure.tight_layout()
     return ax
 
 
@@ -277,3 +278,191 @@ def figure_png(fig: Figure, dpi=80) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+# --- matrix, sub-pixel and learning figures ---
+# Figures of notebooks 03 (matrix form), 04 (equivalent views), 06 (GPU form) and 07 (learned upsampling).
+
+__all__ += ["plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle", "plot_curves", "plot_bars",
+            "plot_benchmark"]
+
+#: one colour per sub-pixel phase (i, j) -> PHASE_COLORS[i * r + j] (pixel_shuffle's channel order)
+PHASE_COLORS = ["#3b75af", "#e1812c", "#3a923a", "#c03d3e", "#9372b2", "#845b53", "#d684bd", "#7f7f7f", "#b8ba2e"]
+
+
+def _dense(m):
+    return np.asarray(m.toarray() if hasattr(m, "toarray") else m, dtype=float)
+
+
+def plot_matrix(m, ax=None, *, rows=(), cols=(), values=None, role="kernel", title=None, xlabel=None, ylabel=None):
+    """A matrix (dense or scipy.sparse) as a grid of cells: zeros white, entries shaded with ``role``'s colours.
+
+    rows / cols: indices of whole rows / columns to outline in red (a conv output pixel's row of C; a transposed
+    conv output pixel's column of C); values: label the non-zero cells (default: at most 20 x 64 cells).
+    """
+    a = _dense(m)
+    if a.ndim != 2:
+        raise shapes.ArgumentError(f"m: expected a 2-D matrix, got shape {a.shape}")
+    if values is None:
+        values = a.shape[0] <= 20 and a.shape[1] <= 64
+    ax = new_axes(ax, figsize=(min(12, 0.6 + 0.3 * a.shape[1]), min(9, 0.8 + 0.3 * a.shape[0])))
+    plot_grid(a, role, ax, values=False)
+    if values:
+        fs = 8 if max(a.shape) <= 20 else 6
+        for (i, j), v in np.ndenumerate(a):
+            if v != 0:
+                ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs)
+    for r in np.atleast_1d(rows):
+        ax.add_patch(Rectangle((-0.5, r - 0.5), a.shape[1], 1, fill=False, edgecolor=COLORS["highlight"], lw=2.5))
+    for c in np.atleast_1d(cols):
+        ax.add_patch(Rectangle((c - 0.5, -0.5), 1, a.shape[0], fill=False, edgecolor=COLORS["highlight"], lw=2.5))
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=9)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=9)
+    ax.set_title(title or f"{a.shape[0]} x {a.shape[1]}, {int(np.count_nonzero(a))} non-zeros", fontsize=10)
+    return ax
+
+
+def plot_grids(grids, *, fig=None, suptitle=None, values=True):
+    """A row of labelled grids: ``{title: (array, role)}`` or ``{title: (array, role, highlight)}``. Returns the Figure.
+
+    The panels are as wide as their arrays, so a 3x3 kernel next to a 7x7 output keeps its cells square.
+    """
+    items = list(grids.items())
+    if not items:
+        raise shapes.ArgumentError("grids: expected at least one {title: (array, role)} entry")
+    arrays = [np.atleast_2d(np.asarray(v[0], dtype=float)) for _, v in items]
+    widths = [a.shape[1] for a in arrays]
+    fig = new_figure(fig, figsize=(min(16, 1.2 + 0.5 * sum(widths) + 0.6 * len(items)),
+                                   1.2 + 0.45 * max(a.shape[0] for a in arrays)))
+    axes = np.atleast_1d(fig.subplots(1, len(items), gridspec_kw={"width_ratios": widths}))
+    for ax, (title, v), a in zip(axes, items, arrays):
+        plot_grid(a, v[1], ax, title=title, values=values, highlight=v[2] if len(v) > 2 else None)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_padding=0, fig=None):
+    """The matrix explorer's picture: output pixel ``pixel`` of ``conv_transpose2d(x, kernel)`` is column p of C
+    (row p of Cᵀ, with C from ``tconv_edu.matrix.conv_matrix``); its non-zeros are the input pixels that feed it.
+
+    input_size: (H, W) of x; kernel: (kH, kW) (its values label the entries of C); pixel: (row, col) of the output.
+    Panels: x (pixel numbers = rows of C; feeding pixels outlined), C (column p outlined), the output (pixel
+    numbers = columns of C; pixel p outlined). Returns the Figure.
+    """
+    from . import matrix
+
+    k = np.asarray(kernel, dtype=float)
+    n = shapes.pair("input_size", input_size)
+    out = shapes.output_size(n, k.shape, stride=stride, padding=padding, output_padding=output_padding)
+    r, c = pixel
+    if not (0 <= r < out[0] and 0 <= c < out[1]):
+        raise shapes.ArgumentError(f"pixel={tuple(pixel)}: outside the {out[0]} x {out[1]} output")
+    C = matrix.conv_matrix(out, k, stride=stride, padding=padding, dense=True)      # (x pixels, output pixels)
+    p = r * out[1] + c
+    feeds = [divmod(int(q), n[1]) for q in np.flatnonzero(C[:, p])]
+    fig = new_figure(fig, figsize=(min(18, 3 + 0.28 * C.shape[1] + 0.45 * (n[1] + out[1])),
+                                   max(3.0, 1.2 + 0.4 * max(out[0], C.shape[0]))))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [n[1] + 1, C.shape[1] + 1, out[1] + 1]})
+    plot_grid(np.arange(n[0] * n[1]).reshape(n), "input", axes[0], highlight=feeds or None,
+              title="x: pixel numbers")
+    plot_matrix(C, axes[1], cols=[p], title=f"C: column {p} = row {p} of Cᵀ", xlabel="output pixel (column of C)",
+                ylabel="x pixel (row of C)")
+    plot_grid(np.arange(out[0] * out[1]).reshape(out), "output", axes[2], highlight=[(r, c)],
+              title=f"output: pixel {p} = ({r}, {c})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_pixel_shuffle(channels, r, *, fig=None):
+    """``pixel_shuffle`` drawn: the r*r channel maps (one colour per phase) and the shuffled image, where pixel
+    (h*r + i, w*r + j) takes channel i*r + j's value at (h, w) and its colour. channels: (r*r, H, W). Returns the Figure.
+    """
+    from .subpixel import pixel_shuffle
+
+    ch = np.asarray(channels, dtype=float)
+    r = shapes.integer("r", r)
+    if ch.ndim != 3 or ch.shape[0] != r * r or r * r > len(PHASE_COLORS):
+        raise shapes.ArgumentError(f"channels: expected (r*r, H, W) with r={r} <= 3, got shape {ch.shape}")
+    out = pixel_shuffle(ch, r)[0]
+    phase = pixel_shuffle(np.arange(r * r).repeat(ch.shape[1] * ch.shape[2]).reshape(ch.shape), r)[0]
+    h, w = ch.shape[1:]
+    fig = new_figure(fig, figsize=(min(16, 2 + 0.5 * (r * r * w + r * w)), 1.4 + 0.45 * r * h))
+    axes = fig.subplots(1, r * r + 1, gridspec_kw={"width_ratios": [w] * (r * r) + [r * w]})
+
+    def draw(ax, vals, colours, title):
+        ax.imshow(np.ones(vals.shape + (3,)))
+        for (i, j), v in np.ndenumerate(vals):
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colours[i, j], alpha=0.35, edgecolor="#555555"))
+            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8)
+        ax.tick_params(length=0, labelbottom=False, labelleft=False)
+        ax.set_title(title, fontsize=8)
+
+    for q in range(r * r):
+        draw(axes[q], ch[q], np.full(ch.shape[1:], PHASE_COLORS[q], dtype=object), f"ch {q} {divmod(q, r)}")
+    draw(axes[-1], out, np.vectorize(lambda q: PHASE_COLORS[q], otypes=[object])(phase),
+         f"pixel_shuffle: {r * h} x {r * w}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(x, curves, ax=None, *, xlabel="", ylabel="", title=None, logx=False, logy=False):
+    """Lines of ``{label: y}`` against the shared ``x`` (e.g. a loss history, or sizes against image width)."""
+    ax = new_axes(ax, figsize=(6, 3.2))
+    x = np.asarray(x, dtype=float)
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        if y.shape != x.shape:
+            raise shapes.ArgumentError(f"curves[{label!r}]: expected {x.shape[0]} values like x, got shape {y.shape}")
+        ax.plot(x, y, marker="." if x.size <= 30 else None, label=label)
+    ax.set_xscale("log" if logx else "linear")
+    ax.set_yscale("log" if logy else "linear")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if len(curves) > 1:
+        ax.legend(fontsize=8)
+    return ax
+
+
+def plot_bars(values, ax=None, *, ylabel="", title=None, logy=False, colors=None):
+    """One bar per ``{label: value}``, the value written above it."""
+    ax = new_axes(ax, figsize=(1.5 + 1.1 * len(values), 3.2))
+    labels, v = list(values), np.asarray(list(values.values()), dtype=float)
+    bars = ax.bar(range(len(v)), v, color=colors or COLORS["output"])
+    for b, val in zip(bars, v):
+        ax.annotate(f"{val:.3g}", (b.get_x() + b.get_width() / 2, val), ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(v)), labels, fontsize=8, rotation=20 if max(map(len, labels)) > 10 else 0)
+    ax.set_yscale("log" if logy else "linear")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
+    """Grouped bars of recorded benchmark rows (``benchmarks/gpu.py``'s JSON ``rows``): one group per workload,
+    one bar per contender, height ``metric`` (default: time / strict-float32 PyTorch, so 1 is parity; log scale)."""
+    if not rows:
+        raise shapes.ArgumentError("rows: no benchmark rows to draw")
+    workloads = list(dict.fromkeys(r["workload"] for r in rows))
+    contenders = list(dict.fromkeys(r["contender"] for r in rows))
+    ax = new_axes(ax, figsize=(max(6, 1.2 * len(workloads) * len(contenders) / 2), 3.6))
+    width = 0.8 / len(contenders)
+    for i, name in enumerate(contenders):
+        xs = [workloads.index(r["workload"]) + (i - (len(contenders) - 1) / 2) * width
+              for r in rows if r["contender"] == name]
+        ax.bar(xs, [r[metric] for r in rows if r["contender"] == name], width, label=name,
+               color=PHASE_COLORS[i % len(PHASE_COLORS)])
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(workloads)), workloads)
+    ax.set_ylabel(metric.replace("_", " "))
+    ax.legend(fontsize=7, ncol=2)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
