@@ -170,3 +170,9 @@ def test_naive_loop_agrees_with_every_form_on_integer_cases():
         for m in CPU_FORMS:
             np.testing.assert_array_equal(te.conv_transpose2d(x, k, method=m, **params), want,
                                           err_msg=f"{m} {params}")
+
+
+def test_nested_lists_are_arrays_too():
+    for m in CPU_FORMS:
+        y = te.conv_transpose2d([[1, 2], [3, 4]], [[0, 1], [1, 0]], method=m)
+        np.testing.assert_array_equal(y, [[0, 1, 2], [1, 5, 4], [3, 4, 0]])

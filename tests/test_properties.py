@@ -18,8 +18,34 @@ def assert_adjoint(lhs, rhs, z, y, w, params):
 def test_every_cpu_form_agrees_with_scatter(case):
     x, w, b, params = case
     want = te.scatter.conv_transpose2d(x, w, b, **params)
+    before = [None if a is None else a.copy() for a in (x, w, b)]
     for method in CPU_FORMS:
         close(te.conv_transpose2d(x, w, b, method=method, **params), want, 1e-10)
+    for a, a0 in zip((x, w, b), before):     # no form writes into its inputs
+        assert a is None or np.array_equal(a, a0)
+
+
+@given(transpose_cases(ndim=4), st.sampled_from(["reversed", "strided", "fortran", "readonly"]))
+def test_views_and_readonly_inputs_give_the_same_result(case, kind):
+    x, w, b, params = case
+    want = te.scatter.conv_transpose2d(x, w, b, **params)
+
+    def view(a):
+        if kind == "reversed":
+            return np.ascontiguousarray(a[..., ::-1])[..., ::-1]
+        if kind == "strided":
+            wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],))
+            wide[..., ::2] = a
+            return wide[..., ::2]
+        if kind == "fortran":
+            return np.asfortranarray(a)
+        a = a.copy()
+        a.flags.writeable = False
+        return a
+
+    for method in CPU_FORMS:
+        got = te.conv_transpose2d(view(x), view(w), None if b is None else view(b), method=method, **params)
+        close(got, want, 1e-10)
 
 
 @given(transpose_cases(op_below_stride=True, bias=False, ndim=4), st.integers(0, 2**32 - 1))
