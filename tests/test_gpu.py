@@ -315,10 +315,12 @@ def test_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
     saved = sys.modules.get("cupy")
     sys.modules["cupy"] = fake
     gpu._module.cache_clear()
+    gpu._FUNCTIONS.clear()
     try:
         got = gpu.conv_transpose2d(*[None if a is None else a.astype(dtype) for a in (x, w, b)], kernel=kernel, **kw)
     finally:
         gpu._module.cache_clear()
+        gpu._FUNCTIONS.clear()
         if saved is None:
             del sys.modules["cupy"]
         else:
