@@ -184,3 +184,77 @@ def checkerboard_explorer(n=6):
 
     rows = [W.HBox([c["kernel_size"], c["stride"]])]
     return _box(rows, controls, image, message, update)
+
+
+# --- matrix, sub-pixel and learning figures ---
+
+__all__ += ["matrix_explorer"]
+
+
+def matrix_report(input_size, k, stride, padding, pixel) -> str:
+    """HTML of the matrix explorer: output pixel ``pixel`` of the transposed conv of an (n x n) x with the kernel
+    K = 1 .. k*k (so that each entry of C names its tap), read off column p of ``tconv_edu.matrix.conv_matrix``."""
+    from . import matrix
+
+    kern = np.arange(1.0, k * k + 1).reshape(k, k)
+    out = shapes.output_size(input_size, k, stride=stride, padding=padding)
+    r, c = pixel
+    p = r * out[1] + c
+    col = matrix.conv_matrix(out, kern, stride=stride, padding=padding).tocsc()[:, [p]]
+    terms = []
+    for q, v in sorted(zip(col.indices, col.data)):
+        i, j = divmod(int(q), input_size)
+        a, b = divmod(int(v) - 1, k)
+        terms.append(f"x[{i}, {j}]·K[{a}, {b}]")
+    total = " + ".join(terms) if terms else "0 (no input pixel reaches it)"
+    return (f"output pixel ({r}, {c}) of {out[0]} x {out[1]} is <b>column {p} of C</b> (row {p} of Cᵀ): "
+            f"{len(terms)} non-zero{'s' if len(terms) != 1 else ''}, so y[{r}, {c}] = {total}<br>"
+            f"C is {input_size * input_size} x {out[0] * out[1]} (conv2d maps {out[0]} x {out[1]} to "
+            f"{input_size} x {input_size}); Cᵀ maps x back up: conv_transpose2d(x, K) = Cᵀ x")
+
+
+def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
+    """Pick an output pixel of the transposed conv (row and column sliders): the picture outlines its column of C
+    (its row of Cᵀ, ``viz.plot_matrix_pick``) and the input pixels that feed it; the text lists the products.
+
+    The kernel holds 1 .. k*k so that each entry of C shows which tap it is. Controls: input_size, kernel_size,
+    stride, padding, row, col (the row and column sliders follow the output size).
+    """
+    controls = {
+        "input_size": _slider("input size", shapes.integer("input_size", input_size), 1, 5),
+        "kernel_size": _slider("kernel size", shapes.integer("kernel_size", kernel_size), 1, 4),
+        "stride": _slider("stride", shapes.integer("stride", stride), 1, 3),
+        "padding": _slider("padding", shapes.integer("padding", padding), 0, 2),
+        "row": _slider("output row", 0, 0, 1),
+        "col": _slider("output column", 0, 0, 1),
+    }
+    image, message = W.Image(format="png"), W.HTML()
+    c = controls
+    busy = []                                   # set while update() moves the row/col sliders itself
+
+    def update():
+        if busy:
+            return
+        n, k, s, p = (c[name].value for name in ("input_size", "kernel_size", "stride", "padding"))
+        try:
+            out = shapes.output_size(n, k, stride=s, padding=p)
+        except (shapes.ArgumentError, TypeError) as err:
+            message.value, image.value = _error(err), b""
+            return
+        busy.append(True)
+        try:                                    # keep the picked pixel inside the output
+            for name, size in (("row", out[0]), ("col", out[1])):
+                c[name].max = max(size - 1, 1)
+                c[name].value = min(c[name].value, size - 1)
+                c[name].disabled = size == 1
+        finally:
+            busy.clear()
+        pixel = (c["row"].value, c["col"].value)
+        fig = Figure(figsize=(12, 4))
+        viz.plot_matrix_pick(n, np.arange(1.0, k * k + 1).reshape(k, k), pixel, stride=s, padding=p, fig=fig)
+        message.value = matrix_report(n, k, s, p, pixel)
+        image.value = viz.figure_png(fig)
+
+    rows = [W.HBox([c["row"], c["col"]]), W.HBox([c["input_size"], c["kernel_size"]]),
+            W.HBox([c["stride"], c["padding"]])]
+    return _box(rows, controls, image, message, update)
