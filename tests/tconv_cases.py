@@ -13,14 +13,22 @@ CPU_FORMS = [m for m in te.FORMS if m != "gpu"]
 
 
 def close(got, want, rtol):
-    """Max abs error over the largest magnitude of ``want`` (at least 1) is at most rtol."""
+    """Max abs error over the largest magnitude of ``want`` (at least 1) is at most rtol.
+
+    On failure the message names the worst index with the value received and the value expected.
+    """
     got, want = np.asarray(got), np.asarray(want)
-    assert got.shape == want.shape, (got.shape, want.shape)
+    assert got.shape == want.shape, f"shape {got.shape}, expected {want.shape}"
     if not want.size:
         return
     scale = max(1.0, float(np.max(np.abs(want))))
-    err = float(np.max(np.abs(got.astype(np.float64) - want))) / scale
-    assert err <= rtol, f"max relative error {err:.3g} > {rtol}"
+    diff = np.abs(got.astype(np.float64) - want)
+    err = float(np.max(diff)) / scale
+    if not err <= rtol:
+        at = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        raise AssertionError(f"relative error {err:.3g} > {rtol} at index {tuple(int(i) for i in at)}: "
+                             f"got {float(got[at])!r}, expected {float(want[at])!r} ({int((diff > rtol * scale).sum())} of "
+                             f"{diff.size} entries off)")
 
 
 def pair_or_int(draw, lo, hi):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tconv_edu as te
+from tconv_cases import close
 
 DATA = Path(__file__).resolve().parent / "data"
 INDEX = json.loads((DATA / "golden_index.json").read_text())
@@ -33,14 +34,6 @@ def _torch_arrays(entry):
     return TORCH[f"{name}.x"], TORCH[f"{name}.w"], b, TORCH[f"{name}.y"]
 
 
-def _close(got, want, rtol):
-    """Relative error against the largest magnitude of the expected array (entries near 0 do not blow up)."""
-    assert got.shape == want.shape
-    scale = max(1.0, float(np.max(np.abs(want)))) if want.size else 1.0
-    err = float(np.max(np.abs(got - want))) / scale if want.size else 0.0
-    assert err <= rtol, f"max relative error {err:.3g} > {rtol}"
-
-
 def test_grid_covers_every_parameter():
     """The golden grid is only worth its name if every parameter appears as an int and as an asymmetric pair."""
     seen = {}
@@ -65,7 +58,7 @@ def test_forms_match_torch_float64(method, entry):
     x, w, b, want = _torch_arrays(entry)
     got = te.conv_transpose2d(x, w, b, method=method, **_params(entry))
     assert got.dtype == np.float64
-    _close(got, want, 1e-10)
+    close(got, want, 1e-10)
 
 
 @pytest.mark.parametrize("method", CPU_FORMS)
@@ -75,7 +68,7 @@ def test_forms_match_torch_float32(method, entry):
     f32 = [None if a is None else a.astype(np.float32) for a in (x, w, b)]
     got = te.FORMS[method](*f32, **_params(entry))
     assert got.dtype == np.float32
-    _close(got.astype(np.float64), want, 1e-5)
+    close(got.astype(np.float64), want, 1e-5)
 
 
 @pytest.mark.parametrize("entry", CONV, ids=_ids(CONV))
@@ -83,11 +76,11 @@ def test_conv2d_matches_torch(entry):
     x, w, b, want = _torch_arrays(entry)
     got = te.conv2d(x, w, b, **_params(entry))
     assert got.dtype == np.float64
-    _close(got, want, 1e-10)
+    close(got, want, 1e-10)
     got32 = te.conv2d(x.astype(np.float32), w.astype(np.float32), None if b is None else b.astype(np.float32),
                       **_params(entry))
     assert got32.dtype == np.float32
-    _close(got32.astype(np.float64), want, 1e-5)
+    close(got32.astype(np.float64), want, 1e-5)
 
 
 def _tf_call(entry, x, f, dtype=np.float64):
@@ -106,10 +99,10 @@ def test_conv2d_transpose_matches_tensorflow(entry):
     got = _tf_call(entry, x, f)
     assert got.dtype == np.float64
     assert list(got.shape) == entry["output_shape"]
-    _close(got, want, 1e-10)
+    close(got, want, 1e-10)
     got32 = _tf_call(entry, x, f, np.float32)
     assert got32.dtype == np.float32
-    _close(got32.astype(np.float64), want, 1e-5)
+    close(got32.astype(np.float64), want, 1e-5)
 
 
 def test_every_size_tensorflow_accepts_is_accepted():
@@ -162,7 +155,7 @@ def test_tf_strides_spellings_tensorflow_accepts(strides):
     """tf.nn.conv2d_transpose takes strides as an int or a list of 1, 2 or 4 ints (4: data_format order)."""
     entry = next(e for e in TF_CASES if e["name"] == "tf_same_k4_s2_dcgan")
     x, f, want = (TF[f"{entry['name']}.{k}"] for k in "xfy")
-    _close(te.conv2d_transpose(x, f, entry["output_shape"], strides), want, 1e-10)
+    close(te.conv2d_transpose(x, f, entry["output_shape"], strides), want, 1e-10)
     if isinstance(strides, list) and len(strides) == 4:     # the same spelling in NCHW order
         nchw = te.conv2d_transpose(x.transpose(0, 3, 1, 2), f, [2, 2, 8, 8], [1, 1, 2, 2], data_format="NCHW")
-        _close(nchw, want.transpose(0, 3, 1, 2), 1e-10)
+        close(nchw, want.transpose(0, 3, 1, 2), 1e-10)
