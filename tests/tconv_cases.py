@@ -26,9 +26,9 @@ def close(got, want, rtol):
     err = float(np.max(diff)) / scale
     if not err <= rtol:
         at = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        off = int((diff > rtol * scale).sum())
         raise AssertionError(f"relative error {err:.3g} > {rtol} at index {tuple(int(i) for i in at)}: "
-                             f"got {float(got[at])!r}, expected {float(want[at])!r} ({int((diff > rtol * scale).sum())} of "
-                             f"{diff.size} entries off)")
+                             f"got {float(got[at])!r}, expected {float(want[at])!r} ({off} of {diff.size} entries off)")
 
 
 def pair_or_int(draw, lo, hi):

@@ -18,6 +18,7 @@ TRANSPOSE = [e for e in INDEX["torch"] if e["kind"] == "conv_transpose2d"]
 CONV = [e for e in INDEX["torch"] if e["kind"] == "conv2d"]
 TF_CASES = INDEX["tf"]
 TF_REJECTED = INDEX["tf_rejected"]
+_close = close          # tests/test_gpu.py imports it under this name
 
 
 def _ids(entries):
