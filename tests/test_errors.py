@@ -20,6 +20,10 @@ W = np.ones((4, 3, 3, 3))            # (C_in, C_out/groups, kH, kW): C_out=3 wit
 B = np.ones(3)
 
 
+# the functions that do a form's work, where its public function does not go through ``transpose(spec, xp)``
+WORK = {"tconv_edu.matrix": ("_entry", "_apply")}
+
+
 @pytest.fixture
 def no_work(monkeypatch):
     """Make every form's computation (and conv2d's) fail loudly if an error case ever reaches it."""
@@ -28,15 +32,18 @@ def no_work(monkeypatch):
 
     modules = {sys.modules[fn.__module__] for fn in te.FORMS.values()} | {te.tf_style}
     for module in modules:
-        if hasattr(module, "transpose"):
-            monkeypatch.setattr(module, "transpose", reached)
+        for name in ("transpose",) + WORK.get(module.__name__, ()):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, reached)
     monkeypatch.setattr(te.conv, "_conv2d", reached)
     return reached
 
 
-def test_every_cpu_form_has_a_transpose_to_guard():
+def test_every_cpu_form_has_its_work_guarded():
     for m in CPU_FORMS:
-        assert callable(getattr(sys.modules[te.FORMS[m].__module__], "transpose", None)), m
+        module = sys.modules[te.FORMS[m].__module__]
+        for name in ("transpose",) + WORK.get(module.__name__, ()):
+            assert callable(getattr(module, name, None)), (m, name)
 
 
 def test_the_guard_fires_on_a_good_call(no_work):
