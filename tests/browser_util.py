@@ -1,0 +1,300 @@
+"""Helpers for the browser tests: a JupyterLab or Voila server in its own process group, and page probes.
+
+The servers bind 127.0.0.1 on a free port with a token, read their settings from a temporary folder and are
+killed (whole process group: server and kernels) when the ``served`` context exits, whatever happened inside.
+The page probes run JavaScript against ``window.jupyterapp`` (exposed with ``--LabApp.expose_app_in_browser``).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+# flags for Debian's Chromium in a container, as root, without a display and without network traffic of its own
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+# JupyterLab settings for a test server: no news toast, no autosave into the notebooks under test, no restart
+# dialog, every cell attached to the DOM (so that outputs below the fold can be inspected)
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
+    "@jupyterlab/apputils-extension:sessionDialogs": {"skipKernelRestartDialog": True},
+    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
+    "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+}
+
+
+def chromium_missing_reason() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (it is in the [test] extra)"
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(home: Path) -> dict:
+    """Environment for a server that reads no user configuration and writes only under ``home``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MPLBACKEND", "IPYTHON"))}
+    for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                     ("JUPYTER_DATA_DIR", "data"), ("IPYTHONDIR", "ipython")]:
+        env[var] = str(home / sub)
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def lab_command(root_dir: Path, home: Path, port: int, token: str) -> list[str]:
+    """``jupyter lab`` with clean settings (``home/settings/overrides.json``) and workspaces under ``home``."""
+    settings = home / "settings"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1))
+    for sub in ("user-settings", "workspaces"):
+        (home / sub).mkdir(exist_ok=True)
+    return [sys.executable, "-m", "jupyterlab", "--no-browser",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            "--ServerApp.allow_root=True",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
+            "--LabApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.app_settings_dir={settings}", f"--LabApp.user_settings_dir={home / 'user-settings'}",
+            f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+
+
+def voila_command(notebook: Path, port: int, token: str) -> list[str]:
+    """``voila NOTEBOOK`` on 127.0.0.1 with a token (sources stripped: Voila's default)."""
+    return [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
+            "--Voila.ip=127.0.0.1", f"--token={token}", "--Voila.port_retries=0"]
+
+
+def _log_tail(log: Path, n: int = 3000) -> str:
+    try:
+        return log.read_text(errors="replace")[-n:]
+    except OSError:
+        return "(no log)"
+
+
+def wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Poll ``url`` until it answers 200; fail early, with the server's log, if the process exits."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered:\n{_log_tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+                last = r.status
+        except (urllib.error.URLError, OSError) as e:
+            last = e
+        time.sleep(0.25)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout:.0f} s (last: {last}):\n{_log_tail(log)}")
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM the process group of ``proc`` (it was started in a new session), then SIGKILL what is left."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # kernels live in the same group; kill stragglers even when the server itself exited
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+@contextlib.contextmanager
+def served(argv: list[str], ready_url: str, log: Path, *, env: dict | None = None, cwd: Path | None = None,
+           timeout: float = 90.0):
+    """Run ``argv`` in a new process group, wait until ``ready_url`` answers 200, yield the process; always stop it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, cwd=cwd, start_new_session=True)
+        try:
+            wait_http(ready_url, proc, log, timeout)
+            yield proc
+        finally:
+            stop_group(proc)
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    """Copy a folder of notebooks, leaving out checkpoints and caches."""
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dst
+
+
+# --------------------------------------------------------------------------------------------------------------
+# page probes (Playwright sync API)
+
+# one record per cell of the current notebook: type, execution count, tags, errors shown, widget errors
+_CELLS_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = panel.content.model.cells;
+  const views = panel.content.widgets;
+  const out = [];
+  for (let i = 0; i < cells.length; i++) {
+    const m = cells.get(i);
+    const rec = {index: i, type: m.type, tags: m.getMetadata('tags') || [], count: null, errors: [], text: ''};
+    if (m.type === 'code') {
+      rec.count = m.executionCount;
+      for (let j = 0; j < m.outputs.length; j++) {
+        const o = m.outputs.get(j).toJSON();
+        if (o.output_type === 'error') rec.errors.push(o.ename + ': ' + o.evalue);
+      }
+      const node = views[i] && views[i].node.querySelector('.jp-OutputArea');
+      rec.text = node ? node.innerText : '';
+    }
+    out.push(rec);
+  }
+  return out;
+}"""
+
+# front-end failures to render a widget show as text in the output area
+WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Error creating widget",
+                   "Could not create a view", "model not found")
+
+
+def open_notebook(page, base: str, token: str, path: str, timeout_ms: int = 120_000) -> None:
+    """Open ``path`` (relative to the server's root_dir) in JupyterLab and wait for its kernel to be idle."""
+    page.goto(f"{base}/lab/tree/{path}?token={token}", timeout=timeout_ms)
+    page.wait_for_function(
+        """(path) => { const a = window.jupyterapp; if (!a || !a.shell) return false;
+             const w = a.shell.currentWidget; return !!(w && w.context && w.context.path === path &&
+               w.content && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel &&
+               w.sessionContext.session.kernel.status === 'idle'); }""",
+        arg=path, timeout=timeout_ms, polling=250)
+
+
+def restart_and_run_all(page, timeout_ms: int = 180_000) -> None:
+    """Restart the current notebook's kernel, run all cells and wait until the last execution finished."""
+    page.evaluate("""async () => {
+        const panel = window.jupyterapp.shell.currentWidget;
+        await panel.sessionContext.restartKernel();
+        await panel.sessionContext.ready;
+    }""")
+    # runAll resolves when every queued cell has finished (or was skipped after an error)
+    page.evaluate("""(ms) => {
+        const run = window.jupyterapp.commands.execute('notebook:run-all-cells');
+        const late = new Promise((_, reject) => setTimeout(() => reject(new Error('run-all timed out')), ms));
+        return Promise.race([run, late]).then(() => true);
+    }""", timeout_ms)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=timeout_ms, polling=250)
+
+
+def cells(page) -> list[dict]:
+    return page.evaluate(_CELLS_JS)
+
+
+def code_cells(page) -> list[dict]:
+    return [c for c in cells(page) if c["type"] == "code"]
+
+
+def problems(records: list[dict]) -> list[str]:
+    """Cells that show an error not announced by a ``raises-exception`` tag, or a widget that failed to render."""
+    found = []
+    for c in records:
+        if c["errors"] and "raises-exception" not in c["tags"]:
+            found.append(f"cell {c['index']}: {c['errors']}")
+        for marker in WIDGET_FAILURES:
+            if marker in c["text"]:
+                found.append(f"cell {c['index']}: widget failed to render ({marker!r})")
+    return found
+
+
+# What a learner sees of an explorer: every image's bytes (hashed) and the visible text of its outputs, without
+# the sliders' own readouts (they change with the slider whatever the explorer does).
+_STATE_JS = """async (root) => {
+  const digest = async (buf) => {
+    const h = await crypto.subtle.digest('SHA-256', buf);
+    return Array.from(new Uint8Array(h).slice(0, 8)).map(b => b.toString(16).padStart(2, '0')).join('');
+  };
+  const images = [];
+  for (const img of root.querySelectorAll('img')) {
+    try { images.push(await digest(await (await fetch(img.src)).arrayBuffer())); }
+    catch (e) { images.push('src:' + img.src.slice(0, 80) + img.src.slice(-80)); }
+  }
+  const clone = root.cloneNode(true);
+  for (const r of clone.querySelectorAll('.widget-readout, .widget-slider, .widget-label, .widget-dropdown, ' +
+                                         '.widget-toggle-buttons, .widget-checkbox')) r.remove();
+  return {images: images, text: clone.textContent.replace(/\\s+/g, ' ').trim()};
+}"""
+
+
+def explorer_state(handle) -> dict:
+    """Images (hashes of their bytes) and text shown inside the element ``handle``."""
+    return handle.evaluate(_STATE_JS)
+
+
+def rendered_image_count(handle) -> int:
+    """Images inside ``handle`` that finished loading with a non-zero size."""
+    return handle.evaluate(
+        "(root) => Array.from(root.querySelectorAll('img')).filter(i => i.complete && i.naturalWidth > 0).length")
+
+
+def nudge_slider(page, slider, key: str = "ArrowRight") -> str:
+    """Focus the slider's handle and press ``key``; return the readout before and after ("a -> b")."""
+    readout = slider.locator(".widget-readout")
+    before = readout.inner_text() if readout.count() else ""
+    handle = slider.locator(".noUi-handle").first
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.keyboard.press(key)
+    after = readout.inner_text() if readout.count() else ""
+    return f"{before} -> {after}"
+
+
+def wait_changed(page, handle, before: dict, timeout_s: float = 60.0, settle_s: float = 1.0) -> dict:
+    """Poll the explorer's state until it differs from ``before``, its images have loaded and it stayed the same
+    for ``settle_s`` (an explorer may set its text before its image); return it (``before`` on timeout)."""
+    deadline = time.monotonic() + timeout_s
+    last, since = before, time.monotonic()
+    while time.monotonic() < deadline:
+        now = explorer_state(handle)
+        if now != last:
+            last, since = now, time.monotonic()
+        elif (now != before and rendered_image_count(handle) == len(now["images"])
+              and time.monotonic() - since >= settle_s):
+            return now
+        page.wait_for_timeout(250)
+    return last

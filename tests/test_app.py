@@ -1,0 +1,27 @@
+"""`make app` serves app/explorers.ipynb with Voila. Without a browser we can still run it as Voila does (a fresh
+kernel, every cell) and check that each explorer cell displays a widget and nothing fails or prints.
+The browser test (test_browser.py) opens the page itself and moves a slider."""
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app" / "explorers.ipynb"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_app_notebook_runs_and_shows_one_widget_per_explorer_cell():
+    nb = nbformat.read(APP, as_version=4)
+    assert all(c.get("outputs", []) == [] for c in nb.cells if c.cell_type == "code"), \
+        "app/explorers.ipynb is committed without outputs (Voila runs it)"
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(APP.parent)}}).execute()
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].outputs == [], code[0].outputs  # the import prints nothing
+    for cell in code[1:]:
+        kinds = [o.output_type for o in cell.outputs]
+        assert kinds == ["execute_result"], f"{cell.source!r}: outputs {kinds} (errors and prints do not belong)"
+        assert WIDGET in cell.outputs[0].data, f"{cell.source!r} does not display a widget"
