@@ -122,3 +122,19 @@ def test_float32_is_within_1e_5_of_float64(case):
         got = te.conv_transpose2d(*f32, method=method, **params)
         assert got.dtype == np.float32, method
         close(got, want, 1e-5)
+
+
+@given(transpose_cases(ndim=4, bias=True), st.integers(0, 2**32 - 1))
+def test_repeated_calls_with_one_weight_see_new_inputs_and_weight_edits(case, seed):
+    """A form may cache what it derives from the weight (the matrix form does): new x and bias values must still
+    be read, and a weight edited in place must not give the old result."""
+    x, w, b, params = case
+    rng = np.random.default_rng(seed)
+    w = w.copy()
+    for step in range(3):
+        if step == 2:
+            w += rng.standard_normal(w.shape)       # same array object, new values
+        x2, b2 = rng.standard_normal(x.shape), rng.standard_normal(b.shape)
+        want = te.scatter.conv_transpose2d(x2, w, b2, **params)
+        for method in CPU_FORMS:
+            close(te.conv_transpose2d(x2, w, b2, method=method, **params), want, 1e-10)
