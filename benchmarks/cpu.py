@@ -1,6 +1,6 @@
 """CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose2d, in the same run.
 
-Usage: ``python benchmarks/cpu.py [--repeats 15] [--only W1,W3] [--forms scatter,direct]``
+Usage: ``python benchmarks/cpu.py [--repeats 15] [--only W1,W3] [--forms scatter,direct] [--matrix-max-mb 1024]``
 
 Calls are interleaved (form A, form B, torch, form A, ...) and the median is reported, so a noisy machine
 slows every contender alike. GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
@@ -86,11 +86,66 @@ def blas_report() -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------------------------- the matrix form (issue 3)
+
+def matrix_rows(names, repeats: int, max_mb: float) -> None:
+    """The matrix form's own table: nnz and bytes of C, time to build it, time of a cached call (Cᵀ @ x for the
+    whole batch), and that call's ratio to torch and to the scatter form, all three measured in this run.
+
+    C is the conv2d matrix of the transposed conv (``matrix.conv_matrix`` at the output size); its build is timed
+    once. A workload whose matrix would exceed ``max_mb`` is not built: its row gives nnz and bytes (from
+    ``conv_matrix_nnz``, exact) and says so.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from tconv_edu import matrix
+
+    matrix.conv_matrix((2, 2), np.ones((1, 1)))          # load scipy before timing a build
+    print(f"\n# matrix form: build C once, then cached calls; bytes = data + indices + indptr "
+          f"(ideal = nnz x (value + int32 index)); cap {max_mb:.0f} MB")
+    print(f"{'workload':<9}{'nnz':>12}{'MB':>9}{'x ideal':>8}{'build s':>9}{'apply ms':>10}{'torch ms':>10}"
+          f"{'x torch':>9}{'scat ms':>9}{'x scat':>8}")
+    for name in names:
+        w = WORKLOADS[name]
+        x, weight, bias = make_inputs(w)
+        out_chw = (w["C_out"],) + te.output_size((w["H"], w["W"]), w["k"], **params(w))
+        conv = dict(stride=w["stride"], padding=w["padding"])
+        nnz = matrix.conv_matrix_nnz(out_chw, weight.shape, **conv)
+        rows = w["C_in"] * w["H"] * w["W"]
+        ideal_mb = nnz * (4 + 4) / 1e6
+        if ideal_mb + 4 * rows / 1e6 > max_mb:
+            print(f"{name:<9}{nnz:>12,}{ideal_mb:9.0f}{'':>8}  not built: above --matrix-max-mb {max_mb:.0f}")
+            continue
+        matrix.cache_clear()
+        t0 = time.perf_counter()
+        C = matrix.conv_matrix(out_chw, weight, **conv)
+        build = time.perf_counter() - t0
+        assert C.nnz == nnz, (C.nnz, nnz)
+        mb = (C.data.nbytes + C.indices.nbytes + C.indptr.nbytes) / 1e6
+        del C
+        tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
+        calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w)),
+                 "scatter": lambda: te.scatter.conv_transpose2d(x, weight, bias, **params(w)),
+                 "matrix": lambda: matrix.conv_transpose2d(x, weight, bias, **params(w))}
+        ref = calls["torch"]().numpy()
+        err = np.abs(calls["matrix"]() - ref).max() / max(1.0, np.abs(ref).max())
+        assert err < 1e-4, f"{name} matrix: relative error {err:.2e} against torch"
+        med = interleaved_medians(calls, repeats)
+        print(f"{name:<9}{nnz:>12,}{mb:9.1f}{mb / ideal_mb:8.3f}{build:9.3f}{med['matrix'] * 1e3:10.3f}"
+              f"{med['torch'] * 1e3:10.3f}{med['matrix'] / med['torch']:9.2f}{med['scatter'] * 1e3:9.3f}"
+              f"{med['matrix'] / med['scatter']:8.2f}")
+        matrix.cache_clear()
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workload names")
-    ap.add_argument("--forms", default=",".join(m for m in te.FORMS if m != "gpu"))
+    ap.add_argument("--forms", default=",".join(m for m in te.FORMS if m not in ("gpu", "matrix")),
+                    help="forms for the main table (the matrix form has its own table, see --matrix-max-mb)")
+    ap.add_argument("--matrix-max-mb", type=float, default=1024,
+                    help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
     args = ap.parse_args(argv)
     import torch
     import torch.nn.functional as F
@@ -114,6 +169,8 @@ def main(argv=None) -> None:
         med = interleaved_medians(calls, args.repeats)
         for form, t in med.items():
             print(f"{name:<9}{form:<10}{t * 1e3:9.3f}{gflop(w) / t:9.1f}{t / med['torch']:9.2f}")
+    if args.matrix_max_mb > 0:
+        matrix_rows(args.only.split(","), args.repeats, args.matrix_max_mb)
 
 
 if __name__ == "__main__":
