@@ -274,15 +274,6 @@ def stamps(spec: shapes.TransposeSpec, xp):
     return xp.ascontiguousarray(cols).reshape(g * cg_out, kh, kw, n, h, wd)
 
 
-def _launch(cupy, kind, spec, arrays, ints):
-    total = threads(kind, spec)
-    if total == 0:
-        return
-    grid = min(-(-total // BLOCK), 1 << 20)          # the grid-stride loop covers the rest
-    args = tuple(arrays) + tuple(np.int32(v) for v in ints)
-    _function(kind, spec.dtype)((grid,), (BLOCK,), args)
-
-
 def choose(spec: shapes.TransposeSpec, kernel: str = "auto") -> str:
     """The kernel "auto" means: gemm, except where each group has so few input channels that the matrix product
     has almost nothing to reuse and its extra launches cost more than they save (then gather, one launch)."""
@@ -291,29 +282,71 @@ def choose(spec: shapes.TransposeSpec, kernel: str = "auto") -> str:
     return "gather" if spec.x.shape[1] // spec.groups <= 4 else "gemm"
 
 
+class Plan:
+    """What a checked call launches: the kernel, its integer arguments and grid, and the canonical layout.
+
+    It depends on the shapes, dtypes and parameters only, so repeated calls with the same ones (a training loop,
+    a benchmark) reuse it and skip the Python-side checking, which costs more than a small layer's kernels.
+    """
+    __slots__ = ("kernel", "kind", "ints", "grid", "x4", "w4", "fields")
+
+    def __init__(self, spec: shapes.TransposeSpec, kernel: str):
+        self.kernel = choose(spec, kernel)
+        self.kind = {"gemm": "col2im"}.get(self.kernel, self.kernel)
+        self.ints = tuple(np.int32(v) for v in kernel_ints(self.kind, spec))
+        self.grid = min(-(-threads(self.kind, spec) // BLOCK), 1 << 20)   # a grid-stride loop covers the rest
+        self.x4, self.w4 = spec.x.shape, spec.weight.shape
+        self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, crop=spec.crop,
+                           out_size=spec.out_size, input_ndim=spec.input_ndim, dtype=spec.dtype)
+
+    def bind(self, x, weight, bias) -> shapes.TransposeSpec:
+        """The spec of a call with this plan's signature (already checked once), without checking again."""
+        dt = self.fields["dtype"]
+        return shapes.TransposeSpec(x=x.reshape(self.x4).astype(dt, copy=False),
+                                    weight=weight.reshape(self.w4).astype(dt, copy=False),
+                                    bias=None if bias is None else bias.astype(dt, copy=False), **self.fields)
+
+    def run(self, cupy, spec: shapes.TransposeSpec):
+        """Launch on the spec's (CuPy) arrays; returns the 4-D result."""
+        x, w = cupy.ascontiguousarray(spec.x), cupy.ascontiguousarray(spec.weight)
+        bias = None if spec.bias is None else cupy.ascontiguousarray(spec.bias)
+        fn = _function(self.kind, spec.dtype)
+        if self.kernel == "scatter":
+            y = cupy.zeros(spec.out_shape, dtype=spec.dtype)
+            if self.grid:
+                fn((self.grid,), (BLOCK,), (x, w, y) + self.ints)
+            if bias is not None:
+                y += bias.reshape(1, -1, 1, 1)
+            return y
+        y = cupy.empty(spec.out_shape, dtype=spec.dtype)
+        b = y if bias is None else bias                # a valid pointer the kernel never reads without a bias
+        if self.grid:
+            if self.kernel == "gather":
+                fn((self.grid,), (BLOCK,), (x, w, b, y) + self.ints)
+            else:
+                spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, **self.fields)
+                fn((self.grid,), (BLOCK,), (stamps(spec, cupy), b, y) + self.ints)
+        return y
+
+
+_PLANS: dict = {}                                       # call signature -> Plan, for calls that passed the checks
+_PLANS_MAX = 512
+
+
+def _signature(cupy, x, weight, bias, params, kernel):
+    """A key that determines the checks' verdict and the plan, or None (then the call is checked in full)."""
+    if not (isinstance(x, cupy.ndarray) and isinstance(weight, cupy.ndarray)
+            and (bias is None or isinstance(bias, cupy.ndarray))):
+        return None
+    # repr keeps types apart (stride=True is refused, stride=1 is not, yet True == 1)
+    return (x.shape, x.dtype.char, weight.shape, weight.dtype.char,
+            None if bias is None else (bias.shape, bias.dtype.char), repr(params), kernel)
+
+
 def transpose(spec: shapes.TransposeSpec, kernel: str = "auto"):
     """Compute a checked spec whose arrays are CuPy arrays; returns the 4-D CuPy result."""
     import cupy
-    kernel = choose(spec, kernel)
-    x, w = cupy.ascontiguousarray(spec.x), cupy.ascontiguousarray(spec.weight)
-    bias = None if spec.bias is None else cupy.ascontiguousarray(spec.bias)
-    spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, stride=spec.stride, dilation=spec.dilation,
-                                groups=spec.groups, crop=spec.crop, out_size=spec.out_size,
-                                input_ndim=spec.input_ndim, dtype=spec.dtype)
-    if kernel == "scatter":
-        y = cupy.zeros(spec.out_shape, dtype=spec.dtype)
-        _launch(cupy, "scatter", spec, (x, w, y), kernel_ints("scatter", spec))
-        if bias is not None:
-            y += bias.reshape(1, -1, 1, 1)
-        return y
-    y = cupy.empty(spec.out_shape, dtype=spec.dtype)
-    b = y if bias is None else bias                    # a valid pointer the kernel never reads without a bias
-    if kernel == "gather":
-        _launch(cupy, "gather", spec, (x, w, b, y), kernel_ints("gather", spec))
-    else:
-        cols = stamps(spec, cupy)
-        _launch(cupy, "col2im", spec, (cols, b, y), kernel_ints("col2im", spec))
-    return y
+    return Plan(spec, kernel).run(cupy, spec)
 
 
 # ------------------------------------------------------------------------------------------------ the public form
@@ -333,8 +366,15 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     if kernel not in KERNELS:
         raise shapes.ArgumentError(f"kernel={kernel!r}: expected one of {list(KERNELS)}")
     cupy = _require_cupy()
-    on_device = isinstance(x, cupy.ndarray)
-    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
-                                 dilation=dilation, groups=groups, xp=cupy)
-    y = spec.finish(transpose(spec, kernel))
-    return y if on_device else cupy.asnumpy(y)
+    key = _signature(cupy, x, weight, bias, (stride, padding, output_padding, dilation, groups), kernel)
+    plan = None if key is None else _PLANS.get(key)
+    if plan is None:
+        spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding,
+                                     output_padding=output_padding, dilation=dilation, groups=groups, xp=cupy)
+        plan = Plan(spec, kernel)
+        if key is not None and len(_PLANS) < _PLANS_MAX:
+            _PLANS[key] = plan
+    else:
+        spec = plan.bind(x, weight, bias)
+    y = spec.finish(plan.run(cupy, spec))
+    return y if isinstance(x, cupy.ndarray) else cupy.asnumpy(y)

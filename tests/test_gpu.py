@@ -6,6 +6,7 @@
 - With a GPU (``-m gpu``): golden data from PyTorch and hypothesis properties against the scatter form, every
   parameter, every kernel, float32 and float64; skipped with the reason where ``is_available()`` is False.
 """
+import contextlib
 import ctypes
 import os
 import re
@@ -21,7 +22,8 @@ from hypothesis import given, strategies as st
 
 import tconv_edu as te
 from tconv_edu import gpu, scatter, shapes
-from test_golden import TRANSPOSE, _close, _ids, _params, _torch_arrays
+from tconv_cases import close, transpose_cases
+from test_golden import TRANSPOSE, _ids, _params, _torch_arrays
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS = ["gather", "scatter", "gemm"]
@@ -33,33 +35,7 @@ needs_gpu = pytest.mark.skipif(not gpu.is_available(), reason=f"no usable GPU: {
 
 
 # ------------------------------------------------------------------------------------------------ random cases
-
-@st.composite
-def cases(draw):
-    """A random valid call: arrays (float64) and keyword arguments; every parameter as an int or an (h, w) pair."""
-    layout = draw(st.sampled_from(["4d", "4d", "3d", "2d"]))
-    groups = 1 if layout == "2d" else draw(st.integers(1, 3))
-    cg_in, cg_out = (1, 1) if layout == "2d" else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    n = draw(st.integers(1, 3)) if layout == "4d" else 1
-    h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
-    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    d = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
-    full = [((h, w)[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + op[i] for i in range(2)]
-    p = tuple(draw(st.integers(0, (full[i] - 1) // 2)) for i in range(2))      # keeps the output >= 1
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
-    c_in, c_out = groups * cg_in, groups * cg_out
-    x = rng.uniform(-1, 1, {"4d": (n, c_in, h, w), "3d": (c_in, h, w), "2d": (h, w)}[layout])
-    wt = rng.uniform(-1, 1, k if layout == "2d" else (c_in, cg_out) + k)
-    b = rng.uniform(-1, 1, c_out) if draw(st.booleans()) else None
-
-    def maybe_int(v):
-        return v[0] if v[0] == v[1] and draw(st.booleans()) else v
-    kw = dict(stride=maybe_int(s), padding=maybe_int(p), output_padding=maybe_int(op), dilation=maybe_int(d),
-              groups=groups)
-    return x, wt, b, kw
-
+# tconv_cases.transpose_cases: the strategy the CPU forms' property tests draw from (every parameter, int or pair)
 
 def _reference(x, w, b, kw, dtype):
     """The scatter form in float64 on the dtype-rounded inputs, and the per-element error scale."""
@@ -256,10 +232,10 @@ def test_host_kernels_seed_example(host_kernels, kernel):
 @pytest.mark.parametrize("entry", TRANSPOSE, ids=_ids(TRANSPOSE))
 def test_host_kernels_match_torch(host_kernels, kernel, entry):
     x, w, b, want = _torch_arrays(entry)
-    _close(_host_run(host_kernels, kernel, x, w, b, _params(entry)), want, 1e-10)
+    close(_host_run(host_kernels, kernel, x, w, b, _params(entry)), want, 1e-10)
 
 
-@given(case=cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
+@given(case=transpose_cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
 def test_host_kernels_match_scatter_form(host_kernels, case, kernel, dtype):
     x, w, b, kw = case
     f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
@@ -307,27 +283,56 @@ class _HostCupy:
         return Module()
 
 
-@given(case=cases(), kernel=st.sampled_from(KERNELS + ["auto"]), dtype=st.sampled_from(DTYPES))
+@given(case=transpose_cases(), kernel=st.sampled_from(KERNELS + ["auto"]), dtype=st.sampled_from(DTYPES))
 def test_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
     """gpu.conv_transpose2d end to end, CuPy replaced by NumPy and the GPU by the host-compiled kernels."""
     x, w, b, kw = case
-    fake = _HostCupy(host_kernels)
+    f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
+    with _host_cupy(host_kernels) as fake:
+        got = gpu.conv_transpose2d(*f, kernel=kernel, **kw)
+        again = gpu.conv_transpose2d(*f, kernel=kernel, **kw)             # the cached plan, no checks
+        assert len(gpu._PLANS) == 1
+    chosen = gpu.choose(shapes.transpose_spec(x, w, b, **kw), kernel)
+    assert fake.launches == 2 * [{"gemm": "col2im"}.get(chosen, chosen)]
+    _assert_close(got, x, w, b, kw, dtype)
+    np.testing.assert_array_equal(again, got)
+
+
+def test_cached_plans_never_let_a_bad_call_through(host_kernels):
+    x, w = np.ones((1, 2, 3, 3)), np.ones((2, 2, 3, 3))
+    with _host_cupy(host_kernels):
+        for _ in range(2):
+            gpu.conv_transpose2d(x, w, stride=1, padding=(1, 1))
+        with pytest.raises(TypeError, match="stride=True"):
+            gpu.conv_transpose2d(x, w, stride=True, padding=(1, 1))
+        with pytest.raises(shapes.ArgumentError, match="padding"):
+            gpu.conv_transpose2d(x, w, stride=1, padding=(1, -1))
+        with pytest.raises(shapes.ArgumentError, match="bias"):
+            gpu.conv_transpose2d(x, w, np.ones(3), stride=1, padding=(1, 1))
+        y = gpu.conv_transpose2d(x[0], w, stride=1, padding=(1, 1))       # another layout: its own plan
+        assert y.shape == (2, 3, 3) and len(gpu._PLANS) == 2
+
+
+@contextlib.contextmanager
+def _host_cupy(lib):
+    """Install _HostCupy as ``cupy`` (and empty gpu.py's caches) for the duration."""
+    fake = _HostCupy(lib)
     saved = sys.modules.get("cupy")
     sys.modules["cupy"] = fake
-    gpu._module.cache_clear()
-    gpu._FUNCTIONS.clear()
-    try:
-        got = gpu.conv_transpose2d(*[None if a is None else a.astype(dtype) for a in (x, w, b)], kernel=kernel, **kw)
-    finally:
+
+    def clear():
         gpu._module.cache_clear()
         gpu._FUNCTIONS.clear()
+        gpu._PLANS.clear()
+    clear()
+    try:
+        yield fake
+    finally:
+        clear()
         if saved is None:
             del sys.modules["cupy"]
         else:
             sys.modules["cupy"] = saved
-    chosen = gpu.choose(shapes.transpose_spec(x, w, b, **kw), kernel)
-    assert fake.launches == [{"gemm": "col2im"}.get(chosen, chosen)]
-    _assert_close(got, x, w, b, kw, dtype)
 
 
 # -------------------------------------------------------------------------------------------- on a real GPU
@@ -342,12 +347,12 @@ def test_gpu_matches_torch_golden(entry, kernel, dtype):
     f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
     got = gpu.conv_transpose2d(*f, kernel=kernel, **_params(entry))
     assert isinstance(got, np.ndarray) and got.dtype == dtype
-    _close(got.astype(np.float64), want, 1e-10 if dtype == np.float64 else 1e-5)
+    close(got.astype(np.float64), want, 1e-10 if dtype == np.float64 else 1e-5)
 
 
 @pytest.mark.gpu
 @needs_gpu
-@given(case=cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
+@given(case=transpose_cases(), kernel=st.sampled_from(KERNELS), dtype=st.sampled_from(DTYPES))
 def test_gpu_matches_scatter_form(case, kernel, dtype):
     import cupy
     x, w, b, kw = case
