@@ -8,6 +8,7 @@ interleave them into the r-times larger image with ``pixel_shuffle``. Nothing is
 - ``pixel_shuffle`` / ``pixel_unshuffle``: (N, C*r*r, H, W) <-> (N, C, H*r, W*r), PyTorch's channel order.
 - ``subpixel_weight`` and ``subpixel_padding``: the conv2d weight and input padding for a transposed-conv weight.
 - ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way.
+- ``macs``: the multiply-adds of the scatter, zero-insertion and sub-pixel views of one layer.
 - ``upsample_nearest`` and ``resize_conv``: resize then convolve, the checkerboard-free remedy.
 
 >>> import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from . import shapes
 from .conv import _conv2d
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d",
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
            "upsample_nearest", "resize_conv"]
 
 
@@ -225,6 +226,33 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
     if spec.bias is not None:
         y = y + spec.bias.reshape(1, -1, 1, 1)
     return y
+
+
+def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> dict:
+    """Multiply-adds of one transposed conv computed by each view: ``{"scatter", "zero insertion", "sub-pixel"}``.
+
+    x_shape: (N, C_in, H, W); weight_shape: (C_in, C_out/groups, kH, kW). Per output channel and input channel of a
+    group: scatter does H*W*kH*kW (every input pixel, every tap: nothing wasted); zero insertion convolves the
+    stretched image, Ho*Wo*kH*kW, about s*s times more (most products are with inserted zeros); sub-pixel does
+    r*r kernels of Lh x Lw taps on ceil(Ho/r) x ceil(Wo/r) positions (``subpixel_weight``'s size: when k is a
+    multiple of r and the phases line up, only the border positions multiply padding; otherwise some taps are 0).
+
+    >>> macs((1, 1, 16, 16), (1, 1, 4, 4), stride=2, padding=1)
+    {'scatter': 4096, 'zero insertion': 16384, 'sub-pixel': 9216}
+    """
+    n, c_in, h, w = (shapes.integer("x_shape", v) for v in x_shape)
+    c_in_w, cg_out, kh, kw = (shapes.integer("weight_shape", v) for v in weight_shape)
+    g = shapes.integer("groups", groups)
+    if c_in_w != c_in or g < 1 or c_in % g:
+        raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in} "
+                                   f"and groups={g} must divide it")
+    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
+    ho, wo = shapes.output_size((h, w), (kh, kw), stride=s, padding=p, output_padding=output_padding, dilation=d)
+    pairs = n * (c_in // g) * cg_out * g                  # (input channel, output channel) pairs that interact
+    lh, lw = _plan(kh, s[0], p[0], d[0])[2], _plan(kw, s[1], p[1], d[1])[2]
+    return {"scatter": pairs * h * w * kh * kw,
+            "zero insertion": pairs * ho * wo * kh * kw,
+            "sub-pixel": pairs * s[0] * s[1] * lh * lw * -(-ho // s[0]) * -(-wo // s[1])}
 
 
 # ------------------------------------------------------------------------------------- resize, then convolve

@@ -188,3 +188,30 @@ def test_resize_conv_has_no_checkerboard_where_transposed_conv_has(k, s):
     assert y.max() > y.min()
     z = resize_conv(x, np.ones((k, k)), s)[k:-k, k:-k]
     assert z.max() == z.min() == k * k
+
+
+# ------------------------------------------------------------------------------------------------------ costs
+
+@pytest.mark.parametrize("k, s, p, op, g", [(4, 2, 1, 0, 1), (3, 2, 1, 1, 1), (2, 2, 0, 0, 2), (5, 3, 2, 1, 1)])
+def test_macs_count_the_products_each_view_makes(k, s, p, op, g):
+    x_shape, w_shape = (2, 4, 5, 6), (4, 3, k, k)
+    costs = subpixel.macs(x_shape, w_shape, stride=s, padding=p, output_padding=op, groups=g)
+    y = scatter.conv_transpose2d(np.zeros(x_shape), np.zeros(w_shape), stride=s, padding=p, output_padding=op,
+                                 groups=g)
+    pairs = 2 * (4 // g) * 3 * g
+    # scatter: every input pixel meets every tap once; zero insertion: a stride-1 conv over the output grid
+    assert costs["scatter"] == pairs * 5 * 6 * k * k
+    assert costs["zero insertion"] == pairs * y.shape[2] * y.shape[3] * k * k
+    # sub-pixel: the conv2d that the sub-pixel form runs, counted from its weight and output
+    w_sub = subpixel_weight(np.zeros(w_shape), s, p, groups=g)
+    rows, cols = -(-y.shape[2] // s), -(-y.shape[3] // s)
+    assert costs["sub-pixel"] == 2 * w_sub.shape[0] * w_sub.shape[1] * w_sub.shape[2] * w_sub.shape[3] * rows * cols
+    assert costs["scatter"] <= costs["sub-pixel"] and costs["scatter"] <= costs["zero insertion"]
+
+
+def test_macs_sub_pixel_wastes_only_the_border_when_k_is_a_multiple_of_s():
+    # k = 4, s = 2, p = 0: 2x2 taps per phase on 17 x 17 positions (one more than the 16 input rows: the border
+    # positions read the zero padding); scatter: 4x4 taps on 16 x 16 pixels
+    costs = subpixel.macs((1, 8, 16, 16), (8, 8, 4, 4), stride=2)
+    assert costs["sub-pixel"] * 16 ** 2 == costs["scatter"] * 17 ** 2
+    assert costs["sub-pixel"] < costs["zero insertion"]
