@@ -121,32 +121,33 @@ __global__ void tconv_scatter(const T* __restrict__ x, const T* __restrict__ w, 
 }
 
 // col2im, gathering: cols (C_out, kH, kW, N, H, W) holds every stamp (the GEMM's result); one thread per output
-// element sums the stamps that land on it, in a fixed order (deterministic).
+// element sums the stamps that land on it, in a fixed order (deterministic). Grid: y walks the (n, co) planes,
+// x the pixels of a plane, so the per-element index arithmetic stays in 32 bits (sizes checked on the host).
 template <typename T>
 __global__ void tconv_col2im(const T* __restrict__ cols, const T* __restrict__ bias, T* __restrict__ y,
                              int N, int H, int W, int C_out, int Ho, int Wo, int kH, int kW,
                              int sH, int sW, int dH, int dW, int cH, int cW, int has_bias) {
-    const long long total = (long long)N * C_out * Ho * Wo;
+    const int plane_size = Ho * Wo, planes = N * C_out;
     const long long tap_stride = (long long)N * H * W;
-    for (long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
-         idx += (long long)blockDim.x * gridDim.x) {
-        const int ox = (int)(idx % Wo);
-        long long r = idx / Wo;
-        const int oy = (int)(r % Ho);
-        r /= Ho;
-        const int co = (int)(r % C_out);
-        const int n = (int)(r / C_out);
-        T acc = T(0);
-        for (int a = 0; a < kH; ++a) {
-            int i;
-            if (!tap_source(oy, cH, a, dH, sH, H, i)) continue;
-            for (int b = 0; b < kW; ++b) {
-                int j;
-                if (!tap_source(ox, cW, b, dW, sW, W, j)) continue;
-                acc += cols[(((long long)co * kH + a) * kW + b) * tap_stride + ((long long)n * H + i) * W + j];
+    for (int plane = blockIdx.y; plane < planes; plane += gridDim.y) {
+        const int n = plane / C_out, co = plane - n * C_out;
+        const T* cp = cols + (long long)co * kH * kW * tap_stride + (long long)n * H * W;
+        T* yp = y + (long long)plane * plane_size;
+        const T b0 = has_bias ? bias[co] : T(0);
+        for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < plane_size; p += blockDim.x * gridDim.x) {
+            const int oy = p / Wo, ox = p - oy * Wo;
+            T acc = T(0);
+            for (int a = 0; a < kH; ++a) {
+                int i;
+                if (!tap_source(oy, cH, a, dH, sH, H, i)) continue;
+                for (int b = 0; b < kW; ++b) {
+                    int j;
+                    if (!tap_source(ox, cW, b, dW, sW, W, j)) continue;
+                    acc += cp[(long long)(a * kW + b) * tap_stride + i * W + j];
+                }
             }
+            yp[p] = has_bias ? acc + b0 : acc;
         }
-        y[idx] = has_bias ? acc + bias[co] : acc;
     }
 }
 """
@@ -245,17 +246,24 @@ def kernel_ints(kind: str, spec: shapes.TransposeSpec) -> tuple:
     """The integer arguments of kernel ``kind`` for ``spec``, in order (checked to fit a C int)."""
     geo = dict(geometry(spec), has_bias=int(spec.bias is not None))
     values = tuple(int(geo[k]) for k in KERNEL_INTS[kind])
-    if max(values) >= 2 ** 31:
-        raise shapes.ArgumentError(f"x, weight: a size of {max(values)} does not fit the kernels' 32-bit ints")
+    n, c_out, ho, wo = spec.out_shape
+    big = max(values + (ho * wo, spec.x.shape[2] * spec.x.shape[3], n * c_out))
+    if big >= 2 ** 31:
+        raise shapes.ArgumentError(f"x, weight: a size of {big} does not fit the kernels' 32-bit ints")
     return values
 
 
-def threads(kind: str, spec: shapes.TransposeSpec) -> int:
-    """How many work items kernel ``kind`` covers (its grid-stride loop's range)."""
+def launch_grid(kind: str, spec: shapes.TransposeSpec) -> tuple:
+    """Blocks per grid dimension for kernel ``kind`` (grid-stride loops cover the rest); () when there is no work."""
     n, c_out, ho, wo = spec.out_shape
-    if kind == "scatter":
-        return n * c_out * spec.weight.shape[2] * spec.weight.shape[3] * spec.x.shape[2] * spec.x.shape[3]
-    return n * c_out * ho * wo
+    if kind == "col2im":                                # x: pixels of a plane, y: the (n, co) planes
+        grid = (min(-(-ho * wo // BLOCK), 1 << 16), min(n * c_out, 65535))
+    else:
+        items = n * c_out * ho * wo
+        if kind == "scatter":
+            items = n * c_out * spec.weight.shape[2] * spec.weight.shape[3] * spec.x.shape[2] * spec.x.shape[3]
+        grid = (min(-(-items // BLOCK), 1 << 20),)
+    return grid if min(grid) > 0 else ()
 
 
 def stamps(spec: shapes.TransposeSpec, xp):
@@ -294,7 +302,7 @@ class Plan:
         self.kernel = choose(spec, kernel)
         self.kind = {"gemm": "col2im"}.get(self.kernel, self.kernel)
         self.ints = tuple(np.int32(v) for v in kernel_ints(self.kind, spec))
-        self.grid = min(-(-threads(self.kind, spec) // BLOCK), 1 << 20)   # a grid-stride loop covers the rest
+        self.grid = launch_grid(self.kind, spec)
         self.x4, self.w4 = spec.x.shape, spec.weight.shape
         self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, crop=spec.crop,
                            out_size=spec.out_size, input_ndim=spec.input_ndim, dtype=spec.dtype)
@@ -314,7 +322,7 @@ class Plan:
         if self.kernel == "scatter":
             y = cupy.zeros(spec.out_shape, dtype=spec.dtype)
             if self.grid:
-                fn((self.grid,), (BLOCK,), (x, w, y) + self.ints)
+                fn(self.grid, (BLOCK,), (x, w, y) + self.ints)
             if bias is not None:
                 y += bias.reshape(1, -1, 1, 1)
             return y
@@ -322,10 +330,10 @@ class Plan:
         b = y if bias is None else bias                # a valid pointer the kernel never reads without a bias
         if self.grid:
             if self.kernel == "gather":
-                fn((self.grid,), (BLOCK,), (x, w, b, y) + self.ints)
+                fn(self.grid, (BLOCK,), (x, w, b, y) + self.ints)
             else:
                 spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, **self.fields)
-                fn((self.grid,), (BLOCK,), (stamps(spec, cupy), b, y) + self.ints)
+                fn(self.grid, (BLOCK,), (stamps(spec, cupy), b, y) + self.ints)
         return y
 
 

@@ -272,7 +272,7 @@ class _HostCupy:
                 kind, ctype = re.fullmatch(r"tconv_(\w+)<(\w+)>", name).groups()
 
                 def launch(grid, block, args):
-                    assert grid[0] >= 1 and block == (gpu.BLOCK,)
+                    assert len(grid) in (1, 2) and min(grid) >= 1 and block == (gpu.BLOCK,)
                     ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in args if isinstance(a, np.ndarray)]
                     ints = np.array([a for a in args if isinstance(a, np.int32)], dtype=np.int32)
                     assert len(ptrs) == POINTERS[kind] and len(ptrs) + len(ints) == len(args)
