@@ -176,3 +176,12 @@ def test_nested_lists_are_arrays_too():
     for m in CPU_FORMS:
         y = te.conv_transpose2d([[1, 2], [3, 4]], [[0, 1], [1, 0]], method=m)
         np.testing.assert_array_equal(y, [[0, 1, 2], [1, 5, 4], [3, 4, 0]])
+
+
+def test_output_size_range_when_padding_crops_below_one_pixel():
+    """Input 1, kernel 1, stride 3, padding 1: the full output is 1 pixel and padding crops 2, so the smallest
+    size is -1; output_padding (< stride, so up to 2) still reaches size 1. PyTorch 2.13 accepts
+    ConvTranspose2d(1, 1, 1, stride=3, padding=1)(x, output_size=(1, 1)) and picks output_padding 2."""
+    assert te.conv_transpose2d(np.ones((1, 1)), np.ones((1, 1)), stride=3, padding=1, output_padding=2).shape == (1, 1)
+    assert te.output_size_range(1, 1, stride=3, padding=1) == ((1, 1), (1, 1))
+    assert te.output_padding_for(1, 1, 1, stride=3, padding=1) == (2, 2)

@@ -65,23 +65,31 @@ def test_conv2d_matches_torch(case):
 
 @given(st.integers(1, 5), st.integers(1, 5), st.data())
 def test_output_padding_for_matches_torch_output_size(h, w, data):
-    """PyTorch's ConvTranspose2d(...)(x, output_size=...) picks output_padding; output_padding_for must agree."""
+    """PyTorch's ConvTranspose2d(...)(x, output_size=...) picks output_padding; output_padding_for must agree.
+
+    Torch's rule (torch/nn/modules/conv.py, _output_padding): per axis, min = (in-1)s - 2p + d(k-1) + 1 and
+    max = min + s - 1; any size >= 1 in [min, max] is produced. Padding can push min below 1 while max is >= 1.
+    """
     k = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
-    stride, padding = pair_or_int(data.draw, 1, 3), pair_or_int(data.draw, 0, 1)
-    try:
-        ranges = te.output_size_range((h, w), k, stride=stride, padding=padding)
-    except te.ArgumentError:
-        return                         # padding crops everything: no size at all (checked in test_errors)
-    target = tuple(data.draw(st.integers(lo, hi)) for lo, hi in ranges)
+    stride, padding = pair_or_int(data.draw, 1, 3), pair_or_int(data.draw, 0, 2)
+    s = stride if isinstance(stride, tuple) else (stride, stride)
+    p = padding if isinstance(padding, tuple) else (padding, padding)
+    lows = [(n - 1) * si - 2 * pi + (ki - 1) + 1 for n, si, pi, ki in zip((h, w), s, p, k)]
+    valid = [(max(1, lo), lo + si - 1) for lo, si in zip(lows, s)]
     layer = torch.nn.ConvTranspose2d(1, 1, k, stride=stride, padding=padding, bias=False).double()
-    y = layer(torch.zeros(1, 1, h, w, dtype=torch.float64), output_size=target)
-    assert tuple(y.shape[2:]) == target
+    x = torch.zeros(1, 1, h, w, dtype=torch.float64)
+    if any(lo > hi for lo, hi in valid):           # no size >= 1 at all: both refuse
+        with pytest.raises(te.ArgumentError):
+            te.output_padding_for((h, w), (valid[0][1], valid[1][1]), k, stride=stride, padding=padding)
+        return
+    target = tuple(data.draw(st.integers(lo, hi)) for lo, hi in valid)
+    assert tuple(layer(x, output_size=target).shape[2:]) == target
     op = te.output_padding_for((h, w), target, k, stride=stride, padding=padding)
     assert te.output_size((h, w), k, stride=stride, padding=padding, output_padding=op) == target
-    # one past the range: torch refuses, and so do we
-    beyond = (ranges[0][1] + 1, target[1])
+    # one past the range: torch refuses, and so do we, naming the valid heights
+    beyond = (valid[0][1] + 1, target[1])
     with pytest.raises(ValueError):
-        layer(torch.zeros(1, 1, h, w, dtype=torch.float64), output_size=beyond)
+        layer(x, output_size=beyond)
     with pytest.raises(te.ArgumentError, match=f"valid heights for this input, kernel, stride and padding: "
-                                               f"{ranges[0][0]}..{ranges[0][1]}"):
+                                               f"{valid[0][0]}..{valid[0][1]}"):
         te.output_padding_for((h, w), beyond, k, stride=stride, padding=padding)
