@@ -4,12 +4,15 @@
     python scripts/run_notebooks.py notebooks/01_scatter.ipynb ...
 
 Outputs are stored without execution timings or widget state (both change from run to run); notebooks are
-written as nbformat 4.5 with a stable id per cell. Cells tagged ``raises-exception`` may raise. Prints the
+written as nbformat 4.5 with a stable id per cell, and each widget view's model id (random at every run, and
+pointing at no stored state) is replaced by one derived from the notebook and cell, so that re-running an
+unchanged notebook changes nothing but its PNG bytes. Cells tagged ``raises-exception`` may raise. Prints the
 execution time of each notebook and the total; exits non-zero if a notebook fails.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -46,6 +49,19 @@ def with_ids(nb):
     return nb
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def stable_widget_ids(nb, name: str):
+    """Replace the random model_id of every widget view output by a hash of (notebook name, cell id, position)."""
+    for cell in nb.cells:
+        for i, out in enumerate(cell.get("outputs", [])):
+            view = out.get("data", {}).get(WIDGET_VIEW)
+            if view and "model_id" in view:
+                view["model_id"] = hashlib.md5(f"{name}/{cell.get('id')}/{i}".encode()).hexdigest()
+    return nb
+
+
 def run(path: Path, timeout: int) -> float:
     nb = with_ids(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -56,6 +72,7 @@ def run(path: Path, timeout: int) -> float:
     for cell in nb.cells:                      # nothing that varies between runs
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
+    stable_widget_ids(nb, path.name)
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return elapsed

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap, to_rgb
+from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -179,22 +179,31 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     full = tuple((n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
     canvas = tuple(max(full[i], p[i] + out[i]) for i in range(2))
     ax = new_axes(ax, figsize=(max(3.5, 0.8 + 0.32 * canvas[1]), 1.8 + 0.32 * canvas[0]))
-    for r in range(canvas[0]):
-        for c in range(canvas[1]):
-            kept = p[0] <= r < p[0] + out[0] and p[1] <= c < p[1] + out[1]
-            extra = kept and (r >= p[0] + out[0] - op[0] or c >= p[1] + out[1] - op[1])
-            origin = r % s[0] == 0 and c % s[1] == 0 and r // s[0] < n[0] and c // s[1] < n[1]
-            if origin:
-                face = to_rgb(COLORS["input"]) + ((1.0,) if kept else (0.45,))
-            else:
-                face = to_rgb(COLORS["output"]) + (0.25,) if kept else "#d9d9d9"
-            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=face, edgecolor="#777777", linewidth=0.5,
-                                   hatch="///" if extra else None))
+    rows, cols = np.arange(canvas[0])[:, None], np.arange(canvas[1])[None, :]
+    kept = (p[0] <= rows) & (rows < p[0] + out[0]) & (p[1] <= cols) & (cols < p[1] + out[1])
+    origin = (rows % s[0] == 0) & (cols % s[1] == 0) & (rows // s[0] < n[0]) & (cols // s[1] < n[1])
+    rgba = np.empty(canvas + (4,))
+    rgba[...] = to_rgba("#d9d9d9")                                  # cropped by padding
+    rgba[kept] = to_rgba(COLORS["output"], 0.25)
+    rgba[origin] = to_rgba(COLORS["input"], 0.45)
+    rgba[origin & kept] = to_rgba(COLORS["input"])
+    ax.imshow(rgba, extent=(0, canvas[1], canvas[0], 0), interpolation="nearest")
+    ax.set_xticks(np.arange(canvas[1] + 1), minor=True)
+    ax.set_yticks(np.arange(canvas[0] + 1), minor=True)
+    ax.grid(which="minor", color="#777777", linewidth=0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    # output_padding: the last op rows and columns of the output (hatched strips)
+    if op[0]:
+        ax.add_patch(Rectangle((p[1], p[0] + out[0] - op[0]), out[1], op[0], fill=False, hatch="///",
+                               edgecolor="#555555", linewidth=0))
+    if op[1]:
+        ax.add_patch(Rectangle((p[1] + out[1] - op[1], p[0]), op[1], out[0], fill=False, hatch="///",
+                               edgecolor="#555555", linewidth=0))
     ax.add_patch(Rectangle((p[1], p[0]), out[1], out[0], fill=False, edgecolor=COLORS["output"], linewidth=3))
     ax.set_xlim(0, canvas[1])
     ax.set_ylim(canvas[0], 0)
-    ax.set_aspect("equal")
-    ax.tick_params(length=0, labelbottom=False, labelleft=False)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     h = 0  # the title shows the height's arithmetic; the width follows the same formula
     ax.set_title(f"({n[h]} - 1)*{s[h]} - 2*{p[h]} + {d[h]}*({k[h]} - 1) + {op[h]} + 1 = {out[h]}"
                  + ("" if out[0] == out[1] else f"   (width {out[1]})"), fontsize=9)

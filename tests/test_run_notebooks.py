@@ -37,6 +37,8 @@ def test_executes_in_place_without_timings_or_widget_state(tmp_path, capsys):
     assert nb.cells[1].outputs[0].text == "42\n"
     assert nb.cells[3].outputs[0].ename == "ZeroDivisionError"
     assert "widgets" not in nb.metadata
+    view = nb.cells[2].outputs[0].data["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == run_notebooks.hashlib.md5(b"a.ipynb/cell-002/0").hexdigest()
     assert all("execution" not in c.metadata for c in nb.cells)
     assert "a.ipynb" in capsys.readouterr().out
 

@@ -110,3 +110,14 @@ def test_checkerboard_explorer_unevenness_numbers():
     assert "<b>0.00</b>" in box.message.value
     c["kernel_size"].value, c["stride"].value = 8, 1
     assert "too small" in box.message.value
+
+
+@pytest.mark.parametrize("make", [widgets.scatter_stepper, widgets.shape_explorer, widgets.checkerboard_explorer])
+def test_callbacks_never_print(make, capsys):
+    box = make()
+    for c in box.controls.values():
+        c.value = c.max                       # valid or not: the message changes, nothing is printed
+        c.value = c.min
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "")
+    assert box.message.value
