@@ -105,7 +105,8 @@ def _plan(k, s, p, d):
     Output row ``o = s*t + q`` reads full-output row ``o + p = s*(t + c_q) + phi_q`` (phi_q = (q + p) % s,
     c_q = (q + p) // s), which is ``sum_m x[t + c_q - m] * K[s*m + phi_q]`` over the dilated kernel K of size
     ``d*(k - 1) + 1``. With a window of L inputs starting ``top`` rows above t, window position j meets
-    ``m = c_q - j + top``. Returns (taps (s, L) ints, -1 where no tap, top, L).
+    ``m = c_q - j + top``; window positions no phase uses are trimmed. Returns (taps (s, L) ints, -1 where no tap,
+    top, L).
     """
     k_eff = d * (k - 1) + 1
     n_taps = -(-k_eff // s)                                  # M = ceil(k_eff / s): taps per phase
@@ -118,7 +119,9 @@ def _plan(k, s, p, d):
             a = s * (c[q] - j + top) + (q + p) % s           # tap of the dilated kernel
             if 0 <= a < k_eff and a % d == 0:
                 taps[q, j] = a // d
-    return taps, top, length
+    used = np.flatnonzero((taps >= 0).any(axis=0))        # e.g. k=3, s=2, p=1: 2 positions, not 3
+    first, last = int(used[0]), int(used[-1])
+    return taps[:, first:last + 1], top - first, last - first + 1
 
 
 def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
