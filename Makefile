@@ -32,7 +32,8 @@ lab: $(VENV)/.lab
 app: $(VENV)/.lab
 	$(BIN)/voila app/explorers.ipynb $(VOILA_SKIP) $(APP_ARGS)
 # front-end extensions of JupyterLab that fail to load in Voila's page (they only log errors there)
-VOILA_SKIP := '--VoilaConfiguration.extension_denylist=["@jupyter/nbgrader", "@jupyter-notebook/lab-extension"]'
+VOILA_SKIP := --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
+              --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension
 
 # strict nbval (every stored output compared), run from the repository root
 NBVAL  := $(PY) -m pytest -o addopts="" -p no:cacheprovider -p no:python --nbval --nbval-current-env \

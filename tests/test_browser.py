@@ -22,7 +22,8 @@ import browser_util as bu
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "browser"
-EXPLORER_NOTEBOOKS = ["notebooks/01_scatter.ipynb", "notebooks/05_checkerboard.ipynb"]
+# the start notebook (what `make lab` opens), the scatter picture and the checkerboard notebook
+EXPLORER_NOTEBOOKS = ["notebooks/00_start_here.ipynb", "notebooks/01_scatter.ipynb", "notebooks/05_checkerboard.ipynb"]
 APP_NOTEBOOK = ROOT / "app" / "explorers.ipynb"
 
 _missing = bu.chromium_missing_reason()
@@ -112,7 +113,7 @@ def page(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
-    messages = []
+    messages = pg.tconv_messages = []
     pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
     pg.on("requestfailed", lambda r: messages.append(f"requestfailed: {r.url}"))  # offline: CDN fonts
@@ -138,6 +139,12 @@ def _shot(page, name: str, element=None) -> Path:
 
 # --------------------------------------------------------------------------------------------------------------
 # checks shared by the notebooks
+
+def _no_page_errors(page, where: str) -> None:
+    """Uncaught JavaScript exceptions (a widget view that crashed, version skew) fail the test."""
+    errors = [m for m in page.tconv_messages if m.startswith("pageerror")]
+    assert errors == [], f"{where}: uncaught errors in the page: {errors}"
+
 
 def _run_notebook(page, lab, path: str) -> list[dict]:
     """Open, restart, run all; return the code cells' records after checking that every one of them ran, in order."""
@@ -203,6 +210,7 @@ def test_harness_sees_widgets_errors_and_run_all(page, lab):
     after = bu.explorer_state(explorer)
     assert "k squared is 4" in after["text"], after
     _shot(page, "harness_explorer", explorer)
+    _no_page_errors(page, "harness")
 
 
 @pytest.mark.parametrize("path", EXPLORER_NOTEBOOKS)
@@ -222,6 +230,7 @@ def test_explorers_render_and_respond(page, lab, path):
         _shot(page, f"{name}_explorer{i}_after_slider", explorer)
     _shot(page, f"{name}_page")
     assert bu.problems(bu.code_cells(page)) == [], f"{path}: an error appeared after moving the sliders"
+    _no_page_errors(page, path)
     print("\n".join(notes))
 
 
@@ -279,4 +288,5 @@ def test_voila_app_serves_explorers_without_code(page, voila):
         notes.append(_nudge_and_check(page, explorer, f"voila explorer {i}"))
         _shot(page, f"voila_explorer{i}_after_slider", explorer)
     _shot(page, "voila_page")
+    _no_page_errors(page, "voila")
     print("\n".join(notes))
