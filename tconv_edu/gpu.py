@@ -121,12 +121,14 @@ __global__ void tconv_scatter(const T* __restrict__ x, const T* __restrict__ w, 
 }
 
 // col2im, gathering: cols (C_out, kH, kW, N, H, W) holds every stamp (the GEMM's result); one thread per output
-// element sums the stamps that land on it, in a fixed order (deterministic). Grid: y walks the (n, co) planes,
-// x the pixels of a plane, so the per-element index arithmetic stays in 32 bits (sizes checked on the host).
+// element sums the stamps that land on it, in a fixed order (deterministic). Which stamps land on output row oy
+// depends on oy alone: rows[oy] = [count, offsets of (tap a, input row i) ascending in a] (and cols[ox] likewise,
+// tables made on the host), so the loop needs no division. Grid: y walks the (n, co) planes, x a plane's pixels.
 template <typename T>
 __global__ void tconv_col2im(const T* __restrict__ cols, const T* __restrict__ bias, T* __restrict__ y,
-                             int N, int H, int W, int C_out, int Ho, int Wo, int kH, int kW,
-                             int sH, int sW, int dH, int dW, int cH, int cW, int has_bias) {
+                             const long long* __restrict__ rows, const long long* __restrict__ colt,
+                             int N, int H, int W, int C_out, int Ho, int Wo, int kH, int kW, int Ty, int Tx,
+                             int has_bias) {
     const int plane_size = Ho * Wo, planes = N * C_out;
     const long long tap_stride = (long long)N * H * W;
     for (int plane = blockIdx.y; plane < planes; plane += gridDim.y) {
@@ -136,15 +138,13 @@ __global__ void tconv_col2im(const T* __restrict__ cols, const T* __restrict__ b
         const T b0 = has_bias ? bias[co] : T(0);
         for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < plane_size; p += blockDim.x * gridDim.x) {
             const int oy = p / Wo, ox = p - oy * Wo;
+            const long long* rt = rows + (long long)oy * (Ty + 1);
+            const long long* ct = colt + (long long)ox * (Tx + 1);
+            const int nr = (int)rt[0], nc = (int)ct[0];
             T acc = T(0);
-            for (int a = 0; a < kH; ++a) {
-                int i;
-                if (!tap_source(oy, cH, a, dH, sH, H, i)) continue;
-                for (int b = 0; b < kW; ++b) {
-                    int j;
-                    if (!tap_source(ox, cW, b, dW, sW, W, j)) continue;
-                    acc += cp[(long long)(a * kW + b) * tap_stride + i * W + j];
-                }
+            for (int r = 1; r <= nr; ++r) {
+                const T* rp = cp + rt[r];
+                for (int c = 1; c <= nc; ++c) acc += rp[ct[c]];
             }
             yp[p] = has_bias ? acc + b0 : acc;
         }
@@ -238,13 +238,41 @@ KERNEL_INTS = {
                "groups", "has_bias"),
     "scatter": ("N", "C_in", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "sH", "sW", "dH", "dW", "cH", "cW",
                 "groups"),
-    "col2im": ("N", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "sH", "sW", "dH", "dW", "cH", "cW", "has_bias"),
+    "col2im": ("N", "H", "W", "C_out", "Ho", "Wo", "kH", "kW", "Ty", "Tx", "has_bias"),
 }
 
 
-def kernel_ints(kind: str, spec: shapes.TransposeSpec) -> tuple:
+def tap_table(n_out, n_in, k, stride, dilation, crop, tap_unit, pixel_unit):
+    """Per output index o, the (tap t, input index i) pairs landing on it: ``o + crop == i * stride + t * dilation``.
+
+    Returns int64 (n_out, 1 + T): ``[count, t*tap_unit + i*pixel_unit, ...]`` ascending in t (unused slots 0).
+    """
+    t = np.arange(k)[None, :]
+    u = np.arange(n_out)[:, None] + crop - t * dilation
+    valid = (u >= 0) & (u % stride == 0) & (u // stride < n_in)
+    counts = valid.sum(axis=1)
+    table = np.zeros((n_out, 1 + max(int(counts.max(initial=0)), 1)), dtype=np.int64)
+    table[:, 0] = counts
+    r, c = np.nonzero(valid)
+    table[r, 1 + (np.cumsum(valid, axis=1) - 1)[r, c]] = (t * tap_unit + (u // stride) * pixel_unit)[r, c]
+    return table
+
+
+def col2im_tables(spec: shapes.TransposeSpec):
+    """The row and column tables of the col2im kernel (offsets into cols (C_out, kH, kW, N, H, W))."""
+    g = geometry(spec)
+    tap_stride = g["N"] * g["H"] * g["W"]
+    rows = tap_table(g["Ho"], g["H"], g["kH"], g["sH"], g["dH"], g["cH"], g["kW"] * tap_stride, g["W"])
+    cols = tap_table(g["Wo"], g["W"], g["kW"], g["sW"], g["dW"], g["cW"], tap_stride, 1)
+    return rows, cols
+
+
+def kernel_ints(kind: str, spec: shapes.TransposeSpec, tables=None) -> tuple:
     """The integer arguments of kernel ``kind`` for ``spec``, in order (checked to fit a C int)."""
     geo = dict(geometry(spec), has_bias=int(spec.bias is not None))
+    if kind == "col2im":
+        rows, cols = col2im_tables(spec) if tables is None else tables
+        geo.update(Ty=rows.shape[1] - 1, Tx=cols.shape[1] - 1)
     values = tuple(int(geo[k]) for k in KERNEL_INTS[kind])
     n, c_out, ho, wo = spec.out_shape
     big = max(values + (ho * wo, spec.x.shape[2] * spec.x.shape[3], n * c_out))
@@ -296,12 +324,14 @@ class Plan:
     It depends on the shapes, dtypes and parameters only, so repeated calls with the same ones (a training loop,
     a benchmark) reuse it and skip the Python-side checking, which costs more than a small layer's kernels.
     """
-    __slots__ = ("kernel", "kind", "ints", "grid", "x4", "w4", "fields")
+    __slots__ = ("kernel", "kind", "ints", "grid", "x4", "w4", "fields", "tables", "device_tables")
 
     def __init__(self, spec: shapes.TransposeSpec, kernel: str):
         self.kernel = choose(spec, kernel)
         self.kind = {"gemm": "col2im"}.get(self.kernel, self.kernel)
-        self.ints = tuple(np.int32(v) for v in kernel_ints(self.kind, spec))
+        self.tables = col2im_tables(spec) if self.kind == "col2im" else ()
+        self.device_tables = None                       # uploaded on the first run
+        self.ints = tuple(np.int32(v) for v in kernel_ints(self.kind, spec, self.tables or None))
         self.grid = launch_grid(self.kind, spec)
         self.x4, self.w4 = spec.x.shape, spec.weight.shape
         self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, crop=spec.crop,
@@ -333,7 +363,9 @@ class Plan:
                 fn(self.grid, (BLOCK,), (x, w, b, y) + self.ints)
             else:
                 spec = shapes.TransposeSpec(x=x, weight=w, bias=bias, **self.fields)
-                fn(self.grid, (BLOCK,), (stamps(spec, cupy), b, y) + self.ints)
+                if self.device_tables is None:
+                    self.device_tables = tuple(cupy.asarray(t) for t in self.tables)
+                fn(self.grid, (BLOCK,), (stamps(spec, cupy), b, y) + self.device_tables + self.ints)
         return y
 
 

@@ -169,7 +169,7 @@ struct tconv_dim { unsigned x, y, z; };
 static const tconv_dim threadIdx = {0, 0, 0}, blockIdx = {0, 0, 0}, blockDim = {1, 1, 1}, gridDim = {1, 1, 1};
 template <typename T> T atomicAdd(T* p, T v) { T old = *p; *p += v; return old; }
 """
-POINTERS = {"gather": 4, "scatter": 3, "col2im": 3}
+POINTERS = {"gather": 4, "scatter": 3, "col2im": 5}
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,8 @@ def host_kernels(tmp_path_factory):
     wrappers = []
     for kind, ints in gpu.KERNEL_INTS.items():
         for t in ("float", "double"):
-            ptrs = ", ".join(f"{t}* a{i}" for i in range(POINTERS[kind]))
+            ptrs = ", ".join(f"{t}* a{i}" for i in range(3)) + (", long long* a3, long long* a4" if kind == "col2im"
+                                                                 else ", " + t + "* a3" if kind == "gather" else "")
             args = ", ".join([f"a{i}" for i in range(POINTERS[kind])] + [f"p[{i}]" for i in range(len(ints))])
             wrappers.append(f'extern "C" void host_{kind}_{t}({ptrs}, const int* p) '
                             f'{{ tconv_{kind}<{t}>({args}); }}')
@@ -218,7 +219,7 @@ def _host_run(lib, kernel, x, w, b, kw):
         else:
             cols = gpu.stamps(spec, np)
             assert cols.flags.c_contiguous and cols.shape[0] == spec.c_out
-            call("col2im", cols, b_ptr, y)
+            call("col2im", cols, b_ptr, y, *gpu.col2im_tables(spec))
     return spec.finish(y)
 
 
@@ -273,6 +274,8 @@ class _HostCupy:
 
                 def launch(grid, block, args):
                     assert len(grid) in (1, 2) and min(grid) >= 1 and block == (gpu.BLOCK,)
+                    if kind == "col2im":                      # the tap tables
+                        assert [a.dtype for a in args if isinstance(a, np.ndarray)][3:] == [np.int64] * 2
                     ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in args if isinstance(a, np.ndarray)]
                     ints = np.array([a for a in args if isinstance(a, np.int32)], dtype=np.int32)
                     assert len(ptrs) == POINTERS[kind] and len(ptrs) + len(ints) == len(args)
@@ -416,3 +419,11 @@ def test_auto_picks_gemm_unless_channels_are_few():
     assert gpu.choose(spec) == "gemm" and gpu.choose(spec, "scatter") == "scatter"
     assert gpu.choose(shapes.transpose_spec(np.ones((28, 28)), np.ones((3, 3)), stride=2)) == "gather"
     assert gpu.choose(shapes.transpose_spec(np.ones((1, 8, 4, 4)), np.ones((8, 1, 3, 3)), groups=8)) == "gather"
+
+
+def test_tap_table_lists_the_stamps_landing_on_each_output():
+    # 2 inputs, kernel 3, stride 2: o = 2i + t; offsets t*10 + i
+    np.testing.assert_array_equal(gpu.tap_table(5, 2, 3, 2, 1, 0, 10, 1),
+                                  [[1, 0, 0], [1, 10, 0], [2, 1, 20], [1, 11, 0], [1, 21, 0]])
+    # padding 1 crops the first row; dilation 2 spreads the taps
+    np.testing.assert_array_equal(gpu.tap_table(3, 2, 2, 1, 2, 1, 10, 1), [[1, 1], [1, 10], [1, 11]])
