@@ -415,6 +415,19 @@ def test_a_cached_call_still_rejects_bad_parameters(fresh_cache):
         matrix.conv_transpose2d(x.astype(complex), w, stride=1)
 
 
+@given(transpose_cases(ndim=4, op_below_stride=True), st.integers(0, 3), st.integers(0, 3), st.integers(-2, 3),
+       st.integers(-2, 3))
+def test_transpose_of_any_crop_window_matches_scatter(case, top, left, dh, dw):
+    """Specs as the TF entry point makes them: any (top, left) crop and any output size, which may reach past the
+    full scatter output (zero-extended there)."""
+    x, w, b, params = case
+    spec = te.shapes.transpose_spec(x, w, b, **params)
+    out = (max(1, spec.full_size[0] - top + dh), max(1, spec.full_size[1] - left + dw))
+    tf_spec = te.shapes.make_spec(spec.x, spec.weight, spec.bias, stride=spec.stride, dilation=spec.dilation,
+                                  groups=spec.groups, crop=(top, left), out_size=out, input_ndim=4)
+    close(matrix.transpose(tf_spec), te.scatter.transpose(tf_spec), 1e-12)
+
+
 def test_transpose_takes_numpy_only():
     spec = te.shapes.transpose_spec(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
     np.testing.assert_array_equal(matrix.transpose(spec), te.scatter.transpose(spec))
