@@ -215,7 +215,7 @@ def _loss_and_grad(w, low, high):
     return loss, grad_weight(low[:, None], g[:, None], 4, stride=2, padding=1)[0, 0]
 
 
-def fit_upsampler(images, *, steps=200, lr=None, momentum=0.9, seed=0, init_scale=0.1):
+def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scale=0.1):
     """Learn a k=4, s=2, p=1 transposed-conv kernel that undoes 2x2 average pooling, by gradient descent.
 
     images: (H, W) or (N, H, W) high-resolution training images (even H, W). Each step upsamples the pooled
