@@ -62,8 +62,8 @@ class Device:
     def describe(self) -> dict:
         cp, torch = self.cupy, self.torch
         props = cp.cuda.runtime.getDeviceProperties(0)
-        name = props["name"]
-        return dict(device=name.decode() if isinstance(name, bytes) else str(name), sm_count=props["multiProcessorCount"],
+        name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+        return dict(device=name, sm_count=props["multiProcessorCount"],
                     cupy=cp.__version__, cuda_runtime=cp.cuda.runtime.runtimeGetVersion(),
                     driver=cp.cuda.runtime.driverGetVersion(), torch=torch.__version__,
                     torch_cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(),
@@ -248,7 +248,7 @@ def tf32_child(args) -> list[dict]:
 
 def table(meta: dict, rows: list[dict]) -> str:
     lines = [f"# benchmarks/gpu.py  {meta['date']}  {meta['device']}",
-             "# " + "  ".join(f"{k} {v}" for k, v in meta.items() if k not in ("date", "device", "command")),
+             "# " + "  ".join(f"{k} {v}" for k, v in meta.items() if k not in ("date", "device", "command", "fastest_vs_strict")),
              f"# command: {meta['command']}",
              "# float32; ms = median per call (CUDA events, back-to-back calls, warm); x strict = ms / torch strict "
              "(cuDNN, allow_tf32=False, the baseline); x TF32 = ms / torch TF32 (torch's default, tensor cores)",

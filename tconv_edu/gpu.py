@@ -8,20 +8,24 @@ The two pictures of the operation become two kernel designs:
 - ``kernel="scatter"``: one thread per INPUT pixel and kernel tap (and output channel) computes the stamp
   ``sum_c x[n, c, i, j] * w[c, o, a, b]`` and adds it into ``y[n, o, i*s + a*d - p, ...]`` with ``atomicAdd``:
   the article's picture; threads race to the same output, so float32 sums come out in a varying order.
-- ``kernel="gemm"``: every stamp at once with one cuBLAS matrix product (``cupy.matmul``,
-  ``cols = W^T X`` per group), then our own col2im kernel GATHERS the stamps into the output (one thread per
-  output element: deterministic). The fastest; ``kernel="auto"`` (the default) picks it, except with at most 4
-  input channels per group, where there is little to multiply and gather's single launch wins.
+- ``kernel="gemm"``: every stamp at once with one cuBLAS matrix product (``cols = W^T X`` per group, through
+  ``cupy.dot``/``cupy.matmul``), then our own col2im kernel GATHERS the stamps into the output (one thread per
+  output element, deterministic; which stamps land on a row or column comes from small tables made on the host).
+  The fastest: on an H200 it matches strict-float32 cuDNN on large layers (``benchmarks/results/``).
+  ``kernel="auto"`` (the default) picks it, except with at most 4 input channels per group, where there is little
+  to multiply and gather's single launch wins.
 
 Arrays: CuPy in, CuPy out; NumPy (or lists) in, NumPy out (copied to the device and back). float32 stays float32,
-float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``).
+float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``). A call's checked plan
+(kernel, arguments, grid) is kept per signature (shapes, dtypes, parameters), so repeated calls skip the checks.
 
-Installing: ``pip install .[gpu]`` installs ``cupy-cuda12x[ctk]``: CuPy built for CUDA 12 plus, through the
-``cuda-toolkit[cublas,cudart,cufft,curand,cusolver,cusparse,nvrtc]==12.*`` wheels, NVIDIA's CUDA runtime
-(cudart), NVRTC (the run-time compiler these kernels are built with on first use), cuBLAS (the gemm path) and
-cuFFT, cuRAND, cuSOLVER, cuSPARSE; it needs an NVIDIA driver for CUDA 12 (R525 or newer). With a CUDA 13 driver
-``cupy-cuda13x[ctk]`` works the same. CuPy imports on a machine without a GPU; ``is_available()`` says whether it
-can run here. ``import tconv_edu`` never imports CuPy: it loads on the first call.
+Installing: ``pip install .[gpu]`` installs ``cupy-cuda12x[ctk]>=14`` (the extra is new in CuPy 14): CuPy for
+CUDA 12 and, through ``cuda-toolkit[cublas,cudart,cufft,curand,cusolver,cusparse,nvrtc]==12.*``, NVIDIA's runtime
+libraries: cudart, NVRTC (the run-time compiler that builds these kernels on first use), cuBLAS (the gemm path),
+cuFFT, cuRAND, cuSOLVER and cuSPARSE. It needs an NVIDIA driver for CUDA 12 (R525 or newer); with a CUDA 13 driver
+(R580 or newer) ``cupy-cuda13x[ctk]`` works the same (the recorded GPU runs used cupy-cuda13x 14.2). CuPy imports
+on a machine without a GPU; ``is_available()`` says whether the form can run here. ``import tconv_edu`` never
+imports CuPy: it loads on the first call.
 
 >>> is_available() in (True, False)
 True
