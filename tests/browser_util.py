@@ -137,6 +137,16 @@ def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
         proc.wait(5)
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the test process dies, even by SIGKILL (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 @contextlib.contextmanager
 def served(argv: list[str], ready_url: str, log: Path, *, env: dict | None = None, cwd: Path | None = None,
            timeout: float = 90.0):
@@ -144,7 +154,8 @@ def served(argv: list[str], ready_url: str, log: Path, *, env: dict | None = Non
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, cwd=cwd, start_new_session=True)
+                                env=env, cwd=cwd, start_new_session=True,
+                                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         try:
             wait_http(ready_url, proc, log, timeout)
             yield proc

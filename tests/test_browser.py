@@ -9,6 +9,7 @@ Skipped, with the reason, where /usr/bin/chromium or the playwright package is a
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -123,6 +124,8 @@ def page(browser, request):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         name = _slug(request.node.name)
         (ARTIFACTS / f"{name}.console.txt").write_text("\n".join(messages) + "\n")
+        with contextlib.suppress(Exception):  # the page as the test left it, failed or not
+            pg.screenshot(path=str(ARTIFACTS / f"{name}.last.png"), timeout=10_000)
         context.close()
 
 
