@@ -213,7 +213,7 @@ def workload(dev, name: str, kernels, repeats: int, scale: int = 1) -> list[dict
         if label == GEMM_PART:
             rows.append(dict(workload=name, contender=label, ms=ms[label], gflops=gflop(w) / (ms[label] * 1e-3),
                              x_strict=ms[label] / ms["torch strict"], x_tf32=ms[label] / ms["torch TF32"],
-                             max_rel_err=float("nan"), repeat="part of cupy gemm"))
+                             max_rel_err=None, repeat="part of cupy gemm"))
             continue
         first = fn()
         row = dict(workload=name, contender=label, ms=ms[label], gflops=gflop(w) / (ms[label] * 1e-3),
@@ -257,7 +257,9 @@ def table(meta: dict, rows: list[dict]) -> str:
              f"{'err':>10}  repeat"]
     for r in rows:
         lines.append(f"{r['workload']:<9}{r['contender']:<24}{r['ms']:10.4f}{r['gflops']:10.1f}"
-                     f"{r['x_strict']:10.2f}{r['x_tf32']:9.2f}{r['max_rel_err']:10.1e}  {r['repeat']}")
+                     f"{r['x_strict']:10.2f}{r['x_tf32']:9.2f}"
+                     + (f"{r['max_rel_err']:10.1e}" if r["max_rel_err"] is not None else f"{'-':>10}")
+                     + f"  {r['repeat']}")
     lines.append("# fastest CuPy path (float32, no TF32) against strict cuDNN; target <= 2x, goal <= 1.5x:")
     for name, t in meta["fastest_vs_strict"].items():
         lines.append(f"#   {name}: {t['kernel']} {t['x_strict']:.2f}x")
