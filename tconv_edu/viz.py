@@ -460,7 +460,7 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
         raise shapes.ArgumentError("rows: no benchmark rows to draw")
     workloads = list(dict.fromkeys(r["workload"] for r in rows))
     contenders = list(dict.fromkeys(r["contender"] for r in rows))
-    ax = new_axes(ax, figsize=(max(6, 1.2 * len(workloads) * len(contenders) / 2), 3.6))
+    ax = new_axes(ax, figsize=(min(12, max(6, 0.35 * len(workloads) * len(contenders))), 3.6))
     width = 0.8 / len(contenders)
     for i, name in enumerate(contenders):
         xs = [workloads.index(r["workload"]) + (i - (len(contenders) - 1) / 2) * width
