@@ -94,11 +94,12 @@ def _compare(kind: str, expected, rec: Call) -> str | None:
         if isinstance(rec.error, expected.kind):
             return None
         if rec.error is not None:
-            return (f"expected {expected.kind.__name__} ({expected.reason}); your function raised "
-                    f"{_error(rec)}")
-        return f"expected {expected.kind.__name__} ({expected.reason}); your function returned {_kind(rec.value)}"
+            return f"expected {expected.kind.__name__} ({expected.reason}),\n  got {_error(rec)}"
+        return (f"expected {expected.kind.__name__} ({expected.reason}),\n  got {_kind(rec.value)} (your function "
+                f"returned instead of raising)")
     if rec.error is not None:
-        return f"your function raised {_error(rec)}"
+        want = f"an array of shape {expected.shape}" if isinstance(expected, np.ndarray) else repr(expected)
+        return f"your function raised {_error(rec)}\n  (expected {want})"
     got = rec.value
     if kind in ("int", "bool"):
         want = (int,) if kind == "int" else (bool, np.bool_)
@@ -182,7 +183,7 @@ def _failure_message(ex: Exercise, failures, compared, n, seed) -> str:
         lines.append("Hint: " + ex.hints[type(first.call.error).__name__])
     if any(f.case.random for f in failures):
         lines.append(f"(random cases drawn with seed={seed}: check({ex.id!r}, ..., seed={seed}) repeats them)")
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n"))
 
 
 def _diagnose(ex: Exercise, failures) -> list[str]:
@@ -215,7 +216,9 @@ def _explains(mistake, failure: _Failure):
         if isinstance(wrong, np.ndarray):
             return isinstance(got, np.ndarray) and got.shape == wrong.shape and \
                 bool(np.allclose(got, wrong, rtol=RTOL, atol=ATOL))
-        return type(got) is not bool and got == wrong
+        if isinstance(wrong, (bool, np.bool_)):
+            return isinstance(got, (bool, np.bool_)) and bool(got) == bool(wrong)
+        return not isinstance(got, (bool, np.bool_)) and got == wrong
     except Exception:  # noqa: BLE001 - a mistake that cannot even be computed for this case explains nothing
         return False
 

@@ -1,9 +1,9 @@
 """Call a learner's function safely: copies of the inputs, a time limit, output captured, nothing escapes.
 
 Whatever the function does (raise, loop forever, print, change its arguments), ``call`` returns a ``Call`` record
-and the kernel stays usable. The time limit uses ``SIGALRM`` in the main thread (where notebook cells run), so a
-pure-Python loop is stopped where it is; elsewhere (another thread, or no SIGALRM) the function runs in a helper
-thread, and a runaway one is stopped by an asynchronous exception at its next bytecode.
+and the kernel stays usable. The function runs in a helper thread that the caller
+waits for at most the time limit, so control always comes back (a ``SIGALRM`` in the main thread could be swallowed
+by a learner's bare ``except:``); a runaway thread is then stopped by an asynchronous exception at its next bytecode.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import copy
 import ctypes
 import io
 import os
-import signal
 import sysconfig
 import threading
 import time
@@ -92,46 +91,11 @@ def _is_library(filename: str) -> bool:
 # --------------------------------------------------------------------------------------------------- time limits
 
 def _with_limit(fn, args, seconds):
+    """``fn(*args)`` in a helper thread; the caller gets control back after ``seconds`` whatever ``fn`` does."""
     if seconds is None:
         return fn(*args)
     if seconds <= 0:
         raise TimeLimit()
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        return _with_alarm(fn, args, seconds)
-    return _with_thread(fn, args, seconds)
-
-
-def _with_alarm(fn, args, seconds):
-    armed = [True]
-
-    def on_alarm(signum, frame):
-        if armed[0]:
-            # fire again soon, in case the function swallows this one with a bare ``except:``
-            signal.setitimer(signal.ITIMER_REAL, 0.2)
-            raise TimeLimit()
-
-    old_handler = signal.signal(signal.SIGALRM, on_alarm)
-    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
-    start = time.monotonic()
-
-    def disarm():
-        armed[0] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old_handler)
-        if old_delay:   # someone else's timer (pytest-timeout, say) was running: give it back what is left
-            signal.setitimer(signal.ITIMER_REAL, max(1e-3, old_delay - (time.monotonic() - start)), old_interval)
-
-    try:
-        try:
-            return fn(*args)
-        finally:
-            disarm()
-    except TimeLimit:
-        disarm()   # a last alarm may have pre-empted the first disarm
-        raise
-
-
-def _with_thread(fn, args, seconds):
     box = {}
 
     def run():
@@ -142,15 +106,28 @@ def _with_thread(fn, args, seconds):
 
     worker = threading.Thread(target=run, name="tconv_edu-grading", daemon=True)
     worker.start()
-    worker.join(seconds)
+    try:
+        worker.join(seconds)
+    except KeyboardInterrupt:       # the notebook's stop button: stop the learner's function too
+        _stop(worker)
+        raise
     if worker.is_alive():
-        # stop the runaway thread at its next bytecode (a long C call finishes first); keep trying a while
-        for _ in range(20):
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(TimeLimit))
-            worker.join(0.05)
-            if not worker.is_alive():
-                break
+        _stop(worker)
         raise TimeLimit()
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def _stop(worker: threading.Thread, tries: int = 10) -> bool:
+    """Raise TimeLimit inside ``worker`` at its next bytecode (a long C call finishes first); True once it ended.
+
+    A function that swallows every exception (``except BaseException: pass`` in a loop) can outlive this: it then
+    runs on in the background as a daemon thread, and the kernel, though busier, stays usable.
+    """
+    for _ in range(tries):
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(TimeLimit))
+        worker.join(0.05)
+        if not worker.is_alive():
+            return True
+    return False
