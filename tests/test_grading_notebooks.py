@@ -1,0 +1,109 @@
+"""In a kernel: the grading command's score table, and a kernel that survives whatever a learner's function does."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tconv_edu.grading import __main__ as cli
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "ex1_scatter.ipynb"
+
+
+def filled(answers: dict, wrong: dict = ()):
+    """The shipped exercise notebook with some answers filled in from solutions/ (as a learner would)."""
+    nb = nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)
+    sol = {c.id: c.source for c in nbformat.read(str(ROOT / "solutions" / NAME), as_version=4).cells}
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id.removesuffix("-answer") in answers:
+            cell.source = sol[cell.id]
+        if grade_id.removesuffix("-answer") in dict(wrong):
+            cell.source = dict(wrong)[grade_id.removesuffix("-answer")]
+    return nb
+
+
+def test_grading_command_scores_solved_half_solved_and_unsolved_copies(tmp_path, capsys):
+    paths = {}
+    for label, nb in {"solved": filled({"scatter_2d", "scatter_strided"}),
+                      "half": filled({"scatter_2d"}),
+                      "wrong": filled({"scatter_2d"}, {"scatter_strided": "def scatter_strided(x, k, stride, padding):"
+                                                       "\n    return np.zeros((2, 2))"}),
+                      "unsolved": nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)}.items():
+        paths[label] = tmp_path / f"{label}.ipynb"
+        nbformat.write(nb, str(paths[label]))
+    before = {p: p.read_bytes() for p in paths.values()}
+
+    assert cli.main([str(paths["solved"])]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1:] == [
+        "  exercise         points  result",
+        "  scatter_2d        2 / 2  passed: all 12 cases passed (4 fixed, 8 random)",
+        "  scatter_strided   3 / 3  passed: all 12 cases passed (4 fixed, 8 random)",
+        "  total             5 / 5"]
+
+    assert cli.main([str(paths["half"]), str(paths["wrong"]), str(paths["unsolved"])]) == 1
+    out = capsys.readouterr().out
+    tables = out.split(str(tmp_path))
+    assert "  scatter_2d        2 / 2  passed" in tables[1]
+    assert "  scatter_strided   0 / 3  not implemented yet" in tables[1] and "  total             2 / 5" in tables[1]
+    assert re.search(r"  scatter_strided   0 / 3  failed: 12 of 12 cases failed\n", tables[2])
+    assert "  scatter_2d        0 / 2  not implemented yet" in tables[3] and "  total             0 / 5" in tables[3]
+    assert out.rstrip().endswith("all notebooks: 4 / 15 points")
+    for p, data in before.items():
+        assert p.read_bytes() == data, f"{p} was changed"
+    assert sorted(q.name for q in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
+
+
+def test_grading_command_reports_broken_cells_and_unreadable_files(tmp_path, capsys):
+    nb = filled({"scatter_2d"}, {"scatter_strided": "def scatter_strided(x, k, stride, padding)\n    pass"})
+    broken = tmp_path / "broken.ipynb"
+    nbformat.write(nb, str(broken))
+    junk = tmp_path / "junk.ipynb"
+    junk.write_text("not a notebook")
+    assert cli.main([str(broken), str(junk)]) == 2
+    out = capsys.readouterr().out
+    assert "scatter_strided   0 / 3  error: NameError: name 'scatter_strided' is not defined" in out
+    assert "! cell 7 (scatter_strided-answer) raised SyntaxError" in out
+    assert f"{junk}\n  ! could not run it:" in out
+
+
+def test_the_kernel_survives_slow_raising_and_exiting_functions():
+    cells = [
+        "import time, sys\nimport numpy as np\nfrom tconv_edu.grading import check",
+        "def scatter_2d(x, k):\n    while True:\n        pass",
+        "check('scatter_2d', scatter_2d, time_limit=0.5)",
+        "def scatter_2d(x, k):\n    time.sleep(60)",
+        "check('scatter_2d', scatter_2d, time_limit=0.5)",
+        "def scatter_2d(x, k):\n    raise RuntimeError('boom')",
+        "check('scatter_2d', scatter_2d)",
+        "def scatter_2d(x, k):\n    sys.exit(1)",
+        "check('scatter_2d', scatter_2d)",
+        "def scatter_2d(x, k):\n    x[:] = 0\n    return None",
+        "check('scatter_2d', scatter_2d)",
+        "print('still alive', 6 * 7)",
+    ]
+    nb = new_notebook(cells=[new_code_cell(src) for src in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    from nbclient import NotebookClient
+    NotebookClient(nb, timeout=30, kernel_name="python3", allow_errors=True).execute()
+    errors = {i: o for i, c in enumerate(nb.cells) for o in c.outputs if o.output_type == "error"}
+    assert sorted(errors) == [2, 4, 6, 8, 10]
+    assert all(e.ename == "AssertionError" for e in errors.values())
+    assert "did not finish within the time limit (0.5 s" in errors[2].evalue
+    assert "did not finish within the time limit (0.5 s" in errors[4].evalue
+    assert "your function raised RuntimeError: boom" in errors[6].evalue
+    assert "your function raised SystemExit: 1" in errors[8].evalue
+    assert "returned None" in errors[10].evalue
+    assert nb.cells[-1].outputs[0].text == "still alive 42\n"
+    # readable: the report, after at most two short frames (the cell, then check's raise)
+    tb = "\n".join(re.sub(r"\x1b\[[0-9;]*m", "", line) for line in errors[6].traceback)
+    assert tb.count("File ") <= 1 and "_check.py" not in tb and "_student.py" not in tb
+
+
+@pytest.mark.parametrize("ex_id", ["scatter_2d"])
+def test_check_cells_of_the_exercises_mention_the_function(ex_id):
+    nb = nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)
+    assert any(c.source.startswith(f'check("{ex_id}", {ex_id})') for c in nb.cells)
