@@ -51,6 +51,16 @@ test-notebooks: $(VENV)/.test
 notebooks: $(VENV)/.test
 	$(PY) scripts/run_notebooks.py
 
+# exercises/ is generated from solutions/ (never edited by hand); it refuses to replace a notebook that holds
+# anything else (a learner's answers, outputs) and says which: make exercises FORCE=1 replaces it anyway
+exercises: $(VENV)/.lab
+	$(PY) scripts/make_exercises.py $(if $(FORCE),--force)
+
+# learners work in their own copy, workspace/ (git-ignored): copies exercises/ there, never replacing a file,
+# so updates, make exercises and make test never touch their answers
+workspace: $(VENV)/.lab
+	$(PY) scripts/make_exercises.py --workspace workspace
+
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu
 

@@ -101,6 +101,7 @@ def student_notebook(solution_path: Path):
     nb = nbformat.read(str(solution_path), as_version=4)
     nb.cells = [student_cell(c) for c in nb.cells]
     nb.metadata.pop("celltoolbar", None)
+    nb.metadata.get("language_info", {}).pop("version", None)   # re-running solutions/ elsewhere changes nothing here
     nb.metadata["tconv_edu"] = {"generated_from": f"solutions/{solution_path.name}", "by": "make exercises",
                                 "fingerprint": fingerprint(nb)}
     return nb
