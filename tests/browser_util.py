@@ -204,9 +204,23 @@ WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Err
                    "Could not create a view", "model not found")
 
 
+def shutdown_kernels(base: str, token: str) -> int:
+    """Shut down every kernel of a Jupyter server (REST API); returns how many there were."""
+    def call(method, url):
+        req = urllib.request.Request(f"{base}{url}?token={token}", method=method)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"null")
+    kernels = call("GET", "/api/kernels")
+    for k in kernels:
+        call("DELETE", f"/api/kernels/{k['id']}")
+    return len(kernels)
+
+
 def open_notebook(page, base: str, token: str, path: str, timeout_ms: int = 120_000) -> None:
-    """Open ``path`` (relative to the server's root_dir) in JupyterLab and wait for its kernel to be idle."""
-    page.goto(f"{base}/lab/tree/{path}?token={token}", timeout=timeout_ms)
+    """Open ``path`` (relative to the server's root_dir) in JupyterLab, in a workspace of its own (so no tab of an
+    earlier test comes back), and wait for its kernel to be idle."""
+    workspace = "".join(ch if ch.isalnum() else "-" for ch in path)
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?token={token}", timeout=timeout_ms)
     page.wait_for_function(
         """(path) => { const a = window.jupyterapp; if (!a || !a.shell) return false;
              const w = a.shell.currentWidget; return !!(w && w.context && w.context.path === path &&
@@ -251,6 +265,16 @@ def problems(records: list[dict]) -> list[str]:
             if marker in c["text"]:
                 found.append(f"cell {c['index']}: widget failed to render ({marker!r})")
     return found
+
+
+def log_console_text(page, path: str) -> str:
+    """Text of JupyterLab's log console for the notebook ``path``: where the output of widget callbacks lands,
+    tracebacks included, when no Output widget captures it (the cell shows nothing)."""
+    panel = page.locator(".jp-LogConsolePanel")
+    if not panel.is_visible():  # the command toggles the panel
+        page.evaluate("(p) => window.jupyterapp.commands.execute('logconsole:open', {source: p})", path)
+        panel.wait_for()
+    return "\n".join(panel.all_inner_texts())
 
 
 # What a learner sees of an explorer: every image's bytes (hashed) and the visible text of its outputs, without

@@ -60,6 +60,11 @@ HARNESS_CELLS = [
              "slider.observe(show, 'value')\n"
              "show()\n"
              "w.VBox([slider, text, image])", []),
+    ("code", "broken = w.IntSlider(value=0, min=0, max=5, description='broken')\n"
+             "def crash(change):\n"
+             "    raise ZeroDivisionError('a callback that fails on purpose')\n"
+             "broken.observe(crash, 'value')\n"
+             "w.VBox([broken, w.HTML('this explorer crashes')])", []),
     ("code", "assert False, 'a check cell that fails on purpose'", ["raises-exception"]),
     ("code", "print('the last cell ran')", []),
 ]
@@ -129,6 +134,13 @@ def page(browser, request):
         context.close()
 
 
+@pytest.fixture
+def kernels_down(lab):
+    """Shut down the kernels a test started (the server lives for the module)."""
+    yield
+    bu.shutdown_kernels(lab.base, lab.token)
+
+
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
@@ -194,6 +206,7 @@ def _nudge_and_check(page, explorer, label: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 # the tests
 
+@pytest.mark.usefixtures("kernels_down")
 def test_harness_sees_widgets_errors_and_run_all(page, lab):
     """The probes themselves: a slider that changes an HTML and an Image, a tagged failing cell Run All passes."""
     records = _run_notebook(page, lab, "harness.ipynb")
@@ -206,16 +219,24 @@ def test_harness_sees_widgets_errors_and_run_all(page, lab):
     untagged = [dict(c, tags=[]) for c in records]
     assert bu.problems(untagged) and "a check cell that fails on purpose" in bu.problems(untagged)[0]
 
-    explorer = _explorers(page).first
+    explorer, broken = _explorers(page).nth(0), _explorers(page).nth(1)
     before = _wait_rendered(page, explorer)
     assert "k squared is 1" in before["text"] and len(before["images"]) == 1, before
     _nudge_and_check(page, explorer, "harness")
     after = bu.explorer_state(explorer)
     assert "k squared is 4" in after["text"], after
     _shot(page, "harness_explorer", explorer)
+    assert "Traceback" not in bu.log_console_text(page, "harness.ipynb")
+    # a callback that raises shows nothing in the cell: JupyterLab puts the traceback in its log console
+    bu.nudge_slider(page, broken.locator(".widget-slider"))
+    deadline = time.monotonic() + 30
+    while "fails on purpose" not in bu.log_console_text(page, "harness.ipynb") and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert "ZeroDivisionError: a callback that fails on purpose" in bu.log_console_text(page, "harness.ipynb")
     _no_page_errors(page, "harness")
 
 
+@pytest.mark.usefixtures("kernels_down")
 @pytest.mark.parametrize("path", EXPLORER_NOTEBOOKS)
 def test_explorers_render_and_respond(page, lab, path):
     assert (ROOT / path).is_file(), f"{path} is missing (issue 7 drives its explorers in the browser)"
@@ -233,10 +254,13 @@ def test_explorers_render_and_respond(page, lab, path):
         _shot(page, f"{name}_explorer{i}_after_slider", explorer)
     _shot(page, f"{name}_page")
     assert bu.problems(bu.code_cells(page)) == [], f"{path}: an error appeared after moving the sliders"
+    log = bu.log_console_text(page, path)  # opened last: it takes room from the notebook
+    assert "Traceback" not in log, f"{path}: a widget callback raised:\n{log[-3000:]}"
     _no_page_errors(page, path)
     print("\n".join(notes))
 
 
+@pytest.mark.usefixtures("kernels_down")
 def test_exercise_run_all_goes_past_failing_checks(page, lab):
     exercises = sorted((ROOT / "exercises").glob("*.ipynb"))
     assert exercises, "exercises/ holds no notebook"
