@@ -82,7 +82,10 @@ def _kind(v) -> str:
         return f"a numpy array of shape {v.shape} and dtype {v.dtype}"
     if v is None:
         return "None"
-    text = repr(v)
+    try:
+        text = repr(v)
+    except Exception:  # noqa: BLE001 - a learner's object with a broken __repr__
+        text = f"<{type(v).__name__} object>"
     return f"{type(v).__name__} {text if len(text) < 60 else text[:57] + '...'}"
 
 
