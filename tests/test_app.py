@@ -25,3 +25,11 @@ def test_app_notebook_runs_and_shows_one_widget_per_explorer_cell():
         kinds = [o.output_type for o in cell.outputs]
         assert kinds == ["execute_result"], f"{cell.source!r}: outputs {kinds} (errors and prints do not belong)"
         assert WIDGET in cell.outputs[0].data, f"{cell.source!r} does not display a widget"
+
+
+def test_app_shows_every_explorer_of_the_widgets_module():
+    from tconv_edu import widgets
+
+    calls = "\n".join(c.source for c in nbformat.read(APP, as_version=4).cells if c.cell_type == "code")
+    missing = [name for name in widgets.__all__ if f"{name}(" not in calls]
+    assert missing == [], f"add {missing} to app/explorers.ipynb (a heading, a line of text, a cell calling it)"
