@@ -20,7 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium (apt-get install chromium); TCONV_EDU_CHROMIUM names another build of the same browser
+CHROMIUM = os.environ.get("TCONV_EDU_CHROMIUM", "/usr/bin/chromium")
 # flags for Debian's Chromium in a container, as root, without a display and without network traffic of its own
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -47,7 +48,8 @@ LAB_OVERRIDES = {
 def chromium_missing_reason() -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does)"
+        return (f"{CHROMIUM} not found: install Debian's chromium (`apt-get install -y chromium`, as .ci/run does) "
+                "to run the browser tests")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
