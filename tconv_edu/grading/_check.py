@@ -134,13 +134,13 @@ def _compare(kind: str, expected, rec: Call) -> str | None:
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         return (f"your result holds {int(bad.sum())} NaN or infinite value(s), the first at {where} "
-                f"(uninitialised memory from np.empty, or a division by zero?)\n{_pair(expected, got)}")
+                f"(uninitialised memory from np.empty, or a division by zero?)\n{_pair(expected, got, where)}")
     ok = np.isclose(got, expected, rtol=RTOL, atol=ATOL) if not integer else got == expected
     if ok.all():
         return None
     where = tuple(int(i) for i in np.argwhere(~ok)[0])
     return (f"values differ at {int((~ok).sum())} of {ok.size} positions, the first at {where}: "
-            f"expected {expected[where].item()!r}, got {got[where].item()!r}\n{_pair(expected, got)}")
+            f"expected {expected[where].item()!r}, got {got[where].item()!r}\n{_pair(expected, got, where)}")
 
 
 def _error(rec: Call) -> str:
@@ -156,7 +156,13 @@ def _show(a) -> str:
     return repr(a)
 
 
-def _pair(expected, got) -> str:
+def _pair(expected, got, where=None) -> str:
+    """Expected and got, in full; for a large batch of images, the image holding position ``where`` only."""
+    if where is not None and np.ndim(expected) > 2 and np.size(expected) > 24:
+        lead = where[:-2]
+        name = "[" + ", ".join(map(str, lead)) + "]"
+        return (f"  expected{name} (of shape {np.shape(expected)}):\n    {_show(expected[lead])}\n"
+                f"  got{name} (of shape {np.shape(got)}):\n    {_show(got[lead])}")
     return (f"  expected (shape {np.shape(expected)}):\n    {_show(expected)}\n"
             f"  got (shape {np.shape(got)}):\n    {_show(got)}")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import tconv_edu as te
-from tconv_edu import artifacts
+from tconv_edu import artifacts, matrix
 
 from ._cases import Case, Exercise, Mistake, Raises
 
@@ -259,7 +259,9 @@ def _matrix_cases(rng):
 
 
 def _conv_columns(op, input_shape, k, stride):
-    """Dense matrix of a linear map on (H, W) images, one column per input pixel (the map of a unit image)."""
+    """Dense matrix of a linear map on (H, W) images, one column per input pixel (the map of a unit image).
+
+    For the mistake of building the transposed convolution's own matrix (the library's C is conv2d's)."""
     h, w = input_shape
     cols = []
     for j in range(h * w):
@@ -270,7 +272,7 @@ def _conv_columns(op, input_shape, k, stride):
 
 
 def _conv_matrix(input_shape, k, stride):
-    return _conv_columns(te.conv2d, input_shape, k, stride)
+    return matrix.conv_matrix(input_shape, k, stride=stride, dense=True)
 
 
 CONV_MATRIX = Exercise(
