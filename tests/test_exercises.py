@@ -170,11 +170,12 @@ def test_workspace_is_git_ignored():
 def test_nbgraders_own_preprocessors_make_the_same_student_cells():
     pytest.importorskip("nbgrader", reason="nbgrader is not installed (pip install -e '.[instructor]')")
     from nbconvert.exporters import NotebookExporter
-    from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, LockCells
+    from nbgrader.preprocessors import CheckCellMetadata, ClearHiddenTests, ClearOutput, ClearSolutions, LockCells
     from traitlets.config import Config
 
     exporter = NotebookExporter(config=Config())
-    for pre in (LockCells, ClearSolutions, ClearOutput, ClearHiddenTests):   # nbgrader generate_assignment's order
+    # nbgrader generate_assignment's order; CheckCellMetadata raises on invalid nbgrader metadata
+    for pre in (CheckCellMetadata, LockCells, ClearSolutions, ClearOutput, ClearHiddenTests, CheckCellMetadata):
         exporter.register_preprocessor(pre, enabled=True)
     for name in NOTEBOOKS:
         theirs = nbformat.reads(exporter.from_filename(str(SOLUTIONS / name))[0], as_version=4)
