@@ -40,6 +40,7 @@ def _error(err) -> str:
 
 def _box(rows, controls, image, message, update):
     """Assemble the VBox, wire every control to ``update`` and draw once."""
+    image.layout.align_self = "flex-start"   # natural size: a VBox would stretch (and blur) a narrow PNG
     box = W.VBox(rows + [message, image])
     box.controls, box.image, box.message = controls, image, message
     for c in controls.values():

@@ -309,6 +309,13 @@ def rendered_image_count(handle) -> int:
         "(root) => Array.from(root.querySelectorAll('img')).filter(i => i.complete && i.naturalWidth > 0).length")
 
 
+def upscaled_images(handle, tolerance: float = 1.05) -> list[str]:
+    """Images inside ``handle`` drawn wider than their pixels (a stretched PNG looks blurred): "natural -> shown"."""
+    return handle.evaluate("""(root, tol) => Array.from(root.querySelectorAll('img'))
+        .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width > tol * i.naturalWidth)
+        .map(i => `${i.naturalWidth} px -> ${Math.round(i.getBoundingClientRect().width)} px`)""", tolerance)
+
+
 def nudge_slider(page, slider, key: str = "ArrowRight") -> str:
     """Focus the slider's handle and press ``key``; return the readout before and after ("a -> b")."""
     readout = slider.locator(".widget-readout")

@@ -58,12 +58,13 @@ HARNESS_CELLS = [
              "import matplotlib.pyplot as plt", []),
     ("code", "def png(k):\n"
              "    buf = io.BytesIO()\n"
-             "    plt.imsave(buf, np.eye(8)[:, ::-1] * k, vmin=0, vmax=5, format='png')\n"
+             "    pixels = np.kron(np.eye(8)[:, ::-1] * k, np.ones((20, 20)))  # 160 x 160\n"
+             "    plt.imsave(buf, pixels, vmin=0, vmax=5, format='png')\n"
              "    return buf.getvalue()\n"
              "\n"
              "slider = w.IntSlider(value=1, min=0, max=5, description='k')\n"
              "text = w.HTML()\n"
-             "image = w.Image(format='png', width=160)\n"
+             "image = w.Image(format='png', layout=w.Layout(align_self='flex-start'))  # unstretched\n"
              "def show(change=None):\n"
              "    text.value = f'<b>k squared is {slider.value ** 2}</b>'\n"
              "    image.value = png(slider.value)\n"
@@ -210,6 +211,8 @@ def _nudge_and_check(page, explorer, label: str) -> str:
         moved = bu.nudge_slider(page, slider, "ArrowLeft")
         after = bu.wait_changed(page, explorer, before, timeout_s=30)
     assert after != before, f"{label}: moving the slider ({moved}) changed neither image nor text: {before}"
+    stretched = bu.upscaled_images(explorer)
+    assert stretched == [], f"{label}: images stretched beyond their pixels (blurred): {stretched}"
     return f"{label}: slider {moved}; images {before['images']} -> {after['images']}"
 
 
