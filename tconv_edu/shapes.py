@@ -134,9 +134,19 @@ def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=
 
     All of them convolve back to ``input_size``; PyTorch's rule: ``max = min + stride - 1``.
     """
-    low = output_size(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
-    s = pair("stride", stride)
-    return tuple((low[i], low[i] + s[i] - 1) for i in range(2))
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
+    _at_least("input_size", n, 1)
+    _at_least("kernel_size", k, 1)
+    _check_transpose_params(s, p, (0, 0), d)
+    out = []
+    for axis, ni, ki, si, pi, di in zip(AXES, n, k, s, p, d):
+        low = (ni - 1) * si - 2 * pi + di * (ki - 1) + 1      # may be < 1: output_padding can still reach 1
+        if low + si - 1 < 1:
+            raise ArgumentError(f"padding={_show(p)}: every output {axis} would be < 1 (the largest, with "
+                                f"output_padding {si - 1}, is {low + si - 1}; padding {pi} crops too much)")
+        out.append((max(1, low), low + si - 1))
+    return tuple(out)
 
 
 def output_padding_for(input_size, target_size, kernel_size, *, stride=1, padding=0, dilation=1):
@@ -151,7 +161,8 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
         if not lo <= t <= hi:
             raise ArgumentError(f"output_size={_show(target)}: the {axis} {t} is not reachable; "
                                 f"valid {axis}s for this input, kernel, stride and padding: {lo}..{hi}")
-    return tuple(target[i] - ranges[i][0] for i in range(2))
+    s = pair("stride", stride)
+    return tuple(target[i] - (ranges[i][1] - s[i] + 1) for i in range(2))   # from the unclipped minimum
 
 
 # ------------------------------------------------------------------------------------ TensorFlow's arithmetic
