@@ -51,8 +51,8 @@ def overlap_2d(n, k, stride):
 def uniform(k, stride) -> bool:
     """True when every interior output pixel gets the same number of stamps: ``k % stride == 0`` (each axis)."""
     k, s = shapes.pair("k", k), shapes.pair("stride", stride)
-    shapes._at_least("k", k, 1)
-    shapes._at_least("stride", s, 1)
+    shapes.at_least("k", k, 1)
+    shapes.at_least("stride", s, 1)
     return all(ki % si == 0 for ki, si in zip(k, s))
 
 

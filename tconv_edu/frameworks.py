@@ -44,19 +44,19 @@ def keras_output_size(input_size, kernel_size, *, strides=1, padding="valid", ou
     """
     n, k = shapes.pair("input_size", input_size), shapes.pair("kernel_size", kernel_size)
     s, d = shapes.pair("strides", strides), shapes.pair("dilation_rate", dilation_rate)
-    shapes._at_least("input_size", n, 1)
-    shapes._at_least("kernel_size", k, 1)
-    shapes._at_least("strides", s, 1)
-    shapes._at_least("dilation_rate", d, 1)
+    shapes.at_least("input_size", n, 1)
+    shapes.at_least("kernel_size", k, 1)
+    shapes.at_least("strides", s, 1)
+    shapes.at_least("dilation_rate", d, 1)
     if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
         raise shapes.ArgumentError(f"padding={padding!r}: Keras takes 'same' or 'valid'")
     mode = padding.lower()
     op = None if output_padding is None else shapes.pair("output_padding", output_padding)
     if op is not None:
-        shapes._at_least("output_padding", op, 0)
+        shapes.at_least("output_padding", op, 0)
         for axis, o, si in zip(shapes.AXES, op, s):
             if o >= si:
-                raise shapes.ArgumentError(f"output_padding={shapes._show(op)}: Keras requires it to be lower than "
+                raise shapes.ArgumentError(f"output_padding={shapes.show(op)}: Keras requires it to be lower than "
                                            f"the stride ({si}) (the {axis} has {o})")
     out = []
     for i in range(2):

@@ -92,7 +92,7 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
     x = shapes.as_array("x", x, np)
     g = shapes.as_array("grad_output", grad_output, np)
     kh, kw = shapes.pair("kernel_size", kernel_size)
-    shapes._at_least("kernel_size", (kh, kw), 1)
+    shapes.at_least("kernel_size", (kh, kw), 1)
     groups = shapes.integer("groups", groups)
     if x.ndim not in (2, 3, 4) or g.ndim != x.ndim:
         raise shapes.ArgumentError(f"x, grad_output: expected both (N, C, H, W), (C, H, W) or (H, W), got shapes "

@@ -25,7 +25,7 @@ import numpy as np
 __all__ = [
     "ArgumentError", "pair", "output_size", "conv_output_size", "output_size_range", "output_padding_for",
     "tf_output_size_range", "tf_padding", "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
-    "compute_dtype", "as_array", "integer", "make_spec",
+    "compute_dtype", "as_array", "integer", "make_spec", "at_least", "show",
 ]
 
 AXES = ("height", "width")
@@ -63,25 +63,25 @@ def pair(name: str, value) -> tuple[int, int]:
     return (v, v)
 
 
-def _at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
+def at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
     for axis, v in zip(AXES, value):
         if v < low:
-            raise ArgumentError(f"{name}={_show(value)}: must be >= {low}{why} (the {axis} is {v})")
+            raise ArgumentError(f"{name}={show(value)}: must be >= {low}{why} (the {axis} is {v})")
 
 
-def _show(p: tuple[int, int]):
+def show(p: tuple[int, int]):
     return p[0] if p[0] == p[1] else p
 
 
 def _check_transpose_params(stride, padding, output_padding, dilation):
-    _at_least("stride", stride, 1)
-    _at_least("dilation", dilation, 1)
-    _at_least("padding", padding, 0, " (padding crops the output; it cannot be negative)")
-    _at_least("output_padding", output_padding, 0)
+    at_least("stride", stride, 1)
+    at_least("dilation", dilation, 1)
+    at_least("padding", padding, 0, " (padding crops the output; it cannot be negative)")
+    at_least("output_padding", output_padding, 0)
     for axis, op, s, d in zip(AXES, output_padding, stride, dilation):
         if not (op < s or op < d):
             raise ArgumentError(
-                f"output_padding={_show(output_padding)}: must be smaller than stride ({s}) or dilation ({d}) "
+                f"output_padding={show(output_padding)}: must be smaller than stride ({s}) or dilation ({d}) "
                 f"(the {axis} has {op}); only then does it pick one of the sizes that convolve back to the input")
 
 
@@ -98,13 +98,13 @@ def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=
     n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
     s, p, op, d = (pair("stride", stride), pair("padding", padding),
                    pair("output_padding", output_padding), pair("dilation", dilation))
-    _at_least("input_size", n, 1)
-    _at_least("kernel_size", k, 1)
+    at_least("input_size", n, 1)
+    at_least("kernel_size", k, 1)
     _check_transpose_params(s, p, op, d)
     out = tuple((n[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
     for axis, o, pi in zip(AXES, out, p):
         if o < 1:
-            raise ArgumentError(f"padding={_show(p)}: the output {axis} would be {o} < 1 (padding {pi} crops "
+            raise ArgumentError(f"padding={show(p)}: the output {axis} would be {o} < 1 (padding {pi} crops "
                                 f"more than the full output of {o + 2 * pi} rows/columns holds)")
     return out
 
@@ -117,14 +117,14 @@ def conv_output_size(input_size, kernel_size, *, stride=1, padding=0, dilation=1
     """
     n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
     s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
-    _at_least("input_size", n, 1)
-    _at_least("kernel_size", k, 1)
-    _at_least("stride", s, 1)
-    _at_least("dilation", d, 1)
-    _at_least("padding", p, 0)
+    at_least("input_size", n, 1)
+    at_least("kernel_size", k, 1)
+    at_least("stride", s, 1)
+    at_least("dilation", d, 1)
+    at_least("padding", p, 0)
     for axis, ni, ki, pi, di in zip(AXES, n, k, p, d):
         if ni + 2 * pi < di * (ki - 1) + 1:
-            raise ArgumentError(f"kernel_size={_show(k)}: the (dilated) kernel spans {di * (ki - 1) + 1} "
+            raise ArgumentError(f"kernel_size={show(k)}: the (dilated) kernel spans {di * (ki - 1) + 1} "
                                 f"{axis} pixels, more than the padded input's {ni + 2 * pi}")
     return tuple((n[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
 
@@ -136,14 +136,14 @@ def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=
     """
     n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
     s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
-    _at_least("input_size", n, 1)
-    _at_least("kernel_size", k, 1)
+    at_least("input_size", n, 1)
+    at_least("kernel_size", k, 1)
     _check_transpose_params(s, p, (0, 0), d)
     out = []
     for axis, ni, ki, si, pi, di in zip(AXES, n, k, s, p, d):
         low = (ni - 1) * si - 2 * pi + di * (ki - 1) + 1      # may be < 1: output_padding can still reach 1
         if low + si - 1 < 1:
-            raise ArgumentError(f"padding={_show(p)}: every output {axis} would be < 1 (the largest, with "
+            raise ArgumentError(f"padding={show(p)}: every output {axis} would be < 1 (the largest, with "
                                 f"output_padding {si - 1}, is {low + si - 1}; padding {pi} crops too much)")
         out.append((max(1, low), low + si - 1))
     return tuple(out)
@@ -159,7 +159,7 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
     ranges = output_size_range(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
     for axis, t, (lo, hi) in zip(AXES, target, ranges):
         if not lo <= t <= hi:
-            raise ArgumentError(f"output_size={_show(target)}: the {axis} {t} is not reachable; "
+            raise ArgumentError(f"output_size={show(target)}: the {axis} {t} is not reachable; "
                                 f"valid {axis}s for this input, kernel, stride and padding: {lo}..{hi}")
     s = pair("stride", stride)
     return tuple(target[i] - (ranges[i][1] - s[i] + 1) for i in range(2))   # from the unclipped minimum
@@ -199,10 +199,10 @@ def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", d
     """
     n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
     s, d = pair("strides", stride), pair("dilations", dilation)
-    _at_least("input_size", n, 1)
-    _at_least("kernel_size", k, 1)
-    _at_least("strides", s, 1)
-    _at_least("dilations", d, 1)
+    at_least("input_size", n, 1)
+    at_least("kernel_size", k, 1)
+    at_least("strides", s, 1)
+    at_least("dilations", d, 1)
     mode = _tf_pads_spec(padding)
     out = []
     for i in range(2):

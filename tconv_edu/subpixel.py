@@ -149,9 +149,9 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
         raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
     w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
     s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
-    shapes._at_least("stride", s, 1)
-    shapes._at_least("padding", p, 0)
-    shapes._at_least("dilation", d, 1)
+    shapes.at_least("stride", s, 1)
+    shapes.at_least("padding", p, 0)
+    shapes.at_least("dilation", d, 1)
     g = shapes.integer("groups", groups)
     c_in, cg_out, kh, kw = w4.shape
     if g < 1 or c_in % g:
@@ -273,7 +273,7 @@ def upsample_nearest(x, scale):
     if x.ndim < 2:
         raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
     sh, sw = shapes.pair("scale", scale)
-    shapes._at_least("scale", (sh, sw), 1)
+    shapes.at_least("scale", (sh, sw), 1)
     return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
 
 
