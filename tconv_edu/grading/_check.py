@@ -148,7 +148,7 @@ def _error(rec: Call) -> str:
     return text + (f"\n  at {rec.where}" if rec.where else "")
 
 
-def show(a) -> str:
+def _show(a) -> str:
     if isinstance(a, np.ndarray):
         body = np.array2string(a, precision=4, suppress_small=True, max_line_width=100, threshold=120,
                                separator=" ")
@@ -161,10 +161,10 @@ def _pair(expected, got, where=None) -> str:
     if where is not None and np.ndim(expected) > 2 and np.size(expected) > 24:
         lead = where[:-2]
         name = "[" + ", ".join(map(str, lead)) + "]"
-        return (f"  expected{name} (of shape {np.shape(expected)}):\n    {show(expected[lead])}\n"
-                f"  got{name} (of shape {np.shape(got)}):\n    {show(got[lead])}")
-    return (f"  expected (shape {np.shape(expected)}):\n    {show(expected)}\n"
-            f"  got (shape {np.shape(got)}):\n    {show(got)}")
+        return (f"  expected{name} (of shape {np.shape(expected)}):\n    {_show(expected[lead])}\n"
+                f"  got{name} (of shape {np.shape(got)}):\n    {_show(got[lead])}")
+    return (f"  expected (shape {np.shape(expected)}):\n    {_show(expected)}\n"
+            f"  got (shape {np.shape(got)}):\n    {_show(got)}")
 
 
 # ----------------------------------------------------------------------------------------------- the report
@@ -173,7 +173,7 @@ def _call_text(case: Case) -> str:
     lines = [f"{case.func}({', '.join(case.args)}) with"]
     for name, v in case.args.items():
         shape = f"  (shape {v.shape})" if isinstance(v, np.ndarray) else ""
-        lines.append(f"  {name} = {show(v)}{shape}".replace("\n    ", "\n    " + " " * (len(name) + 1)))
+        lines.append(f"  {name} = {_show(v)}{shape}".replace("\n    ", "\n    " + " " * (len(name) + 1)))
     return "\n".join(lines)
 
 
