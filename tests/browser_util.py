@@ -218,35 +218,63 @@ def shutdown_kernels(base: str, token: str) -> int:
     return len(kernels)
 
 
+# Resolves once the current notebook's kernel has been connected and idle for ``quiet`` ms on end (after
+# ``after`` ms have passed): right after a start or restart the front end still talks to the kernel (kernel info,
+# widget comms, comm subshells), and a restart or Run All sent into that chatter gets futures canceled.
+_SETTLE_JS = """async ([quiet, after, ms]) => {
+  const sleep = (t) => new Promise(r => setTimeout(r, t));
+  const panel = window.jupyterapp.shell.currentWidget;
+  const t0 = Date.now();
+  let kernel = null, last = Date.now();
+  const mark = () => { last = Date.now(); };
+  while (Date.now() - t0 < ms) {
+    const k = panel.sessionContext.session && panel.sessionContext.session.kernel;
+    if (k !== kernel) {
+      if (kernel) { kernel.statusChanged.disconnect(mark); kernel.connectionStatusChanged.disconnect(mark); }
+      kernel = k; mark();
+      if (k) { k.statusChanged.connect(mark); k.connectionStatusChanged.connect(mark); }
+    }
+    if (kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected' &&
+        Date.now() - last >= quiet && Date.now() - t0 >= after) {
+      kernel.statusChanged.disconnect(mark); kernel.connectionStatusChanged.disconnect(mark);
+      return Date.now() - t0;
+    }
+    await sleep(50);
+  }
+  throw new Error('the kernel did not settle (idle and connected) within ' + ms + ' ms');
+}"""
+
+
+def settle_kernel(page, quiet_ms: int = 1000, after_ms: int = 0, timeout_ms: int = 120_000) -> int:
+    """Wait until the current notebook's kernel is connected and idle for ``quiet_ms``; returns the ms waited."""
+    return page.evaluate(_SETTLE_JS, [quiet_ms, after_ms, timeout_ms])
+
+
 def open_notebook(page, base: str, token: str, path: str, timeout_ms: int = 120_000) -> None:
     """Open ``path`` (relative to the server's root_dir) in JupyterLab, in a workspace of its own (so no tab of an
-    earlier test comes back), and wait for its kernel to be idle."""
+    earlier test comes back), and wait for its kernel to be idle and quiet."""
     workspace = "".join(ch if ch.isalnum() else "-" for ch in path)
     page.goto(f"{base}/lab/workspaces/{workspace}/tree/{path}?token={token}", timeout=timeout_ms)
     page.wait_for_function(
         """(path) => { const a = window.jupyterapp; if (!a || !a.shell) return false;
              const w = a.shell.currentWidget; return !!(w && w.context && w.context.path === path &&
-               w.content && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel &&
-               w.sessionContext.session.kernel.status === 'idle'); }""",
+               w.content && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel); }""",
         arg=path, timeout=timeout_ms, polling=250)
+    settle_kernel(page, timeout_ms=timeout_ms)
 
 
 def restart_and_run_all(page, timeout_ms: int = 180_000) -> None:
     """Restart the current notebook's kernel, run all cells and wait until the last execution finished."""
-    page.evaluate("""async () => {
-        const panel = window.jupyterapp.shell.currentWidget;
-        await panel.sessionContext.restartKernel();
-        await panel.sessionContext.ready;
-    }""")
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.restartKernel()")
+    # the new kernel reports itself (starting, busy/idle for kernel info and comms) a few hundred ms later
+    settle_kernel(page, quiet_ms=1000, after_ms=300, timeout_ms=timeout_ms)
     # runAll resolves when every queued cell has finished (or was skipped after an error)
     page.evaluate("""(ms) => {
         const run = window.jupyterapp.commands.execute('notebook:run-all-cells');
         const late = new Promise((_, reject) => setTimeout(() => reject(new Error('run-all timed out')), ms));
         return Promise.race([run, late]).then(() => true);
     }""", timeout_ms)
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
-        timeout=timeout_ms, polling=250)
+    settle_kernel(page, quiet_ms=500, timeout_ms=timeout_ms)
 
 
 def cells(page) -> list[dict]:
