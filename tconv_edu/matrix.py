@@ -210,13 +210,9 @@ def conv2d_grad_input(grad_output, weight, input_size, *, stride=1, padding=0, d
     if conv_out != tuple(g.shape[-2:]):
         raise shapes.ArgumentError(f"grad_output: spatial shape {tuple(g.shape[-2:])} is not conv2d's output size "
                                    f"{conv_out} for input_size={size}")
-    # output_padding = stride - 1 gives the largest size that convolves to grad_output's; step back to input_size
-    # (not shapes.output_padding_for: it starts from output_padding 0, whose size may be < 1 where a larger one
-    # is valid, e.g. a 1x1 output with padding 1 and stride 3)
-    s = shapes.pair("stride", stride)
-    largest = shapes.output_size(g.shape[-2:], w.shape[-2:], stride=s, padding=padding,
-                                 output_padding=(s[0] - 1, s[1] - 1), dilation=dilation)
-    op = tuple(s[i] - 1 - (largest[i] - size[i]) for i in range(2))
+    # several input sizes convolve to grad_output's; output_padding picks input_size among them
+    op = shapes.output_padding_for(g.shape[-2:], size, w.shape[-2:], stride=stride, padding=padding,
+                                   dilation=dilation)
     return conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=op, dilation=dilation,
                             groups=groups)
 
