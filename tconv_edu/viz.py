@@ -176,7 +176,7 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     s, p = shapes.pair("stride", stride), shapes.pair("padding", padding)
     op, d = shapes.pair("output_padding", output_padding), shapes.pair("dilation", dilation)
     out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
-    full = tuple((n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
+    full = shapes.output_size(n, k, stride=s, dilation=d)           # the uncropped scatter output
     canvas = tuple(max(full[i], p[i] + out[i]) for i in range(2))
     ax = new_axes(ax, figsize=(max(3.5, 0.8 + 0.32 * canvas[1]), 1.8 + 0.32 * canvas[0]))
     rows, cols = np.arange(canvas[0])[:, None], np.arange(canvas[1])[None, :]
