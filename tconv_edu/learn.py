@@ -111,8 +111,7 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
     (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
     cg_in, cg_out = c_in // spec.groups, spec.weight.shape[1]
     # the output gradient on the canvas of the full output (room for every tap of every input pixel)
-    rows = max((h - 1) * sh + dh * (kh - 1) + 1, ph + g4.shape[2])
-    cols = max((wd - 1) * sw + dw * (kw - 1) + 1, pw + g4.shape[3])
+    rows, cols = (max(full, crop + size) for full, crop, size in zip(spec.full_size, spec.crop, g4.shape[2:]))
     gp = np.zeros((n, g4.shape[1], rows, cols), dtype=spec.dtype)
     gp[:, :, ph:ph + g4.shape[2], pw:pw + g4.shape[3]] = g4
     xg = x4.reshape(n, spec.groups, cg_in, h, wd)
