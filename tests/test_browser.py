@@ -3,9 +3,13 @@
 What a headless kernel test cannot see: that the widget front end is installed and matches the kernel side, that
 the explorers render and answer a slider, and that "Run All" goes on past the exercises' failing check cells.
 Every test restarts the kernel and runs all cells on a temporary copy of the notebooks (JupyterLab's autosave is
-off as well), so nothing is written into the committed notebooks. Screenshots go to ``artifacts/browser/``.
+off as well), so nothing is written into the committed notebooks. A cell that shows an error (unless tagged
+raises-exception), a widget that fails to render, a traceback from a widget callback (JupyterLab's log console),
+an uncaught error in the page or an image stretched beyond its pixels fails the test. `make app` (Voila) is
+driven the same way. Screenshots and console logs go to ``artifacts/browser/`` (git-ignored).
 
-Skipped, with the reason, where /usr/bin/chromium or the playwright package is absent; ``.ci/run`` installs both.
+Skipped, with the reason, where /usr/bin/chromium or the playwright package is absent; ``.ci/run`` installs
+both and sets TCONV_EDU_REQUIRE_BROWSER, which turns a missing piece into a failure.
 """
 from __future__ import annotations
 
