@@ -26,6 +26,9 @@ def overlap_1d(n, k, stride):
     n: input length, k: kernel size, stride: step between stamps. Returns an int array of length
     ``(n - 1) * stride + k``.
     """
+    for name, v in (("n", n), ("k", k)):
+        if shapes.integer(name, v) < 1:
+            raise shapes.ArgumentError(f"{name}={v}: must be >= 1")
     return overlap_2d((1, n), (1, k), (1, stride))[0]
 
 
@@ -44,6 +47,8 @@ def overlap_2d(n, k, stride):
            [1, 1, 2, 1, 2, 1, 1]])
     """
     n, k = shapes.pair("n", n), shapes.pair("k", k)
+    shapes.at_least("n", n, 1)
+    shapes.at_least("k", k, 1)
     y = scatter.conv_transpose2d(np.ones(n), np.ones(k), stride=stride)
     return np.rint(y).astype(int)
 
@@ -62,7 +67,7 @@ def phase_means(y, period, margin=0):
     y: (L,) or (H, W). Returns (period,) or (period, period). On the overlap counts the phase means are the counts
     themselves; on an upsampled image they average the content away and leave the periodic pattern.
     """
-    y = np.asarray(y, dtype=float)
+    y = shapes.as_array("y", y, np).astype(float)
     if y.ndim not in (1, 2):
         raise shapes.ArgumentError(f"y: expected a 1-D or 2-D array, got shape {y.shape}")
     period, margin = shapes.integer("period", period), shapes.integer("margin", margin)

@@ -53,6 +53,24 @@ def test_unevenness_errors_name_the_argument():
         artifacts.uniform(3, 0)
 
 
+@pytest.mark.parametrize("call, match", [
+    (lambda: artifacts.overlap_1d(-1, 3, 2), "n=-1: must be >= 1"),
+    (lambda: artifacts.overlap_1d(4, 0, 2), "k=0: must be >= 1"),
+    (lambda: artifacts.overlap_2d((2, -2), 3, 2), r"n=\(2, -2\): must be >= 1"),
+    (lambda: artifacts.overlap_2d(3, (0, 3), 2), r"k=\(0, 3\): must be >= 1"),
+])
+def test_overlap_sizes_below_one_are_named(call, match):
+    """Not numpy's "negative dimensions are not allowed" from deep inside."""
+    with pytest.raises(te.ArgumentError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("y", ["abcd", [1 + 2j, 3, 4, 5]])
+def test_phase_means_of_a_non_real_array_is_a_type_error_naming_y(y):
+    with pytest.raises(TypeError, match="^y: expected a"):
+        artifacts.phase_means(y, 2)
+
+
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
        st.data())
 def test_scatter_steps_sum_to_the_transposed_conv(h, w, s, p, d, data):
