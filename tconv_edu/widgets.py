@@ -108,6 +108,7 @@ def shape_report(n, k, s, p, op, d) -> str:
     """HTML lines of the shape explorer: every number from ``tconv_edu.shapes`` and ``tconv_edu.frameworks``."""
     out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)[0]
     lo, hi = shapes.output_size_range(n, k, stride=s, padding=p, dilation=d)[0]
+    op_lo = shapes.output_padding_for(n, lo, k, stride=s, padding=p, dilation=d)[0]   # > 0 where padding crops all
     back = shapes.conv_output_size(out, k, stride=s, padding=p, dilation=d)[0]
     same = shapes.tf_output_size_range(n, k, stride=s, padding="SAME", dilation=d)[0]
     valid = shapes.tf_output_size_range(n, k, stride=s, padding="VALID", dilation=d)[0]
@@ -117,7 +118,8 @@ def shape_report(n, k, s, p, op, d) -> str:
     return "<br>".join([
         f"PyTorch: ({n} - 1)*{s} - 2*{p} + {d}*({k} - 1) + {op} + 1 = output <b>{out} x {out}</b>",
         f"sizes that convolve back to {n} with this stride: <b>{rng(lo, hi)}</b> "
-        f"(output_padding 0..{hi - lo} picks one; PyTorch's output_size=N sets output_padding = N - {lo})",
+        f"(output_padding {op_lo}..{op_lo + hi - lo} picks one; PyTorch's output_size=N sets output_padding = "
+        f"N {'-' if lo >= op_lo else '+'} {abs(lo - op_lo)})",
         f"the conv2d that maps back: conv2d(kernel {k}, stride {s}, padding {p}, dilation {d}) turns {out} into {back}",
         f"TensorFlow output_shape accepted: 'SAME' {rng(*same)}, 'VALID' {rng(*valid)}; "
         f"Keras with output_padding=None picks 'same' {ks}, 'valid' {kv}",

@@ -74,6 +74,15 @@ def test_shape_explorer_reports_library_numbers():
     assert "output <b>10 x 10</b>" in box.message.value
 
 
+def test_shape_explorer_output_padding_range_where_padding_crops_the_smallest_size_away():
+    """n=1, k=1, s=4, p=1: sizes 1..2 need output_padding 2..3 (the size with output_padding 0 would be -1)."""
+    text = widgets.shape_report(1, 1, 4, 1, 3, 1)
+    assert "output <b>2 x 2</b>" in text and "<b>1..2</b> (output_padding 2..3 picks one" in text
+    assert "output_size=N sets output_padding = N + 1)" in text
+    assert "(output_padding 0..1 picks one; PyTorch's output_size=N sets output_padding = N - 7)" in \
+        widgets.shape_report(4, 3, 2, 1, 0, 1)
+
+
 def test_shape_explorer_every_reachable_setting_agrees_with_shapes():
     box = widgets.shape_explorer()
     c = box.controls
