@@ -14,6 +14,9 @@ array([[0., 1., 2.],
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from . import shapes
@@ -62,6 +65,24 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 #: bytes of stamps computed per GEMM call before they are placed; keeps them in the cache on large images
 CHUNK_BYTES = 4 << 20
+#: threads that place the stamps (numpy's loops release the GIL), and the elements below which one is enough
+THREADS = min(4, os.cpu_count() or 1)
+PARALLEL_MIN = 1 << 18
+_pool = None
+
+
+def _split(fn, count, work):
+    """Call ``fn(i, j)`` on slices covering range(count), in parallel threads when ``work`` is large."""
+    global _pool
+    parts = min(THREADS, count) if work >= PARALLEL_MIN else 1
+    if parts <= 1:
+        fn(0, count)
+        return
+    if _pool is None:
+        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
+    bounds = [count * k // parts for k in range(parts + 1)]
+    for future in [_pool.submit(fn, bounds[k], bounds[k + 1]) for k in range(parts)]:
+        future.result()
 
 
 def transpose(spec: shapes.TransposeSpec, xp=np):
@@ -99,36 +120,46 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
     per_pixel = n * g * kh * kw * cg_out * spec.dtype.itemsize
     step = max(2048, CHUNK_BYTES // max(1, per_pixel))
     lone = all(len(group) == 1 and group[0][2] == 0 for group in taps.values())  # nothing to add up
-    bufs = {}
+    bias = xp.zeros((1, g, cg_out, 1, 1), spec.dtype) if spec.bias is None else spec.bias.reshape(1, g, cg_out, 1, 1)
+    y = xp.empty((n, g, cg_out, ho, wo), dtype=spec.dtype)
+    if len(taps) < sh * sw:                                    # a phase that no tap reaches holds just the bias
+        y[...] = bias
+    split = _split if xp is np else (lambda fn, count, work: fn(0, count))
+
+    def interleave(y_part, buf, bias_part, a, b):
+        """Write one phase buffer, plus the bias, onto its sub-grid y[..., a::sh, b::sw]."""
+        src = buf.reshape(y_part.shape[:3] + (hp, wp))[..., :len(range(a, ho, sh)), :len(range(b, wo, sw))]
+        xp.add(src, bias_part, out=y_part[..., a::sh, b::sw])
+
     if lone or step >= size:
         # one GEMM; shifting the flat (channel, pixel) block at once is safe thanks to the margins
         total = cg_out * size
         cols = xp.matmul(wt, xs).reshape(n, g, kh, kw, total)
-        for phase, group in taps.items():
-            if len(group) == 1 and group[0][2] == 0:           # a lone unshifted tap: use it as it is
-                bufs[phase] = cols[:, :, group[0][0], group[0][1]]
-                continue
-            buf = bufs[phase] = xp.zeros((n, g, total), dtype=spec.dtype)
-            for a, b, off in group:
-                lo, hi = max(0, off), min(total, total + off)
-                buf[:, :, lo:hi] += cols[:, :, a, b, lo - off:hi - off]
+
+        def place(i, j):                                       # batch items i..j-1
+            for (pa, pb), group in taps.items():
+                if len(group) == 1 and group[0][2] == 0:       # a lone unshifted tap: use it as it is
+                    buf = cols[i:j, :, group[0][0], group[0][1]]
+                else:
+                    buf = xp.zeros((j - i, g, total), dtype=spec.dtype)
+                    for a, b, off in group:
+                        lo, hi = max(0, off), min(total, total + off)
+                        buf[:, :, lo:hi] += cols[i:j, :, a, b, lo - off:hi - off]
+                interleave(y[i:j], buf, bias, pa, pb)
+        split(place, n, y.size)
     else:
         bufs = {phase: xp.zeros((n, g, cg_out, size), dtype=spec.dtype) for phase in taps}
         for p0 in range(0, size, step):                        # pixel chunks small enough to stay in cache
             p1 = min(size, p0 + step)
             cols = xp.matmul(wt, xs[..., p0:p1]).reshape(n, g, kh, kw, cg_out, p1 - p0)
+
+            # serial on purpose: BLAS threads still spin between the chunks' GEMMs, and extra threads only contend
             for phase, group in taps.items():
                 for a, b, off in group:
                     lo, hi = max(0, p0 + off), min(size, p1 + off)
                     if lo < hi:
                         bufs[phase][..., lo:hi] += cols[:, :, a, b, :, lo - off - p0:hi - off - p0]
-    # interleave the phases, adding the bias on the way; a phase that no tap reaches holds just the bias
-    bias = 0 if spec.bias is None else spec.bias.reshape(1, g, cg_out, 1, 1)
-    y = xp.empty((n, g, cg_out, ho, wo), dtype=spec.dtype)
-    if len(bufs) < sh * sw:
-        y[...] = bias
-    for (a, b), buf in bufs.items():
-        src = buf.reshape(n, g, cg_out, hp, wp)[..., :len(range(a, ho, sh)), :len(range(b, wo, sw))]
-        xp.add(src, bias, out=y[:, :, :, a::sh, b::sw])
+        for phase, buf in bufs.items():
+            interleave(y, buf, bias, *phase)
     y = y.reshape(n, g * cg_out, ho, wo)
     return y
