@@ -27,3 +27,19 @@ def test_chunked_path_matches_one_gemm(monkeypatch, stride, padding, output_padd
     chunked = scatter.conv_transpose2d(x, w, b, **kw)
     np.testing.assert_allclose(chunked, one, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(one, te.direct.conv_transpose2d(x, w, b, **kw), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("stride, padding, output_padding, dilation, k, groups", CASES)
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_threaded_placement_matches_serial(monkeypatch, n, stride, padding, output_padding, dilation, k, groups):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((n, 2 * groups, 9, 8))
+    w = rng.standard_normal((2 * groups, 3, k, k))
+    b = rng.standard_normal(3 * groups)
+    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
+    monkeypatch.setattr(scatter, "THREADS", 1)
+    serial = scatter.conv_transpose2d(x, w, b, **kw)
+    monkeypatch.setattr(scatter, "THREADS", 3)
+    monkeypatch.setattr(scatter, "PARALLEL_MIN", 0)       # threads even for this small case
+    threaded = scatter.conv_transpose2d(x, w, b, **kw)
+    np.testing.assert_array_equal(threaded, serial)
