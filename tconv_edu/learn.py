@@ -16,6 +16,7 @@ array([1., 3., 3., 1.])
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -234,6 +235,7 @@ def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scal
     if high.ndim != 3 or high.shape[1] % 2 or high.shape[2] % 2 or min(high.shape[1:]) < 4:
         raise shapes.ArgumentError(f"images: expected (H, W) or (N, H, W) with even H, W >= 4, got {high.shape}")
     steps, seed = shapes.integer("steps", steps), shapes.integer("seed", seed)
+    momentum, init_scale = _real("momentum", momentum), _real("init_scale", init_scale)
     if steps < 0:
         raise shapes.ArgumentError(f"steps={steps}: must be >= 0")
     if not 0 <= momentum < 1:
@@ -241,7 +243,7 @@ def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scal
     low = downsample_mean(high, 2)
     if lr is None:
         lr = 1.0 / _curvature(low)
-    elif not lr > 0:
+    elif not _real("lr", lr) > 0:
         raise shapes.ArgumentError(f"lr={lr}: must be > 0")
     w = init_scale * np.random.default_rng(seed).standard_normal((4, 4))
     v = np.zeros_like(w)
@@ -253,6 +255,13 @@ def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scal
         w = w + v
     losses.append(_loss_and_grad(w, low, high)[0])
     return Fit(weight=w, losses=np.array(losses), lr=float(lr))
+
+
+def _real(name, value) -> float:
+    """One real-number parameter (bools and strings are type errors)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r}: expected a real number, got {type(value).__name__}")
+    return float(value)
 
 
 def _curvature(low, iters=30):
@@ -315,10 +324,11 @@ def sample_image(name="grace_hopper.jpg", shrink=4):
     import matplotlib.cbook as cbook
     import matplotlib.image as mimage
 
-    img = mimage.imread(cbook.get_sample_data(name, asfileobj=False))
-    img = np.asarray(img, dtype=float)
-    if img.dtype.kind == "f" and img.max() > 1:
-        img = img / 255.0
+    shrink = shapes.integer("shrink", shrink)
+    if shrink < 1:
+        raise shapes.ArgumentError(f"shrink={shrink}: must be >= 1")
+    raw = mimage.imread(cbook.get_sample_data(name, asfileobj=False))
+    img = raw / 255.0 if raw.dtype.kind in "ui" else np.asarray(raw, dtype=float)   # JPEG: 8-bit; PNG: [0, 1]
     if img.ndim == 3:
         img = img[..., :3] @ np.array([0.299, 0.587, 0.114])
     return downsample_mean(img, shrink) if shrink > 1 else img

@@ -108,11 +108,25 @@ def test_layouts_2d():
     (lambda: fit_upsampler(np.ones((5, 6))), ["images", "even"]),
     (lambda: fit_upsampler(np.ones((6, 6)), steps=-1), ["steps=-1"]),
     (lambda: fit_upsampler(np.ones((6, 6)), momentum=1.0), ["momentum=1.0"]),
+    (lambda: learn.sample_image(shrink=0), ["shrink=0"]),
     (lambda: mse(np.ones((3, 3)), np.ones((3, 4))), ["a, b", "(3, 4)"]),
     (lambda: mse(np.ones((3, 3)), np.ones((3, 3)), margin=2), ["margin=2"]),
 ])
 def test_errors_name_the_argument(call, words):
     with pytest.raises(te.ArgumentError) as err:
+        call()
+    for word in words:
+        assert word in str(err.value)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: fit_upsampler(np.ones((6, 6)), momentum="0.7"), ["momentum='0.7'", "real number"]),
+    (lambda: fit_upsampler(np.ones((6, 6)), lr="big"), ["lr='big'", "real number"]),
+    (lambda: fit_upsampler(np.ones((6, 6)), init_scale=None), ["init_scale=None", "real number"]),
+    (lambda: learn.sample_image(shrink=2.0), ["shrink=2.0", "int"]),
+])
+def test_type_errors_name_the_argument(call, words):
+    with pytest.raises(TypeError) as err:
         call()
     for word in words:
         assert word in str(err.value)
