@@ -128,7 +128,7 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
     """The conv2d weight whose r*r output channels per transposed-conv output channel are the sub-pixel kernels.
 
     weight: transposed-conv weight (C_in, C_out/groups, kH, kW) (or (kH, kW)). Returns the conv2d weight
-    (C_out*rh*rw, C_in/groups, Lh, Lw) (or (rh*rw, 1, Lh, Lw) for a 2-D kernel) with ``L = ceil(d(k-1)+1 / r)``
+    (C_out*rh*rw, C_in/groups, Lh, Lw) (or (rh*rw, 1, Lh, Lw) for a 2-D kernel) with ``L = ceil((d(k-1) + 1) / r)``
     or one more (when ``padding`` puts the phases at two different offsets, as for k=4, s=2, p=1, where L = 3).
     Channel ``o*rh*rw + i*rw + j`` holds the kernel of output phase (i, j) of channel o, the order
     ``pixel_shuffle`` expects; its taps are every r-th tap of the 180-degree-rotated kernel, channels swapped.
@@ -231,6 +231,16 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
     return y
 
 
+def _shape4(name, shape, layout) -> tuple:
+    """A 4-D shape of ints >= 0."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
+        raise shapes.ArgumentError(f"{name}={shape!r}: expected 4 sizes {layout}")
+    dims = tuple(shapes.integer(name, v) for v in shape)
+    if min(dims) < 0:
+        raise shapes.ArgumentError(f"{name}={shape!r}: sizes must be >= 0")
+    return dims
+
+
 def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> dict:
     """Multiply-adds of one transposed conv computed by each view: ``{"scatter", "zero insertion", "sub-pixel"}``.
 
@@ -243,8 +253,8 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     >>> macs((1, 1, 16, 16), (1, 1, 4, 4), stride=2, padding=1)
     {'scatter': 4096, 'zero insertion': 16384, 'sub-pixel': 9216}
     """
-    n, c_in, h, w = (shapes.integer("x_shape", v) for v in x_shape)
-    c_in_w, cg_out, kh, kw = (shapes.integer("weight_shape", v) for v in weight_shape)
+    n, c_in, h, w = _shape4("x_shape", x_shape, "(N, C_in, H, W)")
+    c_in_w, cg_out, kh, kw = _shape4("weight_shape", weight_shape, "(C_in, C_out/groups, kH, kW)")
     g = shapes.integer("groups", groups)
     if c_in_w != c_in or g < 1 or c_in % g:
         raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in} "

@@ -215,3 +215,16 @@ def test_macs_sub_pixel_wastes_only_the_border_when_k_is_a_multiple_of_s():
     costs = subpixel.macs((1, 8, 16, 16), (8, 8, 4, 4), stride=2)
     assert costs["sub-pixel"] * 16 ** 2 == costs["scatter"] * 17 ** 2
     assert costs["sub-pixel"] < costs["zero insertion"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (((1, 16, 16), (1, 1, 4, 4)), ["x_shape=(1, 16, 16)", "(N, C_in, H, W)"]),
+    (((1, 1, 16, 16), [1, 4, 4]), ["weight_shape=[1, 4, 4]", "(C_in, C_out/groups, kH, kW)"]),
+    (((-1, 1, 4, 4), (1, 1, 3, 3)), ["x_shape=(-1, 1, 4, 4)", ">= 0"]),
+])
+def test_macs_errors_name_the_shape(args, words):
+    """Not Python's 'not enough values to unpack', nor negative counts."""
+    with pytest.raises(te.ArgumentError) as err:
+        subpixel.macs(*args, stride=2)
+    for word in words:
+        assert word in str(err.value)
