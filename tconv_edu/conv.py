@@ -30,9 +30,9 @@ def _conv2d(spec, xp):
     n, c_in, h, wd = x.shape
     c_out, cg_in, kh, kw = w.shape
     ho, wo = spec.out_size
-    xp_ = xp.zeros((n, c_in, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
-    xp_[:, :, ph:ph + h, pw:pw + wd] = x
-    xg = xp_.reshape(n, g, cg_in, h + 2 * ph, wd + 2 * pw)
+    x_pad = xp.zeros((n, c_in, h + 2 * ph, wd + 2 * pw), dtype=x.dtype)
+    x_pad[:, :, ph:ph + h, pw:pw + wd] = x
+    xg = x_pad.reshape(n, g, cg_in, h + 2 * ph, wd + 2 * pw)
     wg = w.reshape(g, c_out // g, cg_in, kh, kw)
     y = xp.zeros((n, g, c_out // g, ho * wo), dtype=x.dtype)
     for a in range(kh):
