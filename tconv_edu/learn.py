@@ -295,11 +295,17 @@ def _crop(a, margin):
 
 
 def mse(a, b, margin=0):
-    """Mean squared error of two arrays of the same shape, leaving out ``margin`` pixels at every border."""
+    """Mean squared error of two arrays of the same shape, leaving out ``margin`` pixels at every border.
+
+    a, b: any shape; with ``margin > 0``, (..., H, W) images (the last two axes are cropped).
+    """
     a, b = shapes.as_array("a", a, np), shapes.as_array("b", b, np)
     if a.shape != b.shape:
         raise shapes.ArgumentError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
     margin = shapes.integer("margin", margin)
+    if margin and a.ndim < 2:
+        raise shapes.ArgumentError(f"margin={margin}: crops the borders of (..., H, W) images; a, b have shape "
+                                   f"{a.shape}")
     if margin < 0 or (a.ndim >= 2 and 2 * margin >= min(a.shape[-2:])):
         raise shapes.ArgumentError(f"margin={margin}: must be >= 0 and leave pixels of the {a.shape[-2:]} images")
     d = _crop(a.astype(float), margin) - _crop(b.astype(float), margin)
@@ -312,6 +318,9 @@ def psnr(a, b, data_range=1.0, margin=0):
     >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)), 6)
     20.0
     """
+    data_range = _real("data_range", data_range)
+    if not data_range > 0:
+        raise shapes.ArgumentError(f"data_range={data_range}: must be > 0 (the largest possible pixel value)")
     e = mse(a, b, margin)
     return float("inf") if e == 0 else float(10 * np.log10(data_range ** 2 / e))
 

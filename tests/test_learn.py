@@ -111,6 +111,8 @@ def test_layouts_2d():
     (lambda: learn.sample_image(shrink=0), ["shrink=0"]),
     (lambda: mse(np.ones((3, 3)), np.ones((3, 4))), ["a, b", "(3, 4)"]),
     (lambda: mse(np.ones((3, 3)), np.ones((3, 3)), margin=2), ["margin=2"]),
+    (lambda: mse(np.ones(4), np.ones(4), margin=1), ["margin=1", "(4,)"]),
+    (lambda: psnr(np.ones(4), np.zeros(4), data_range=0), ["data_range=0.0", "> 0"]),
 ])
 def test_errors_name_the_argument(call, words):
     with pytest.raises(te.ArgumentError) as err:
@@ -124,6 +126,7 @@ def test_errors_name_the_argument(call, words):
     (lambda: fit_upsampler(np.ones((6, 6)), lr="big"), ["lr='big'", "real number"]),
     (lambda: fit_upsampler(np.ones((6, 6)), init_scale=None), ["init_scale=None", "real number"]),
     (lambda: learn.sample_image(shrink=2.0), ["shrink=2.0", "int"]),
+    (lambda: psnr(np.ones(4), np.zeros(4), data_range="1"), ["data_range='1'", "real number"]),
 ])
 def test_type_errors_name_the_argument(call, words):
     with pytest.raises(TypeError) as err:
