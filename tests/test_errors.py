@@ -307,3 +307,10 @@ def test_dtype_rules_conv2d_and_tf():
     assert te.conv2d(np.ones((1, 2, 4, 4), int), np.ones((3, 2, 3, 3), int)).dtype == np.float64
     assert te.conv2d_transpose(XT.astype(np.float32), FT.astype(np.float32), (1, 8, 8, 2), 2).dtype == np.float32
     assert te.conv2d_transpose(XT.astype(int), FT.astype(int), (1, 8, 8, 2), 2).dtype == np.float64
+
+
+@pytest.mark.parametrize("stride", [0, (2, 0), -1])
+def test_zero_insert_rejects_strides_below_one(stride):
+    """Not numpy's 'slice step cannot be zero' (or a silently reversed image for a negative step)."""
+    with pytest.raises(ArgumentError, match=r"stride=.*must be >= 1"):
+        te.direct.zero_insert(np.ones((2, 2)), stride)
