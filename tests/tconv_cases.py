@@ -43,6 +43,20 @@ def _both(v):
 
 
 @st.composite
+def conv_geometry(draw):
+    """(groups, c_in, c_out, (kH, kW), (H, W), stride, padding, dilation) of a conv2d whose padded input holds the
+    dilated kernel; stride, padding and dilation each an int or an (h, w) pair."""
+    groups = draw(st.integers(1, 3))
+    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride, padding, dilation = pair_or_int(draw, 1, 3), pair_or_int(draw, 0, 2), pair_or_int(draw, 1, 2)
+    p, d = _both(padding), _both(dilation)
+    h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
+    w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
+    return groups, c_in, c_out, (kh, kw), (h, w), stride, padding, dilation
+
+
+@st.composite
 def transpose_cases(draw, *, op_below_stride=False, bias=None, ndim=None):
     """(x, weight, bias, params) for conv_transpose2d, float64, output at least 1x1.
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tconv_edu as te
-from tconv_cases import close, pair_or_int, transpose_cases
+from tconv_cases import close, conv_geometry, transpose_cases
 from tconv_edu import matrix
 from tconv_edu.shapes import ArgumentError
 
@@ -20,13 +20,7 @@ def _pairs(v):
 @st.composite
 def conv_cases(draw):
     """(input_shape, conv weight, params) for conv_matrix: (C, H, W) or (H, W), every parameter, float64."""
-    groups = draw(st.integers(1, 3))
-    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride, padding, dilation = pair_or_int(draw, 1, 3), pair_or_int(draw, 0, 2), pair_or_int(draw, 1, 2)
-    p, d = _pairs(padding), _pairs(dilation)
-    h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
-    w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
+    groups, c_in, c_out, (kh, kw), (h, w), stride, padding, dilation = draw(conv_geometry())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     if draw(st.booleans()):
         return (h, w), rng.standard_normal((kh, kw)), dict(stride=stride, padding=padding, dilation=dilation)

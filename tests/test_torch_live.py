@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tconv_edu as te
-from tconv_cases import CPU_FORMS, close, pair_or_int, transpose_cases
+from tconv_cases import CPU_FORMS, close, conv_geometry, pair_or_int, transpose_cases
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -38,15 +38,7 @@ def test_conv_transpose2d_matches_torch(case):
 
 @st.composite
 def conv_cases(draw):
-    groups = draw(st.integers(1, 3))
-    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride, padding, dilation = pair_or_int(draw, 1, 3), pair_or_int(draw, 0, 2), pair_or_int(draw, 1, 2)
-    p = padding if isinstance(padding, tuple) else (padding, padding)
-    d = dilation if isinstance(dilation, tuple) else (dilation, dilation)
-    # the padded input must hold the dilated kernel
-    h = draw(st.integers(max(1, d[0] * (kh - 1) + 1 - 2 * p[0]), 7))
-    w = draw(st.integers(max(1, d[1] * (kw - 1) + 1 - 2 * p[1]), 7))
+    groups, c_in, c_out, (kh, kw), (h, w), stride, padding, dilation = draw(conv_geometry())
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.standard_normal((draw(st.integers(1, 2)), c_in, h, w))
     if draw(st.booleans()):
