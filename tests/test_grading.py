@@ -220,7 +220,8 @@ def test_printing_is_captured_and_shown_on_failure(capsys):
 
 
 def test_report_names_each_argument_of_the_smallest_failing_case():
-    report = rejected(lambda x, k: te.conv_transpose2d(x, k) + 1)
+    # seeded: some draws hold a random case smaller than the fixed 1x1 one (x of shape (1, 2), or x on two lines)
+    report = rejected(lambda x, k: te.conv_transpose2d(x, k) + 1, seed=0)
     head = report.splitlines()
     assert head[0] == "scatter_2d: 12 of 12 cases failed (0/2 points)."
     assert head[1].startswith("Smallest failing case") and "scatter_2d(x, k) with" in head[1]
