@@ -367,9 +367,9 @@ def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_p
     k = np.asarray(kernel, dtype=float)
     n = shapes.pair("input_size", input_size)
     out = shapes.output_size(n, k.shape, stride=stride, padding=padding, output_padding=output_padding)
-    r, c = pixel
+    r, c = shapes.pair("pixel", pixel)
     if not (0 <= r < out[0] and 0 <= c < out[1]):
-        raise shapes.ArgumentError(f"pixel={tuple(pixel)}: outside the {out[0]} x {out[1]} output")
+        raise shapes.ArgumentError(f"pixel={(r, c)}: outside the {out[0]} x {out[1]} output")
     C = matrix.conv_matrix(out, k, stride=stride, padding=padding, dense=True)      # (x pixels, output pixels)
     p = r * out[1] + c
     feeds = [divmod(int(q), n[1]) for q in np.flatnonzero(C[:, p])]

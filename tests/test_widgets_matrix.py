@@ -86,6 +86,8 @@ def test_plot_matrix_pick_outlines_the_feeding_pixels():
     assert outlined == [(0, 1), (1, 1)]
     with pytest.raises(te.ArgumentError, match="outside the 7 x 7 output"):
         viz.plot_matrix_pick((3, 3), np.ones((3, 3)), (7, 0), stride=2)
+    with pytest.raises(TypeError, match="pixel=0.5: expected an int"):
+        viz.plot_matrix_pick((3, 3), np.ones((3, 3)), (0.5, 1), stride=2)
 
 
 def test_plot_pixel_shuffle_places_channel_values():
