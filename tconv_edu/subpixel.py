@@ -304,10 +304,10 @@ def resize_conv(x, weight, scale, bias=None, *, groups=1):
     from .conv import conv2d
 
     w = shapes.as_array("weight", weight, np)
-    up = upsample_nearest(x, scale)
     if w.ndim not in (2, 4):
         raise shapes.ArgumentError(f"weight: expected a conv2d weight (C_out, C_in/groups, kH, kW) or (kH, kW), "
                                    f"got shape {w.shape}")
+    up = upsample_nearest(x, scale)
     kh, kw = w.shape[-2:]
     pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
     width = [(0, 0)] * (up.ndim - 2) + [pads[0], pads[1]]

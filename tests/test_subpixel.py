@@ -228,3 +228,8 @@ def test_macs_errors_name_the_shape(args, words):
         subpixel.macs(*args, stride=2)
     for word in words:
         assert word in str(err.value)
+
+
+def test_resize_conv_checks_the_weight_before_upsampling():
+    with pytest.raises(te.ArgumentError, match=r"weight: expected a conv2d weight .* got shape \(1, 3, 3\)"):
+        resize_conv(np.ones((4, 4)), np.ones((1, 3, 3)), 0)       # scale 0 would be reported otherwise
