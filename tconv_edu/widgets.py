@@ -168,13 +168,13 @@ def checkerboard_explorer(n=6):
 
     def update():
         k, s = c["kernel_size"].value, c["stride"].value
+        counts = artifacts.overlap_1d(n, k, s)
         fig = Figure(figsize=(11, 4.2))
         ax2, ax1 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.4]})
-        viz.plot_overlap_2d(n, k, s, ax2, values=(n - 1) * s + k <= 14)
+        viz.plot_overlap_2d(n, k, s, ax2, values=counts.size <= 14)      # numbers only where they fit
         viz.plot_overlap_1d(n, k, s, ax1)
         fig.tight_layout()
         margin = k - 1
-        counts = artifacts.overlap_1d(n, k, s)
         if counts.size - 2 * margin >= s:
             u1 = artifacts.unevenness(counts, s, margin=margin)
             u2 = artifacts.unevenness(artifacts.overlap_2d(n, k, s), s, margin=margin)
