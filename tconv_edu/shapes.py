@@ -170,9 +170,9 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
 def _tf_pads_spec(padding):
     """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
     if isinstance(padding, str):
-        mode = padding.upper()
+        mode = padding                                  # upper case only, as tf.nn.conv2d_transpose
         if mode not in ("SAME", "VALID"):
-            raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' or explicit pairs")
+            raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' (upper case) or explicit pairs")
         return mode
     try:
         rows = [tuple(r) for r in padding]

@@ -39,16 +39,16 @@ def _tf_pair(name, value, data_format):
 
 def _tf_explicit(padding, data_format):
     """Explicit padding: 4 (before, after) pairs in data_format order -> the 2 spatial pairs."""
-    if isinstance(padding, str):
-        return padding
-    rows = [tuple(r) for r in padding]
+    if isinstance(padding, str) or not isinstance(padding, (list, tuple, np.ndarray)):
+        return padding                                  # shapes names what is wrong with it
+    rows = [tuple(r) if isinstance(r, (list, tuple, np.ndarray)) else r for r in padding]
     if len(rows) == 2:
         return rows
     if len(rows) != 4:
         raise shapes.ArgumentError(f"padding={padding!r}: explicit padding needs 4 (before, after) pairs, "
                                    f"one per dimension of {data_format}")
     h, w = (1, 2) if data_format == "NHWC" else (2, 3)
-    if any(tuple(rows[i]) != (0, 0) for i in range(4) if i not in (h, w)):
+    if any(rows[i] != (0, 0) for i in range(4) if i not in (h, w)):
         raise shapes.ArgumentError(f"padding={padding!r}: the batch and channel pairs must be (0, 0)")
     return [rows[h], rows[w]]
 

@@ -241,6 +241,10 @@ TF_CASES = {
     "filters_3d": ({"filters": np.ones((3, 3, 2))}, ArgumentError, ["filters", "(3, 3, 2)"]),
     "input_3d": ({"input": np.ones((4, 4, 3))}, ArgumentError, ["input", "(4, 4, 3)"]),
     "padding_word": ({"padding": "FULL"}, ArgumentError, ["padding='FULL'"]),
+    "padding_lower_case": ({"padding": "same"}, ArgumentError, ["padding='same'", "upper case"]),   # as TF
+    "padding_int": ({"padding": 1}, TypeError, ["padding=1", "(before, after) pairs"]),
+    "padding_flat_pair": ({"padding": [1, 2]}, TypeError, ["padding=[1, 2]", "(before, after) pairs"]),
+    "padding_flat_four": ({"padding": [0, 1, 1, 0]}, ArgumentError, ["padding=[0, 1, 1, 0]", "(0, 0)"]),
     "padding_explicit_batch_nonzero": ({"padding": [[1, 0], [1, 1], [1, 1], [0, 0]]}, ArgumentError,
                                        ["padding", "batch"]),
     "padding_explicit_negative": ({"padding": [[0, 0], [-1, 1], [1, 1], [0, 0]], "output_shape": (1, 8, 8, 2)},
