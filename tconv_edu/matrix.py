@@ -377,12 +377,13 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     known = _calls.get(key) if key is not None else None
     if known is not None:
         entry, mkey, dtype, out_chw, ndim = known
-        try:
-            _matrices.move_to_end(mkey)
-        except KeyError:                    # evicted by another thread meanwhile: take the checked path
-            known = None
+        with _lock:
+            if mkey in _matrices:
+                _matrices.move_to_end(mkey)
+                _stats["hits"] += 1
+            else:                           # evicted by another thread meanwhile: take the checked path
+                known = None
     if known is not None:
-        _stats["hits"] += 1
         y = _apply(entry, x.reshape((1,) * (4 - ndim) + x.shape), dtype, bias, out_chw)
         return y[0, 0] if ndim == 2 else y[0] if ndim == 3 else y
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,

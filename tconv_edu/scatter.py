@@ -15,6 +15,7 @@ array([[0., 1., 2.],
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -69,6 +70,7 @@ CHUNK_BYTES = 4 << 20
 THREADS = min(4, os.cpu_count() or 1)
 PARALLEL_MIN = 1 << 18
 _pool = None
+_pool_lock = threading.Lock()
 
 
 def _split(fn, count, work):
@@ -78,8 +80,9 @@ def _split(fn, count, work):
     if parts <= 1:
         fn(0, count)
         return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
     bounds = [count * k // parts for k in range(parts + 1)]
     for future in [_pool.submit(fn, bounds[k], bounds[k + 1]) for k in range(parts)]:
         future.result()

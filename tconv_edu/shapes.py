@@ -64,12 +64,14 @@ def pair(name: str, value) -> tuple[int, int]:
 
 
 def at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
+    """Raise ArgumentError naming ``name`` unless both entries of the pair ``value`` are >= ``low``."""
     for axis, v in zip(AXES, value):
         if v < low:
             raise ArgumentError(f"{name}={show(value)}: must be >= {low}{why} (the {axis} is {v})")
 
 
 def show(p: tuple[int, int]):
+    """A pair as the user would write it: ``2`` for (2, 2), else the pair."""
     return p[0] if p[0] == p[1] else p
 
 
@@ -261,9 +263,12 @@ def compute_dtype(*arrays):
     return dt
 
 
-def as_array(name: str, value, xp):
-    if value is None:
+def as_array(name: str, value, xp, optional: bool = False):
+    """``value`` as an int or float array of module ``xp``; None only where ``optional`` (bias)."""
+    if value is None and optional:
         return None
+    if value is None:
+        raise TypeError(f"{name}: expected a numeric array, got None")
     try:
         a = xp.asarray(value)
     except (TypeError, ValueError) as err:
@@ -362,7 +367,8 @@ def _check_arrays(x, weight, bias, *, transposed: bool, groups):
 def transpose_spec(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                    xp=np) -> TransposeSpec:
     """Check a PyTorch-style transposed-conv call and put it in canonical form (no computation)."""
-    x, weight, bias = as_array("x", x, xp), as_array("weight", weight, xp), as_array("bias", bias, xp)
+    x, weight = as_array("x", x, xp), as_array("weight", weight, xp)
+    bias = as_array("bias", bias, xp, optional=True)
     s, p = pair("stride", stride), pair("padding", padding)
     op, d = pair("output_padding", output_padding), pair("dilation", dilation)
     x4, w4, groups = _check_arrays(x, weight, bias, transposed=True, groups=groups)
@@ -397,7 +403,8 @@ class ConvSpec:
 
 def conv_spec(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, xp=np) -> ConvSpec:
     """Check a PyTorch-style conv2d call and put it in canonical form (no computation)."""
-    x, weight, bias = as_array("x", x, xp), as_array("weight", weight, xp), as_array("bias", bias, xp)
+    x, weight = as_array("x", x, xp), as_array("weight", weight, xp)
+    bias = as_array("bias", bias, xp, optional=True)
     s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
     x4, w4, groups = _check_arrays(x, weight, bias, transposed=False, groups=groups)
     out = conv_output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, dilation=d)

@@ -108,6 +108,8 @@ CASES = {
     "x_a_string": ({"x": "12"}, TypeError, ["x", "<U2"]),
     "bias_strings": ({"bias": ["a", "b", "c"]}, TypeError, ["bias", "<U1"]),
     "x_ragged_list": ({"x": [[1.0, 2.0], [3.0]]}, TypeError, ["x", "list"]),
+    "x_none": ({"x": None}, TypeError, ["x", "None"]),
+    "weight_none": ({"weight": None}, TypeError, ["weight", "None"]),
     "pair_too_long": ({"params": {"stride": (1, 2, 3)}}, ArgumentError, ["stride=(1, 2, 3)", "pair", "3 values"]),
     "pair_too_short": ({"params": {"padding": (1,)}}, ArgumentError, ["padding=(1,)", "pair", "1 values"]),
     "pair_as_list_too_long": ({"params": {"dilation": [1, 1, 1]}}, ArgumentError, ["dilation=[1, 1, 1]", "pair"]),
