@@ -64,8 +64,9 @@ workspace: $(VENV)/.lab
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu
 
+# without the OPENBLAS_* variables some machines set (they select a slower BLAS kernel; see benchmarks/cpu.py)
 bench: $(VENV)/.test
-	$(PY) benchmarks/cpu.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/cpu.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,19 +4,30 @@ Usage: ``python benchmarks/cpu.py [--repeats 15] [--only W1,W3] [--forms scatter
 
 Calls are interleaved (form A, form B, torch, form A, ...) and the median is reported, so a noisy machine
 slows every contender alike. GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
+
+Idle worker threads sleep at once (``OMP_WAIT_POLICY=PASSIVE`` for torch's OpenMP pool,
+``OPENBLAS_THREAD_TIMEOUT=4`` for numpy's BLAS pool, unless set otherwise): threads that spin after one
+contender's call would steal the cores from the next one, and interleaved timings then measure each other.
+OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, where the machine sets them, select a slower BLAS kernel: the script
+warns, and ``make bench`` runs it without them.
 """
 from __future__ import annotations
 
-import argparse
-import datetime
 import os
-import platform
-import statistics
-import time
 
-import numpy as np
+# before numpy and torch start their thread pools (see the docstring)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-import tconv_edu as te
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import tconv_edu as te  # noqa: E402
 
 #: named workloads (issue 2): layer sizes from real networks and the course
 WORKLOADS = {
@@ -80,6 +91,8 @@ def blas_report() -> list[str]:
                          f"core={info.get('architecture')} threads={info.get('num_threads')} ({info.get('prefix')})")
     except ImportError:
         lines.append("# threadpoolctl not installed: BLAS kernel unknown")
+    lines.append(f"# OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} "
+                 f"OPENBLAS_THREAD_TIMEOUT={os.environ.get('OPENBLAS_THREAD_TIMEOUT')}")
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if var in os.environ:
             lines.append(f"# WARNING: {var}={os.environ[var]} is set; it can make numpy's BLAS several times slower")
