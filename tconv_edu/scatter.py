@@ -122,26 +122,25 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
             taps.setdefault((ra[a], rb[b]), []).append((a, b, qa[a] * wp + qb[b]))
     per_pixel = n * g * kh * kw * cg_out * spec.dtype.itemsize
     step = max(2048, CHUNK_BYTES // max(1, per_pixel))
-    lone = all(len(group) == 1 and group[0][2] == 0 for group in taps.values())  # nothing to add up
+    as_is = {phase for phase, group in taps.items() if len(group) == 1 and group[0][2] == 0}  # a lone unshifted tap
     bias = xp.zeros((1, g, cg_out, 1, 1), spec.dtype) if spec.bias is None else spec.bias.reshape(1, g, cg_out, 1, 1)
     y = xp.empty((n, g, cg_out, ho, wo), dtype=spec.dtype)
     if len(taps) < sh * sw:                                    # a phase that no tap reaches holds just the bias
         y[...] = bias
-    split = _split if xp is np else (lambda fn, count, work: fn(0, count))
 
     def interleave(y_part, buf, bias_part, a, b):
         """Write one phase buffer, plus the bias, onto its sub-grid y[..., a::sh, b::sw]."""
         src = buf.reshape(y_part.shape[:3] + (hp, wp))[..., :len(range(a, ho, sh)), :len(range(b, wo, sw))]
         xp.add(src, bias_part, out=y_part[..., a::sh, b::sw])
 
-    if lone or step >= size:
+    if len(as_is) == len(taps) or step >= size:                # nothing to add up, or all stamps fit the cache
         # one GEMM; shifting the flat (channel, pixel) block at once is safe thanks to the margins
         total = cg_out * size
         cols = xp.matmul(wt, xs).reshape(n, g, kh, kw, total)
 
         def place(i, j):                                       # batch items i..j-1
             for (pa, pb), group in taps.items():
-                if len(group) == 1 and group[0][2] == 0:       # a lone unshifted tap: use it as it is
+                if (pa, pb) in as_is:                          # its lone tap's stamps, used as they are
                     buf = cols[i:j, :, group[0][0], group[0][1]]
                 else:
                     buf = xp.zeros((j - i, g, total), dtype=spec.dtype)
@@ -149,7 +148,10 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
                         lo, hi = max(0, off), min(total, total + off)
                         buf[:, :, lo:hi] += cols[i:j, :, a, b, lo - off:hi - off]
                 interleave(y[i:j], buf, bias, pa, pb)
-        split(place, n, y.size)
+        if xp is np:
+            _split(place, n, y.size)
+        else:
+            place(0, n)
     else:
         bufs = {phase: xp.zeros((n, g, cg_out, size), dtype=spec.dtype) for phase in taps}
         for p0 in range(0, size, step):                        # pixel chunks small enough to stay in cache
