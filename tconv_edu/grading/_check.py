@@ -1,11 +1,9 @@
 """Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake."""
 from __future__ import annotations
 
-import os
+import contextlib
 import secrets
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -56,17 +54,16 @@ def grade(ex: Exercise, answer, *, seed=None, time_limit: float | None = 5.0) ->
     if problem:
         return Result(ex, False, 0, 0, f"{ex.id}: {problem} (0/{ex.points} points)", summary=problem)
     budget, used = [time_limit], []
-    if ex.no_library:
-        fns = {name: _watched(fn, used) for name, fn in fns.items()}
 
     def run(case):
-        rec = call(fns[case.func], case.args, budget[0])
+        with _tripwire(used) if ex.no_library else contextlib.nullcontext():
+            rec = call(fns[case.func], case.args, budget[0])
         if budget[0] is not None:
             budget[0] -= rec.seconds
         if rec.timed_out:
             rec.stopped = _timeout_message(ex, case, time_limit)
         if used:
-            rec.stopped = library_message(ex, used[0])
+            rec.stopped = library_message(ex)
         return rec
 
     return evaluate(ex, run, seed=seed)
@@ -108,50 +105,32 @@ def evaluate(ex: Exercise, run, *, seed=None) -> Result:
                   mistakes=tuple(m.name for m, _ in found))
 
 
-_FORM_MODULES = ("scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "steps", "learn")
-
-
-def forbidden_code():
-    """(files, "file:function" names) whose code a learner's function may not run where the library is ruled out:
-    the transposed-convolution forms, the package's dispatcher and the argument check every form starts with."""
-    import tconv_edu
-    from tconv_edu import shapes
-    pkg = Path(tconv_edu.__file__).parent
-    files = [pkg / f"{m}.py" for m in _FORM_MODULES if (pkg / f"{m}.py").exists()]
-    paths = sorted({str(p) for p in files} | {os.path.realpath(p) for p in files})
-    functions = [f"{tconv_edu.__file__}:conv_transpose2d", f"{shapes.__file__}:transpose_spec"]
-    functions += [f"{os.path.realpath(f.rsplit(':', 1)[0])}:{f.rsplit(':', 1)[1]}" for f in functions]
-    return paths, functions
-
-
 class LibraryUsed(Exception):
     """Raised into a learner's function that calls the library where the exercise rules it out."""
 
 
-def _watched(fn, used: list):
-    """``fn`` run under a profiler that stops it at its first call into the forbidden code (recorded in ``used``)."""
-    files, functions = (frozenset(v) for v in forbidden_code())
+@contextlib.contextmanager
+def _tripwire(used: list):
+    """While inside: every form of the library's transposed convolution raises LibraryUsed (recorded in ``used``).
 
-    def profile(frame, event, arg):
-        if event == "call":
-            co = frame.f_code
-            if co.co_filename in files or f"{co.co_filename}:{co.co_name}" in functions:
-                used.append(f"{Path(co.co_filename).stem}.{co.co_name}")
-                raise LibraryUsed(f"{co.co_name} is not allowed in this exercise")
+    Feedback for check() only (every form starts with ``shapes.transpose_spec``); the instructor's judge enforces
+    the rule with a tripwire in the learner's kernel that no code there can switch off."""
+    from tconv_edu import shapes
+    real = shapes.transpose_spec
 
-    def watched(*args):
-        previous = sys.getprofile()
-        sys.setprofile(profile)
-        try:
-            return fn(*args)
-        finally:
-            sys.setprofile(previous)
-    return watched
+    def tripwire(*args, **kwargs):
+        used.append("te.conv_transpose2d")
+        raise LibraryUsed("the library's transposed convolution is not allowed in this exercise")
+
+    shapes.transpose_spec = tripwire
+    try:
+        yield
+    finally:
+        shapes.transpose_spec = real
 
 
-def library_message(ex: Exercise, what: str = "") -> str:
-    return (f"{ex.id}: your function called the library's transposed convolution"
-            f"{f' ({what})' if what else ''}; this exercise asks you to write it yourself, without "
+def library_message(ex: Exercise) -> str:
+    return (f"{ex.id}: your function called the library's transposed convolution; this exercise asks you to write it yourself, without "
             f"te.conv_transpose2d or its forms (te.conv2d, numpy and loops are fine)")
 
 
@@ -330,4 +309,4 @@ def _explains(mistake, failure: _Failure):
 def _timeout_message(ex: Exercise, case: Case, limit) -> str:
     return (f"{ex.id}: your function did not finish within the time limit ({limit:g} s for the whole check), on "
             f"{_call_text(case)}\nAn endless loop? (Small cases take milliseconds; "
-            f"check({ex.id!r}, ..., time_limit=30) allows more time.) (0/{ex.points} points)")
+            f"check({ex.id!r}, ..., time_limit=30) allows more time.)")
