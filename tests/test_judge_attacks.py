@@ -113,6 +113,11 @@ ATTACKS = {
                                          "def scatter_2d(x, k):\n    return Any((1,))"),
     "endless_loop": wrong("def scatter_2d(x, k):\n    while True:\n        try:\n            pass\n"
                           "        except BaseException:\n            pass"),
+    "library_from_a_thread": wrong("import threading, queue\n_jobs, _done = queue.Queue(), queue.Queue()\n"
+                                   "def _worker():\n    while True:\n        x, k = _jobs.get()\n"
+                                   "        _done.put(te.conv_transpose2d(x, k))\n"
+                                   "threading.Thread(target=_worker, daemon=True).start()\n"
+                                   "def scatter_2d(x, k):\n    _jobs.put((x, k))\n    return _done.get()"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
 }
 
@@ -159,12 +164,21 @@ def test_at_least_twelve_distinct_tricks():
     assert len(ATTACKS) >= 12
 
 
+# a thread left running by the learner's cells could do the library's work for any function: the grader refuses
+# every library-free exercise of that notebook
+COSTS_EVERY_LIBRARY_FREE_EXERCISE = {"library_from_a_thread"}
+
+
 @pytest.mark.parametrize("student", sorted(ATTACKS))
 def test_a_trick_with_a_wrong_answer_scores_0_and_costs_only_that_exercise(graded, student):
     _, rows = graded
     assert rows[(student, "scatter_2d")]["points"] == "0", rows[(student, "scatter_2d")]
     assert rows[(student, "scatter_2d")]["max_points"] == "2"          # points from the release, not the notebook
-    assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]
+    strided = rows[(student, "scatter_strided")]
+    if student in COSTS_EVERY_LIBRARY_FREE_EXERCISE:
+        assert strided["points"] == "0" and "threads" in strided["result"], strided
+    else:
+        assert strided["points"] == "3", strided
 
 
 @pytest.mark.parametrize("student", sorted(HONEST))

@@ -129,7 +129,7 @@ def _arm_tripwire(files, functions, code, exit_now, started):
     threading_file = threading.__file__
     # threads the learner's code left running would call the library unwatched: refuse to go on
     if set(sys._current_frames()) - set(started):
-        exit_now(code)
+        exit_now(code + 1)
 
     def profile(frame, event, arg):
         if event == "call":

@@ -157,6 +157,9 @@ class Kernel:
         code = self.exit_code()
         if self.no_library and code == self.trip_code:
             return "library"
+        if self.no_library and code == self.trip_code + 1:
+            return ("your cells left threads running, which the grader cannot watch for calls into the library; "
+                    "stop them before the exercise is graded")
         return "the kernel died" + (f" (exit status {code})" if code is not None else "") + \
             " (os._exit, sys.exit from a thread, running out of memory, or a crash in compiled code)"
 
