@@ -24,25 +24,23 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ex1_scatter.ipynb"
-LOOPS = """def scatter_2d(x, k):
-    y = np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            y[i:i + k.shape[0], j:j + k.shape[1]] += x[i, j] * k
-    return y"""
-STRIDED = """def scatter_strided(x, k, stride, padding):
-    H, W = x.shape
-    kH, kW = k.shape
-    y = np.zeros(((H - 1) * stride + kH, (W - 1) * stride + kW))
-    for i in range(H):
-        for j in range(W):
-            y[i * stride:i * stride + kH, j * stride:j * stride + kW] += x[i, j] * k
-    return y[padding:y.shape[0] - padding, padding:y.shape[1] - padding]"""
+
+
+def _solutions() -> dict:
+    """grade_id -> the instructor's answer (solutions/, markers removed): the correct submissions."""
+    nb = nbformat.read(str(ROOT / "solutions" / NAME), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.split("\n") if "### " not in line)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+SOLVED = _solutions()
+LOOPS, STRIDED = SOLVED["scatter_2d-answer"], SOLVED["scatter_strided-answer"]
 WRONG = {
     "assign": LOOPS.replace("+= x[i, j] * k", "= x[i, j] * k"),
     "flipped": LOOPS.replace("* k\n", "* k[::-1, ::-1]\n"),
-    "too_large": LOOPS.replace("- 1, x.shape[1] + k.shape[1] - 1", ", x.shape[1] + k.shape[1]"),
+    "too_large": LOOPS.replace("np.zeros((H + kH - 1, W + kW - 1))", "np.zeros((H + kH, W + kW))"),
 }
+assert all(v != LOOPS for v in WRONG.values()), "a wrong answer is the solution itself: the solution's text changed"
 HOSTILE = {
     "rebind_check": LOOPS.replace("return y", "return -y") + "\ncheck = lambda *a, **k: None",
     "patch_numpy": "np.allclose = lambda *a, **k: True\n" + LOOPS.replace("return y", "return 0 * y"),
