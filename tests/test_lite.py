@@ -33,7 +33,8 @@ COURSE = sorted(p.relative_to(ROOT).as_posix() for d in ("notebooks", "exercises
 
 def _build(out: Path, *options: str) -> str:
     """scripts/build_lite.py in the build environment (created by make on a fresh machine); its output."""
-    subprocess.run(["make", "-s", ".venv-lite/.lite"], cwd=ROOT, check=True, timeout=900)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    subprocess.run(["make", "-s", ".venv-lite/.lite"], cwd=ROOT, check=True, timeout=900, env=env)
     proc = subprocess.run([str(LITE_PY), "scripts/build_lite.py", "--output", str(out),
                            "--stage", str(out.with_name(out.name + "-stage")), *options], cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
