@@ -93,9 +93,10 @@ def test_build_fails_on_a_reported_failure():
 _missing = bu.chromium_missing_reason()
 
 # the kernel's first cell: what Pyodide says about itself, the course's wheel without its numeric dependencies
-# (Pyodide's numpy is on its CDN only), the platform helper run from the installed wheel, and a slider
+# (Pyodide's numpy is on its CDN only), the platform helper run from the installed wheel (what check() uses to say
+# that its time limit is off, past the capture of the learner's output), and a slider
 PROBE = """\
-import os, sys, threading, importlib.util, piplite
+import contextlib, io, os, sys, threading, importlib.util, piplite
 await piplite.install(["ipywidgets"])
 await piplite.install(["tconv_edu"], deps=False)
 import ipywidgets
@@ -109,6 +110,10 @@ except RuntimeError as err:
     started = f"RuntimeError: {err}"
 print("PLATFORM", sys.platform, os.cpu_count(), p.in_browser(), p.can_start_threads(), started)
 print("RESULTS", sorted(f for f in os.listdir("../benchmarks/results") if f.startswith("gpu_")))
+import copy, ctypes, sysconfig, traceback                 # what the grading module needs besides numpy
+print("IMPORTS", len({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}) > 0)
+with contextlib.redirect_stdout(io.StringIO()):
+    p.tell_once("TOLD past a redirected stdout")
 ipywidgets.IntSlider(value=3, min=0, max=9, description="k")"""
 
 
@@ -179,6 +184,8 @@ def test_site_in_the_browser_lists_the_course_starts_the_kernel_and_renders_a_sl
             assert not cell["errors"], cell
             assert "PLATFORM emscripten 1 True False RuntimeError" in cell["text"], cell["text"]
             assert "RESULTS ['gpu_" in cell["text"], cell["text"]
+            assert "TOLD past a redirected stdout" in cell["text"], cell["text"]
+            assert "IMPORTS True" in cell["text"], cell["text"]
             assert not [m for m in bu.WIDGET_FAILURES if m in cell["text"]], cell["text"]
             assert bu.nudge_slider(page, slider) == "3 -> 4"
             # the address the README gives opens the start notebook, its install cell first (not run: no numpy);

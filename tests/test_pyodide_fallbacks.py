@@ -109,6 +109,34 @@ def test_check_without_threads_still_reports_mistakes(no_threads, told):
         check("scatter_2d", broken)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_in_a_kernel_the_notice_shows_past_the_captured_output():
+    """In a Jupyter kernel the notice is a display output of the check's cell, beside the success line."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import threading\n"
+        "def refuse(self):\n"
+        "    raise RuntimeError(\"can't start new thread\")\n"
+        "threading.Thread.start = refuse\n"
+        "from tconv_edu.grading import check\n"
+        "def twice(x, k):\n"
+        "    print('captured')\n"
+        "    raise ValueError('learner')\n"
+        "try:\n"
+        "    check('scatter_2d', twice)\n"
+        "except AssertionError:\n"
+        "    print('reported')")]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    shown = [o["data"]["text/plain"] for o in outputs if o["output_type"] == "display_data"]
+    printed = "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+    assert len(shown) == 1 and "time limit is off" in shown[0], outputs
+    assert printed == "reported\n", outputs
+
+
 def test_without_threads_the_budget_still_counts_between_calls(no_threads, told):
     """Nothing stops a call in progress, but a spent budget stops the next one (reported as a time-out)."""
     def slow(x, k):
