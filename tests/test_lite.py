@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,11 @@ def test_site_holds_the_course_the_wheels_and_the_widget_front_end(site):
     assert sorted((out / "files" / "benchmarks" / "results").glob("gpu_*.json")), "notebook 06's recorded results"
     wheels = {p.name.split("-")[0] for p in (out / "pypi").glob("*.whl")}
     assert {"tconv_edu", "ipywidgets", "comm", "jupyterlab_widgets"} <= wheels
+    wheel = next((out / "pypi").glob("tconv_edu-*.whl"))
+    with zipfile.ZipFile(wheel) as whl:
+        inside = set(whl.namelist())
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tconv_edu").rglob("*.py")}
+    assert modules <= inside, f"the wheel lacks {sorted(modules - inside)}"
     offered = json.loads((out / "pypi" / "all.json").read_text())
     assert {"tconv-edu", "ipywidgets"} <= set(offered)
     config = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
