@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import threading
 
-__all__ = ["in_browser", "can_start_threads", "require_processes", "tell_once"]
+__all__ = ["in_browser", "can_start_threads", "tell_once"]
 
 
 def in_browser() -> bool:
@@ -33,16 +33,6 @@ def can_start_threads() -> bool:
         return False
     probe.join()
     return True
-
-
-def require_processes(what: str) -> None:
-    """Raise ``RuntimeError`` saying that ``what`` needs a normal Python, when this one cannot start processes.
-
-    >>> require_processes("the grading command")
-    """
-    if in_browser():
-        raise RuntimeError(f"{what} starts other processes, which this Python (Pyodide, in the browser) cannot do: "
-                           "run it in a normal Python installation (see the README)")
 
 
 _told: set[str] = set()
