@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # torch comes from a pinned CPU wheel (never a plain `torch`, which would pull a CUDA build)
 TORCH  := torch==2.13.0
 
-.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app bench clean
+.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app bench lite clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,5 +68,18 @@ test-lib: $(VENV)/.test
 bench: $(VENV)/.test
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/cpu.py
 
+# the course as a JupyterLite site in _site/ (static files: JupyterLab and a Pyodide kernel in the browser), built
+# from scratch in its own environment .venv-lite (scripts/lite-requirements.txt). Serve it with any static server,
+# e.g. python3 -m http.server -d _site, and open /lab/. Test variant: make lite LITE_ARGS="--local-pyodide"
+LITE_VENV := .venv-lite
+$(LITE_VENV)/.lite: scripts/lite-requirements.txt
+	$(PYTHON) -m venv $(LITE_VENV)
+	$(LITE_VENV)/bin/python -m pip install -q --upgrade pip
+	$(LITE_VENV)/bin/python -m pip install -q -r scripts/lite-requirements.txt
+	touch $@
+
+lite: $(LITE_VENV)/.lite
+	$(LITE_VENV)/bin/python scripts/build_lite.py $(LITE_ARGS)
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LITE_VENV) _site build *.egg-info

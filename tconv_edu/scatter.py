@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from . import shapes
+from . import _platform, shapes
 
 __all__ = ["conv_transpose2d", "conv_transpose2d_naive"]
 
@@ -70,19 +70,27 @@ CHUNK_BYTES = 4 << 20
 THREADS = min(4, os.cpu_count() or 1)
 PARALLEL_MIN = 1 << 18
 _pool = None
+_serial = False                 # set once threads are found not to start (Pyodide, in the browser): never try again
 _pool_lock = threading.Lock()
 
 
 def _split(fn, count, work):
-    """Call ``fn(i, j)`` on slices covering range(count), in parallel threads when ``work`` is large."""
-    global _pool
-    parts = min(THREADS, count) if work >= PARALLEL_MIN else 1
-    if parts <= 1:
+    """Call ``fn(i, j)`` on slices covering range(count), in parallel threads when ``work`` is large.
+
+    Serial where threads cannot start: in the browser (Pyodide) or when a probe thread fails to start.
+    """
+    global _pool, _serial
+    parts = min(THREADS, count) if work >= PARALLEL_MIN and not _serial else 1
+    if parts > 1 and _pool is None:
+        with _pool_lock:
+            if _pool is None and not _serial:
+                if _platform.can_start_threads():
+                    _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
+                else:
+                    _serial = True
+    if parts <= 1 or _serial:
         fn(0, count)
         return
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
     bounds = [count * k // parts for k in range(parts + 1)]
     for future in [_pool.submit(fn, bounds[k], bounds[k + 1]) for k in range(parts)]:
         future.result()

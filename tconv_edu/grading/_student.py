@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import _platform
+
 
 class TimeLimit(BaseException):
     """Raised inside a learner's function when its time is up (a BaseException, so ``except Exception`` lets it by)."""
@@ -92,11 +94,20 @@ def _is_library(filename: str) -> bool:
 # --------------------------------------------------------------------------------------------------- time limits
 
 def _with_limit(fn, args, seconds):
-    """``fn(*args)`` in a helper thread; the caller gets control back after ``seconds`` whatever ``fn`` does."""
+    """``fn(*args)`` in a helper thread; the caller gets control back after ``seconds`` whatever ``fn`` does.
+
+    Where no thread starts (Pyodide, in the browser) ``fn`` runs directly: nothing stops it inside the call (the
+    budget is still spent between calls), and the learner is told so once.
+    """
     if seconds is None:
         return fn(*args)
     if seconds <= 0:
         raise TimeLimit()
+    no_limit = ("check(): this Python cannot start threads (as in JupyterLite, in the browser), so the time limit is off: "
+                "a function that never returns keeps the kernel busy until you restart it (Kernel > Restart Kernel)")
+    if _platform.in_browser():
+        _platform.tell_once(no_limit)
+        return fn(*args)
     box = {}
 
     def run():
@@ -106,7 +117,11 @@ def _with_limit(fn, args, seconds):
             box["error"] = err
 
     worker = threading.Thread(target=run, name="tconv_edu-grading", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:            # "can't start new thread"
+        _platform.tell_once(no_limit)
+        return fn(*args)
     try:
         worker.join(seconds)
     except KeyboardInterrupt:       # the notebook's stop button: stop the learner's function too
