@@ -66,8 +66,9 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 #: bytes of stamps computed per GEMM call before they are placed; keeps them in the cache on large images
 CHUNK_BYTES = 4 << 20
-#: threads that place the stamps (numpy's loops release the GIL), and the elements below which one is enough
-THREADS = min(4, os.cpu_count() or 1)
+#: threads that place the stamps (numpy's loops release the GIL), and the elements below which one is enough;
+#: TCONV_EDU_THREADS=1 places serially (the grading judge sets it, so that no library thread outlives a cell)
+THREADS = int(os.environ.get("TCONV_EDU_THREADS") or 0) or min(4, os.cpu_count() or 1)
 PARALLEL_MIN = 1 << 18
 _pool = None
 _serial = False                 # set once threads are found not to start (Pyodide, in the browser): never try again

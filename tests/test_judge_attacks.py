@@ -142,6 +142,11 @@ def _honest_with_helpers():
 
 
 HONEST["honest_helpers"] = _honest_with_helpers()
+# a learner's own test cell that runs the library's transposed convolution on a large input (which would start the
+# library's thread pool elsewhere) is still honest
+HONEST["honest_library_in_a_cell"] = filled({"scatter_2d", "scatter_strided"})
+HONEST["honest_library_in_a_cell"].cells.append(new_code_cell(
+    "big = te.conv_transpose2d(np.ones((4, 8, 64, 64)), np.ones((8, 8, 2, 2)), stride=2)\nprint(big.shape)"))
 LIBRARY = {"library_in_scatter_2d": filled({"scatter_strided"}, {"scatter_2d": "def scatter_2d(x, k):\n"
                                             "    f = te.FORMS['matrix']\n    try:\n        return f(x, k)\n"
                                             "    except BaseException:\n        return None"})}

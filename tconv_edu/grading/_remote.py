@@ -82,7 +82,8 @@ class Kernel:
         home = str(self.work / "home")
         env.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=os.path.join(home, ".mpl"),
                    TMPDIR=home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1")
+                   OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
+                   TCONV_EDU_THREADS="1")     # no library thread pool outlives a learner's cell (see _kernel)
         self.km = KernelManager(kernel_name="tconv-judge",
                                 kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.root / "spec")]))
         self.km.start_kernel(cwd=str(self.work), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
