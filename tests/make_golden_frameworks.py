@@ -22,6 +22,9 @@ What the CPU builds cannot do, recorded rather than faked:
   same Keras layer on the JAX backend, run in a child process (``KERAS_BACKEND=jax``).
 - Keras ``data_format="channels_first"``: the TensorFlow CPU kernel is NHWC only; those cases come from the JAX
   backend too.
+- The two Keras backends part where Keras' size rule asks for a size TensorFlow's 'SAME' refuses (an even kernel
+  with ``output_padding=0``): the TensorFlow backend raises, the JAX backend computes it
+  (``"tensorflow_backend": "refused"``); the library follows the TensorFlow backend and refuses.
 """
 from __future__ import annotations
 
@@ -72,6 +75,11 @@ KERAS = {
     "keras_dilation_pair_valid": ((1, 4, 5, 1), (3, 2, 2, 1), True, {"padding": "valid", "dilation_rate": (2, 3)}),
     "keras_channels_first": ((1, 2, 4, 4), (3, 3, 3, 2), True,
                              {"strides": 2, "padding": "same", "data_format": "channels_first"}),
+}
+# cases the TensorFlow backend refuses but the JAX backend computes (run on the JAX backend only)
+KERAS_JAX_ONLY = {
+    "keras_jaxbackend_even_kernel_same_op0": ((1, 4, 4, 1), (4, 4, 2, 1), False,
+                                              {"strides": 2, "padding": "same", "output_padding": 0}),
 }
 KERAS_REJECTED = {
     "keras_bad_op_eq_stride": ((1, 4, 4, 1), (3, 3, 1, 1), {"strides": 2, "output_padding": 2}),
@@ -210,6 +218,18 @@ def keras_entries(rng, backend):
             arrays[f"{name}.b"] = b
         index.append({"name": name, "framework": "keras", "backend": backend, "bias": has_bias,
                       "params": {p: _jsonable(v) for p, v in params.items()}, "y_shape": list(y.shape)})
+    if backend == "jax":
+        rng = np.random.default_rng(SEED + 3)
+        for name, (xs, ks, has_bias, params) in KERAS_JAX_ONLY.items():
+            x, k = rng.uniform(-1, 1, xs), rng.uniform(-1, 1, ks)
+            layer = keras.layers.Conv2DTranspose(ks[2], ks[:2], use_bias=False, dtype="float64", **params)
+            layer.build(xs)
+            layer.set_weights([k])
+            y = np.asarray(layer(x))
+            arrays[f"{name}.x"], arrays[f"{name}.w"], arrays[f"{name}.y"] = x, k, y
+            index.append({"name": name, "framework": "keras", "backend": backend, "bias": False,
+                          "params": {p: _jsonable(v) for p, v in params.items()}, "y_shape": list(y.shape),
+                          "tensorflow_backend": "refused"})
     if backend == "tensorflow":
         for name, (xs, ks, params) in KERAS_REJECTED.items():
             x, k = rng.uniform(-1, 1, xs), rng.uniform(-1, 1, ks)
