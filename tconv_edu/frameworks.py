@@ -99,8 +99,10 @@ def keras_conv2d_transpose(x, kernel, bias=None, *, strides=1, padding="valid", 
 
     >>> import numpy as np
     >>> x, k = np.ones((1, 4, 4, 3)), np.ones((3, 3, 2, 3))
-    >>> keras_conv2d_transpose(x, k, strides=2, padding="same").shape, keras_conv2d_transpose(x, k, strides=2, padding="same", output_padding=0).shape
-    ((1, 8, 8, 2), (1, 7, 7, 2))
+    >>> keras_conv2d_transpose(x, k, strides=2, padding="same").shape
+    (1, 8, 8, 2)
+    >>> keras_conv2d_transpose(x, k, strides=2, padding="same", output_padding=0).shape
+    (1, 7, 7, 2)
     """
     fmt = "channels_last" if data_format is None else data_format
     if not isinstance(fmt, str) or fmt.lower() not in ("channels_last", "channels_first"):
@@ -183,7 +185,8 @@ def jax_conv_transpose(lhs, rhs, strides, padding, rhs_dilation=None, dimension_
         k4 = k4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
     if k4.shape[1] != x4.shape[1]:
         swapped = " (transpose_kernel=True swapped it with 'O')" if transpose_kernel else ""
-        raise ArgumentError(f"rhs: its input-feature dim 'I'{swapped} must equal lhs's features: JAX's conv_general_dilated: \"lhs feature dimension size divided by "
+        raise ArgumentError(f"rhs: its input-feature dim 'I'{swapped} must equal lhs's features: JAX's "
+                            f"conv_general_dilated: \"lhs feature dimension size divided by "
                             f"feature_group_count must equal the rhs input feature dimension size, but "
                             f"{x4.shape[1]} // 1 != {k4.shape[1]}\"")
     _, crops = shapes.jax_crops(x4.shape[2:], k4.shape[2:], strides=strides, padding=padding,
@@ -224,7 +227,8 @@ def onnx_conv_transpose(X, W, B=None, *, auto_pad="NOTSET", dilations=None, grou
                             f"C={x.shape[1]}, got {w.shape[0]}")
     _bias(b, w.shape[1] * g)
     _, crops = shapes.onnx_crops(x.shape[2:], w.shape[2:], auto_pad=auto_pad, dilations=dilations,
-                                 kernel_shape=kernel_shape, output_padding=output_padding, output_shape=output_shape, pads=pads, strides=strides)
+                                 kernel_shape=kernel_shape, output_padding=output_padding,
+                                 output_shape=output_shape, pads=pads, strides=strides)
     s = (1, 1) if strides is None else tuple(strides)
     d = (1, 1) if dilations is None else tuple(dilations)
     return _compute(x, w, b, stride=s, dilation=d, groups=g, crops=crops)

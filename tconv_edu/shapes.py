@@ -25,7 +25,8 @@ import numpy as np
 __all__ = [
     "ArgumentError", "pair", "output_size", "conv_output_size", "output_size_range", "output_padding_for",
     "tf_output_size_range", "tf_padding", "full_size", "torch_crops", "torch_params_for", "tf_crops",
-    "keras_output_size", "keras_crops", "jax_crops", "onnx_crops", "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
+    "keras_output_size", "keras_crops", "jax_crops", "onnx_crops", "ONNX_AUTO_PADS",
+    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
     "compute_dtype", "as_array", "integer", "make_spec", "at_least", "show",
 ]
 
@@ -170,6 +171,15 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
 
 # ------------------------------------------------------------------------------------ TensorFlow's arithmetic
 
+def _checked_sizes(input_size, kernel_size, stride, dilation):
+    """input_size, kernel_size and the (name, value) of the stride and dilation as pairs, each checked >= 1."""
+    out = []
+    for name, value in (("input_size", input_size), ("kernel_size", kernel_size), stride, dilation):
+        out.append(pair(name, value))
+        at_least(name, out[-1], 1)
+    return tuple(out)
+
+
 def _tf_pads_spec(padding):
     """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
     if isinstance(padding, str):
@@ -200,12 +210,7 @@ def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", d
     >>> tf_output_size_range(4, 3, stride=2, padding="VALID")
     ((9, 10), (9, 10))
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, d = pair("strides", stride), pair("dilations", dilation)
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    at_least("strides", s, 1)
-    at_least("dilations", d, 1)
+    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", stride), ("dilations", dilation))
     mode = _tf_pads_spec(padding)
     out = []
     for i in range(2):
@@ -326,17 +331,12 @@ def keras_output_size(input_size, kernel_size, *, strides=1, padding="valid", ou
     accepts ``< dilation``). The size rule alone: the layer also refuses strides > 1 with dilation_rate > 1
     (``keras_crops``).
 
-    >>> keras_output_size(4, 3, strides=2, padding="valid"), keras_output_size(4, 3, strides=2, padding="valid", output_padding=0)
+    >>> keras_output_size(4, 3, strides=2, padding="valid"), keras_output_size(4, 3, strides=2, output_padding=0)
     ((9, 9), (9, 9))
     >>> keras_output_size(4, 1, strides=2, padding="valid")
     (8, 8)
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, d = pair("strides", strides), pair("dilation_rate", dilation_rate)
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    at_least("strides", s, 1)
-    at_least("dilation_rate", d, 1)
+    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", strides), ("dilation_rate", dilation_rate))
     mode = _keras_mode(padding)
     op = None if output_padding is None else pair("output_padding", output_padding)
     if op is not None:
