@@ -8,6 +8,9 @@ Sizes per axis (PyTorch's rules):
 - transposed conv:  ``out = (in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``
 - forward conv:     ``out = (in + 2 * padding - dilation * (k - 1) - 1) // stride + 1``
 
+TensorFlow's, Keras', JAX's and ONNX's rules (``tf_crops``, ``keras_crops``, ``jax_crops``, ``onnx_crops``) each
+say how many rows and columns their layer crops from the full scatter output, in one vocabulary (crops).
+
 >>> output_size(4, 3, stride=2, padding=1, output_padding=1)
 (8, 8)
 >>> output_size_range(4, 3, stride=2, padding=1)

@@ -58,7 +58,9 @@ def test_grid_covers_every_parameter():
     keras = _cases("keras", False)
     params = {k for e in keras for k in e["params"]}
     assert params == {"strides", "padding", "output_padding", "dilation_rate", "data_format"}
-    assert {e["params"].get("output_padding", "none") is None or "output_padding" in e["params"] for e in keras}
+    ops = [e["params"].get("output_padding") for e in keras]
+    assert None in ops and 0 in ops and any(isinstance(op, list) and op[0] != op[1] for op in ops)
+    assert any(s % 2 for e in keras for s in e["y_shape"][1:3])                      # odd sizes
     assert {e["params"].get("padding", "valid").lower() for e in keras} == {"same", "valid"}
     jax = _cases("jax", False)
     assert {e["padding"] if isinstance(e["padding"], str) else "explicit" for e in jax} == {"SAME", "VALID",
