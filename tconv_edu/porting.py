@@ -89,7 +89,12 @@ class Ported:
 
     def weight(self, w):
         """The source's weight ``w`` (its framework's layout) in the target's layout."""
-        wt, g = _to_torch(np.asarray(w), self.source)
+        w = shapes.as_array("w", w, np)
+        want = _weight_shape(self.source)
+        if w.shape != want:
+            raise ArgumentError(f"w: expected the {self.source.framework} weight {_WEIGHT[self.source.framework]} = "
+                                f"{want}, got shape {w.shape}")
+        wt, g = _to_torch(w, self.source)
         return _from_torch(wt, g, self.layer, self.dilate_kernel)
 
     def finish(self, y, bias=None):
@@ -146,12 +151,11 @@ def geometry(layer: Layer):
         out, crops = shapes.jax_crops(n, k, strides=p["strides"], padding=p["padding"],
                                       rhs_dilation=p.get("rhs_dilation"))
     else:
-        s, d = tuple(_get(layer, "strides", (1, 1))), tuple(_get(layer, "dilations", (1, 1)))
         g = shapes.integer("group", _get(layer, "group", 1))
         out, crops = shapes.onnx_crops(n, k, auto_pad=_get(layer, "auto_pad", "NOTSET"), dilations=p.get("dilations"),
                                        output_padding=p.get("output_padding"), output_shape=p.get("output_shape"),
                                        pads=p.get("pads"), strides=p.get("strides"))
-        s, d = shapes.pair("strides", s), shapes.pair("dilations", d)
+        s, d = shapes.pair("strides", _get(layer, "strides", 1)), shapes.pair("dilations", _get(layer, "dilations", 1))
     if layer.in_channels % g or layer.out_channels % g:
         raise ArgumentError(f"groups={g}: must divide in_channels={layer.in_channels} and "
                             f"out_channels={layer.out_channels}")
@@ -159,6 +163,17 @@ def geometry(layer: Layer):
 
 
 # ----------------------------------------------------------------------------------------------------- weights
+
+def _weight_shape(layer):
+    """The shape of ``layer``'s weight in its framework's layout."""
+    f, (kh, kw) = layer.framework, shapes.pair("kernel_size", layer.kernel_size)
+    c_in, c_out = layer.in_channels, layer.out_channels
+    if f in ("torch", "onnx"):
+        return (c_in, c_out // shapes.integer("groups", _get(layer, "groups" if f == "torch" else "group", 1)), kh, kw)
+    if f == "jax" and not layer.params.get("transpose_kernel"):
+        return (kh, kw, c_in, c_out)
+    return (kh, kw, c_out, c_in)
+
 
 def _to_torch(w, layer):
     """A weight in ``layer``'s layout -> PyTorch's (C_in, C_out / groups, kH, kW), and the groups."""

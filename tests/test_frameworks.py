@@ -358,6 +358,8 @@ def test_port_names_what_is_missing():
     assert "flip" in j.weight_rule and "no bias" in j.note
     with pytest.raises(te.ArgumentError, match="input_size"):
         porting.port(porting.Layer("torch", 1, 1, (3, 3)), "tf")
+    with pytest.raises(te.ArgumentError, match=r"torch weight .* = \(2, 3, 3, 3\), got shape \(3, 2, 3, 3\)"):
+        j.weight(np.ones((3, 2, 3, 3)))
     with pytest.raises(te.ArgumentError, match="not keras arguments"):
         porting.Layer("keras", 1, 1, (3, 3), {"stride": 2})
 
