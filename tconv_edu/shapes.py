@@ -183,6 +183,17 @@ def _checked_sizes(input_size, kernel_size, stride, dilation):
     return tuple(out)
 
 
+def _pad_pairs(padding, what):
+    """Explicit padding: one ``what`` pair of ints per spatial axis (TF's (before, after), JAX's (lo, hi))."""
+    try:
+        rows = [tuple(r) for r in padding]
+    except TypeError:
+        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of {what} pairs") from None
+    if len(rows) != 2 or any(len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis")
+    return tuple(tuple(integer("padding", v) for v in r) for r in rows)
+
+
 def _tf_pads_spec(padding):
     """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
     if isinstance(padding, str):
@@ -190,13 +201,7 @@ def _tf_pads_spec(padding):
         if mode not in ("SAME", "VALID"):
             raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' (upper case) or explicit pairs")
         return mode
-    try:
-        rows = [tuple(r) for r in padding]
-    except TypeError:
-        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of (before, after) pairs") from None
-    if len(rows) != 2 or any(len(r) != 2 for r in rows):
-        raise ArgumentError(f"padding={padding!r}: explicit padding needs one (before, after) pair per spatial axis")
-    pads = tuple(tuple(integer("padding", v) for v in r) for r in rows)
+    pads = _pad_pairs(padding, "(before, after)")
     for axis, r in zip(AXES, pads):
         if min(r) < 0:
             raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis} has {r})")
@@ -433,13 +438,7 @@ def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
                 lo = k_eff - 1
             pads.append((lo, total - lo))
     else:
-        try:
-            rows = [tuple(r) for r in padding]
-        except TypeError:
-            raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a sequence of (lo, hi) pairs") from None
-        if len(rows) != 2 or any(len(r) != 2 for r in rows):
-            raise ArgumentError(f"padding={padding!r}: JAX wants one (lo, hi) pair per spatial axis, 2 pairs")
-        pads = [tuple(integer("padding", v) for v in r) for r in rows]
+        pads = _pad_pairs(padding, "(lo, hi)")
     full = full_size(n, k, stride=s, dilation=d)
     crops, out = [], []
     for i, axis in enumerate(AXES):
