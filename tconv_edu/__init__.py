@@ -13,8 +13,10 @@ Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a f
 """
 from __future__ import annotations
 
-from . import direct, gpu, matrix, scatter, shapes, subpixel
+from . import direct, frameworks, gpu, matrix, porting, scatter, shapes, subpixel
 from .conv import conv2d
+from .frameworks import jax_conv_transpose, keras_conv2d_transpose, onnx_conv_transpose
+from .porting import Layer, Ported, port
 from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
                      tf_output_size_range)
 from .subpixel import pixel_shuffle, pixel_unshuffle
@@ -56,4 +58,6 @@ __all__ = [
     "scatter", "direct", "matrix", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",
     "gpu",
+    "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
+    "porting", "Layer", "Ported", "port",
 ]

@@ -8,6 +8,9 @@ Sizes per axis (PyTorch's rules):
 - transposed conv:  ``out = (in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``
 - forward conv:     ``out = (in + 2 * padding - dilation * (k - 1) - 1) // stride + 1``
 
+TensorFlow's, Keras', JAX's and ONNX's rules (``tf_crops``, ``keras_crops``, ``jax_crops``, ``onnx_crops``) each
+say how many rows and columns their layer crops from the full scatter output, in one vocabulary (crops).
+
 >>> output_size(4, 3, stride=2, padding=1, output_padding=1)
 (8, 8)
 >>> output_size_range(4, 3, stride=2, padding=1)
@@ -24,7 +27,9 @@ import numpy as np
 
 __all__ = [
     "ArgumentError", "pair", "output_size", "conv_output_size", "output_size_range", "output_padding_for",
-    "tf_output_size_range", "tf_padding", "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
+    "tf_output_size_range", "tf_padding", "full_size", "torch_crops", "torch_params_for", "tf_crops",
+    "keras_output_size", "keras_crops", "jax_crops", "onnx_crops", "ONNX_AUTO_PADS",
+    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
     "compute_dtype", "as_array", "integer", "make_spec", "at_least", "show",
 ]
 
@@ -169,6 +174,26 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
 
 # ------------------------------------------------------------------------------------ TensorFlow's arithmetic
 
+def _checked_sizes(input_size, kernel_size, stride, dilation):
+    """input_size, kernel_size and the (name, value) of the stride and dilation as pairs, each checked >= 1."""
+    out = []
+    for name, value in (("input_size", input_size), ("kernel_size", kernel_size), stride, dilation):
+        out.append(pair(name, value))
+        at_least(name, out[-1], 1)
+    return tuple(out)
+
+
+def _pad_pairs(padding, what):
+    """Explicit padding: one ``what`` pair of ints per spatial axis (TF's (before, after), JAX's (lo, hi))."""
+    try:
+        rows = [tuple(r) for r in padding]
+    except TypeError:
+        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of {what} pairs") from None
+    if len(rows) != 2 or any(len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis")
+    return tuple(tuple(integer("padding", v) for v in r) for r in rows)
+
+
 def _tf_pads_spec(padding):
     """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
     if isinstance(padding, str):
@@ -176,13 +201,7 @@ def _tf_pads_spec(padding):
         if mode not in ("SAME", "VALID"):
             raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' (upper case) or explicit pairs")
         return mode
-    try:
-        rows = [tuple(r) for r in padding]
-    except TypeError:
-        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of (before, after) pairs") from None
-    if len(rows) != 2 or any(len(r) != 2 for r in rows):
-        raise ArgumentError(f"padding={padding!r}: explicit padding needs one (before, after) pair per spatial axis")
-    pads = tuple(tuple(integer("padding", v) for v in r) for r in rows)
+    pads = _pad_pairs(padding, "(before, after)")
     for axis, r in zip(AXES, pads):
         if min(r) < 0:
             raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis} has {r})")
@@ -199,12 +218,7 @@ def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", d
     >>> tf_output_size_range(4, 3, stride=2, padding="VALID")
     ((9, 10), (9, 10))
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, d = pair("strides", stride), pair("dilations", dilation)
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    at_least("strides", s, 1)
-    at_least("dilations", d, 1)
+    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", stride), ("dilations", dilation))
     mode = _tf_pads_spec(padding)
     out = []
     for i in range(2):
@@ -249,6 +263,290 @@ def tf_padding(output_size_hw, input_size, kernel_size, *, stride=1, padding="SA
         need = max(0, (n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - out[i])
         pads.append((need // 2, need - need // 2))
     return tuple(pads)
+
+
+# ------------------------------------------------------------------- crops: every framework in one vocabulary
+# Every framework's transposed conv is the full scatter output, ``full = (in - 1) * s + d * (k - 1) + 1`` rows per
+# axis, cropped: ``crops = ((top, bottom), (left, right))`` rows and columns removed at each end. A negative crop
+# adds rows there that no kernel tap reaches (they hold only the bias). PyTorch's padding p and output_padding op
+# are the crops (p, p - op); each other framework's rule below turns its own arguments into crops.
+
+def full_size(input_size, kernel_size, *, stride=1, dilation=1) -> tuple[int, int]:
+    """Size of the uncropped scatter output, ``(in - 1) * stride + dilation * (k - 1) + 1`` per axis.
+
+    >>> full_size(4, 3, stride=2)
+    (9, 9)
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, d = pair("stride", stride), pair("dilation", dilation)
+    return tuple((n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 for i in range(2))
+
+
+def torch_crops(padding=0, output_padding=0) -> tuple:
+    """PyTorch's (padding, output_padding) as crops: ``(p, p - op)`` per axis.
+
+    >>> torch_crops(1, 1)
+    ((1, 0), (1, 0))
+    """
+    p, op = pair("padding", padding), pair("output_padding", output_padding)
+    return tuple((p[i], p[i] - op[i]) for i in range(2))
+
+
+def torch_params_for(crops, *, stride=1, dilation=1):
+    """PyTorch's (padding, output_padding) that make ``crops``, or None where no pair does.
+
+    PyTorch crops the same p at both ends and gives back op < max(stride, dilation) rows at the bottom/right, so
+    it reaches only crops with ``top >= 0`` and ``0 <= top - bottom < max(stride, dilation)``.
+
+    >>> torch_params_for(((1, 0), (1, 0)), stride=2), torch_params_for(((0, 1), (0, 1)), stride=2)
+    (((1, 1), (1, 1)), None)
+    """
+    s, d = pair("stride", stride), pair("dilation", dilation)
+    p, op = [], []
+    for (top, bottom), si, di in zip(crops, s, d):
+        if top < 0 or not 0 <= top - bottom < max(si, di):
+            return None
+        p.append(top)
+        op.append(top - bottom)
+    return tuple(p), tuple(op)
+
+
+def tf_crops(output_size_hw, input_size, kernel_size, *, stride=1, padding="SAME", dilation=1) -> tuple:
+    """TensorFlow's transposed conv as crops (``tf_padding`` checks ``output_shape`` first).
+
+    >>> tf_crops((8, 8), 4, 3, stride=2, padding="SAME")
+    ((0, 1), (0, 1))
+    """
+    pads = tf_padding(output_size_hw, input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    full = full_size(input_size, kernel_size, stride=stride, dilation=dilation)
+    out = pair("output_shape", output_size_hw)
+    return tuple((pads[i][0], full[i] - out[i] - pads[i][0]) for i in range(2))
+
+
+def _keras_mode(padding) -> str:
+    if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
+        raise ArgumentError(f"padding={padding!r}: Keras takes 'same' or 'valid' (any case)")
+    return padding.lower()
+
+
+def keras_output_size(input_size, kernel_size, *, strides=1, padding="valid", output_padding=None,
+                      dilation_rate=1) -> tuple[int, int]:
+    """Output (H, W) of Keras 3's ``Conv2DTranspose``; ``output_padding`` None, an int or a pair.
+
+    ``output_padding=None``: 'same' gives ``in * stride``, 'valid' ``(in - 1) * stride + max(k_eff, stride)``;
+    ``output_padding=op``: ``(in - 1) * stride + k_eff - 2 * pad + op``, pad ``k_eff // 2`` ('same') or 0
+    ('valid'); ``k_eff = dilation * (k - 1) + 1``. Keras requires ``output_padding < strides`` (PyTorch also
+    accepts ``< dilation``). The size rule alone: the layer also refuses strides > 1 with dilation_rate > 1
+    (``keras_crops``).
+
+    >>> keras_output_size(4, 3, strides=2, padding="valid"), keras_output_size(4, 3, strides=2, output_padding=0)
+    ((9, 9), (9, 9))
+    >>> keras_output_size(4, 1, strides=2, padding="valid")
+    (8, 8)
+    """
+    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", strides), ("dilation_rate", dilation_rate))
+    mode = _keras_mode(padding)
+    op = None if output_padding is None else pair("output_padding", output_padding)
+    if op is not None:
+        at_least("output_padding", op, 0)
+        for axis, o, si in zip(AXES, op, s):
+            if o >= si:
+                raise ArgumentError(f"output_padding={show(op)}: Keras requires it to be lower than "
+                                    f"the stride ({si}) (the {axis} has {o})")
+    out = []
+    for i in range(2):
+        k_eff = d[i] * (k[i] - 1) + 1
+        if op is None:
+            out.append(n[i] * s[i] if mode == "same" else n[i] * s[i] + max(k_eff - s[i], 0))
+        else:
+            pad = k_eff // 2 if mode == "same" else 0
+            out.append((n[i] - 1) * s[i] + k_eff - 2 * pad + op[i])
+    return tuple(out)
+
+
+def keras_crops(input_size, kernel_size, *, strides=1, padding="valid", output_padding=None, dilation_rate=1):
+    """Keras 3 ``Conv2DTranspose`` (TensorFlow backend): ``(out_size, crops)``, with Keras' refusals.
+
+    Keras computes the size (``keras_output_size``) and hands it to ``tf.nn.conv2d_transpose`` as output_shape:
+    'same' then crops ``need // 2`` at the top/left, ``need = (in - 1) * s + k_eff - out`` (the odd one at the
+    bottom/right), 'valid' crops nothing and adds ``out - full`` rows at the bottom/right. An even kernel with
+    'same' and output_padding=0 asks for a size TensorFlow refuses (the JAX and PyTorch backends compute it).
+
+    >>> keras_crops(4, 3, strides=2, padding="same")
+    ((8, 8), ((0, 1), (0, 1)))
+    """
+    s, d = pair("strides", strides), pair("dilation_rate", dilation_rate)
+    out = keras_output_size(input_size, kernel_size, strides=s, padding=padding, output_padding=output_padding,
+                            dilation_rate=d)
+    if max(s) > 1 and max(d) > 1:
+        raise ArgumentError(f"strides={show(s)}, dilation_rate={show(d)}: Keras refuses strides > 1 together "
+                            f"with dilation_rate > 1 (on any axes; PyTorch accepts them)")
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    full = full_size(n, k, stride=s, dilation=d)
+    mode = _keras_mode(padding)
+    crops = []
+    for i, axis in enumerate(AXES):
+        if mode == "same" and not (n[i] - 1) * s[i] + 1 <= out[i] <= n[i] * s[i]:
+            raise ArgumentError(
+                f"output_padding={output_padding!r}: Keras asks TensorFlow for a {axis} of {out[i]} "
+                f"((in - 1) * strides + k_eff % 2 + output_padding), which 'SAME' does not convolve back to the "
+                f"input's {n[i]} (TensorFlow: \"Size of out_backprop doesn't match computed\"); valid {axis}s: "
+                f"{(n[i] - 1) * s[i] + 1}..{n[i] * s[i]} (an even kernel needs output_padding >= 1 or None)")
+        top = max(0, full[i] - out[i]) // 2 if mode == "same" else 0
+        crops.append((top, full[i] - out[i] - top))
+    return out, tuple(crops)
+
+
+def _jax_ints(name, value):
+    """A sequence of 2 ints (JAX takes sequences, not a lone int)."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Number) or isinstance(value, str):
+        raise TypeError(f"{name}={value!r}: JAX expects a sequence of 2 ints (one per spatial axis), "
+                        f"got {type(value).__name__}")
+    return pair(name, value)
+
+
+def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
+    """``jax.lax.conv_transpose`` (2-D): ``(out_size, crops)``.
+
+    JAX stretches the input by ``strides``, pads it by ``(lo, hi)`` and correlates with the (dilated) kernel:
+    ``out = full + lo + hi - 2 * (k_eff - 1)``, crops ``(k_eff - 1 - lo, k_eff - 1 - hi)``. Explicit pairs are
+    those ``(lo, hi)`` (negative ones crop); 'SAME' and 'VALID' name the forward conv's padding:
+    'SAME': ``lo + hi = k_eff + s - 2``, ``lo = k_eff - 1`` if ``s > k_eff - 1`` else ``ceil((k_eff + s - 2) / 2)``
+    (out = in * s); 'VALID': ``lo = k_eff - 1``, ``hi = k_eff - 1 + max(s - k_eff, 0)`` (out = in * s +
+    max(k_eff - s, 0)).
+
+    >>> jax_crops(4, 3, strides=(2, 2), padding="SAME"), jax_crops(4, 3, strides=(2, 2), padding=((1, 1), (2, 2)))
+    (((8, 8), ((0, 1), (0, 1))), ((7, 9), ((1, 1), (0, 0))))
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s = _jax_ints("strides", strides)
+    d = (1, 1) if rhs_dilation is None else _jax_ints("rhs_dilation", rhs_dilation)
+    at_least("strides", s, 1, " (JAX: all dilations must be positive; strides dilate the input)")
+    at_least("rhs_dilation", d, 1, " (JAX: all dilations must be positive)")
+    if isinstance(padding, str):
+        if padding not in ("SAME", "VALID"):
+            raise ArgumentError(f"padding={padding!r}: JAX's conv_transpose takes 'SAME' or 'VALID' (upper case; "
+                                f"'same' reaches conv_general_dilated, which refuses it) or (lo, hi) pairs")
+        pads = []
+        for i in range(2):
+            k_eff = d[i] * (k[i] - 1) + 1
+            if padding == "SAME":
+                total = k_eff + s[i] - 2
+                lo = k_eff - 1 if s[i] > k_eff - 1 else -(-total // 2)
+            else:
+                total = k_eff + s[i] - 2 + max(k_eff - s[i], 0)
+                lo = k_eff - 1
+            pads.append((lo, total - lo))
+    else:
+        pads = _pad_pairs(padding, "(lo, hi)")
+    full = full_size(n, k, stride=s, dilation=d)
+    crops, out = [], []
+    for i, axis in enumerate(AXES):
+        k_eff = d[i] * (k[i] - 1) + 1
+        crop = (k_eff - 1 - pads[i][0], k_eff - 1 - pads[i][1])
+        size = full[i] - crop[0] - crop[1]
+        if size < 0:
+            raise ArgumentError(f"padding={padding!r}: the output {axis} would be {size} < 0 (the negative pads "
+                                f"crop more than the {full[i]} rows/columns the stretched input and kernel give)")
+        crops.append(crop)
+        out.append(size)
+    return tuple(out), tuple(crops)
+
+
+ONNX_AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+
+
+def _onnx_ints(name, value, count):
+    """An ONNX INTS attribute: a list of ``count`` ints."""
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name}={value!r}: ONNX attributes are lists of ints, e.g. {name}={[1] * count}")
+    items = list(value)
+    if len(items) != count:
+        raise ArgumentError(f"{name}={value!r}: ONNX needs {count} values for a 2-D ConvTranspose "
+                            f"(\"Attribute {name} has incorrect size\")")
+    return tuple(integer(name, v) for v in items)
+
+
+def onnx_crops(input_size, kernel_size, *, auto_pad="NOTSET", dilations=None, kernel_shape=None,
+               output_padding=None, output_shape=None, pads=None, strides=None):
+    """ONNX ``ConvTranspose`` (2-D, as onnxruntime runs it): ``(out_size, crops)``.
+
+    - explicit ``pads = [top, left, bottom, right]`` remove output rows and columns: crops
+      ``(top, bottom - output_padding)``, ``out = full + output_padding - top - bottom``;
+    - 'VALID': no pads; 'SAME_UPPER' / 'SAME_LOWER': ``total = max(0, full + output_padding - in * s)`` is split
+      in two, the odd pixel cropped at the end (UPPER) or at the start (LOWER); ``out = in * s`` where the full
+      output reaches it, else ``full + output_padding`` (onnxruntime; the spec says ``in * s`` always);
+    - ``output_shape`` (pads ignored): ``total = full + output_padding - out``, split as for SAME_LOWER unless
+      auto_pad is 'SAME_UPPER'; a negative total adds rows at the end;
+    - output_padding must be < max(stride, dilation) (the spec), and the output must convolve back to the input
+      (onnxruntime), which only output_padding < stride passes.
+
+    >>> onnx_crops(4, 3, strides=[2, 2], auto_pad="SAME_UPPER"), onnx_crops(4, 3, strides=[2, 2], auto_pad="SAME_LOWER")
+    (((8, 8), ((0, 1), (0, 1))), ((8, 8), ((1, 0), (1, 0))))
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    if not isinstance(auto_pad, str) or auto_pad not in ONNX_AUTO_PADS:
+        raise ArgumentError(f"auto_pad={auto_pad!r}: ONNX takes one of {', '.join(map(repr, ONNX_AUTO_PADS))}")
+    if kernel_shape is not None and _onnx_ints("kernel_shape", kernel_shape, 2) != k:
+        raise ArgumentError(f"kernel_shape={kernel_shape!r}: must equal W's spatial shape {list(k)} "
+                            f"(onnxruntime: \"kernel_shape is not compatible with W shape\")")
+    s = (1, 1) if strides is None else _onnx_ints("strides", strides, 2)
+    d = (1, 1) if dilations is None else _onnx_ints("dilations", dilations, 2)
+    op = (0, 0) if output_padding is None else _onnx_ints("output_padding", output_padding, 2)
+    for name, value in (("strides", s), ("dilations", d)):
+        if min(value) < 1:
+            raise ArgumentError(f"{name}={list(value)}: ONNX: \"Attribute {name} must only contain positive values\"")
+    if min(op) < 0:
+        raise ArgumentError(f"output_padding={list(op)}: ONNX: \"Attribute output_padding must not contain "
+                            f"negative values\"")
+    for i, axis in enumerate(AXES):
+        if op[i] >= max(s[i], d[i]):
+            raise ArgumentError(f"output_padding={list(op)}: must be less than max(stride, dilation) = "
+                                f"{max(s[i], d[i])} on the {axis} (ONNX's rule), got {op[i]}")
+    if pads is not None:
+        p = _onnx_ints("pads", pads, 4)
+        if auto_pad != "NOTSET":
+            raise ArgumentError(f"pads={pads!r}: ONNX refuses pads together with auto_pad={auto_pad!r} (\"The pads "
+                                f"attribute cannot be used simultaneously with auto_pad attribute\")")
+        if min(p) < 0:
+            raise ArgumentError(f"pads={list(p)}: ONNX: \"Attribute pads must not contain negative values\"")
+    else:
+        p = (0, 0, 0, 0)
+    shape = None if output_shape is None else _onnx_ints("output_shape", output_shape, 2)
+    full = full_size(n, k, stride=s, dilation=d)
+    out, crops = [], []
+    for i, axis in enumerate(AXES):
+        k_eff = d[i] * (k[i] - 1) + 1
+        if shape is not None:
+            size = shape[i]
+            if size < 1:
+                raise ArgumentError(f"output_shape={list(shape)}: the {axis} must be >= 1")
+            total = full[i] + op[i] - size
+            kept = max(total, 0)
+            if (size + kept - k_eff) // s[i] + 1 != n[i]:
+                raise ArgumentError(
+                    f"output_shape={list(shape)}: the {axis} {size} does not convolve back to the input's {n[i]} "
+                    f"(onnxruntime: \"Explicit output_shape is inconsistent with input spatial dimensions\"); "
+                    + (f"valid {axis}s: 1..{full[i] + s[i] - 1}" if op[i] < s[i] else
+                       f"no {axis} is (output_padding {op[i]} >= stride {s[i]})"))
+            top = kept // 2 if auto_pad == "SAME_UPPER" else kept - kept // 2
+        elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            total = max(0, full[i] + op[i] - n[i] * s[i])
+            size = full[i] + op[i] - total
+            top = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        else:
+            size = full[i] + op[i] - p[i] - p[i + 2]
+            top = p[i]
+            if size < 1:
+                raise ArgumentError(f"pads={list(p)}: the output {axis} would be {size} <= 0 (pads remove "
+                                    f"{p[i] + p[i + 2]} of the {full[i] + op[i]} rows/columns)")
+        if shape is None and op[i] >= s[i]:
+            raise ArgumentError(f"output_padding={list(op)}: the {axis} {op[i]} is not below the stride {s[i]}, so "
+                                f"the output does not convolve back to the input (onnxruntime: \"output_padding "
+                                f"may be too large for stride\"; the spec allows < dilation too)")
+        out.append(size)
+        crops.append((top, full[i] - size - top))
+    return tuple(out), tuple(crops)
 
 
 # ----------------------------------------------------------------------------------------------------- arrays
