@@ -23,7 +23,8 @@ import numpy as np
 from . import _serve
 from ._student import Call
 
-_FORM_MODULES = ("scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "steps", "learn")
+_FORM_MODULES = ("scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
+                 "learn")
 
 
 def forbidden_code():
