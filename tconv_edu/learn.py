@@ -27,8 +27,8 @@ from .conv import conv2d
 from .scatter import conv_transpose2d
 from .subpixel import upsample_nearest
 
-__all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean", "upsample",
-           "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
+__all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean",
+           "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
 
 
 # ------------------------------------------------------------------------------------------------- gradients
