@@ -8,7 +8,8 @@ For ``y = conv_transpose2d(x, w, stride=s, padding=p, ...)`` and a loss L with g
   input with the output gradient (``g`` padded back by ``p``), one number per kernel tap.
 
 ``fit_upsampler`` uses ``grad_weight`` to learn a k=4, s=2, p=1 kernel that undoes 2x2 average pooling;
-``bilinear_kernel`` and ``upsample_nearest`` are the hand-made kernels it is compared with.
+``bilinear_kernel`` and ``upsample_nearest`` are the hand-made kernels it is compared with; ``bilinear_weight``
+is the same kernel as a multi-channel layer's initial weight (FCN).
 
 >>> import numpy as np
 >>> bilinear_kernel(2)[0] * 16
@@ -26,8 +27,8 @@ from .conv import conv2d
 from .scatter import conv_transpose2d
 from .subpixel import upsample_nearest
 
-__all__ = ["grad_input", "grad_weight", "bilinear_kernel", "upsample_nearest", "downsample_mean", "upsample",
-           "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
+__all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean",
+           "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
 
 
 # ------------------------------------------------------------------------------------------------- gradients
@@ -144,9 +145,39 @@ def bilinear_kernel(stride):
     s = shapes.integer("stride", stride)
     if s < 1:
         raise shapes.ArgumentError(f"stride={s}: must be >= 1")
-    k = 2 * s - s % 2
-    f = 1 - np.abs(np.arange(k) - (k - 1) / 2) / s
+    f = _bilinear_taps(2 * s - s % 2)
     return np.outer(f, f)
+
+
+def _bilinear_taps(k):
+    """1-D taps ``1 - |i - c| / f`` of size k, centre c = (k - 1) / 2, factor f = (k + 1) // 2 (FCN's rule)."""
+    return 1 - np.abs(np.arange(k) - (k - 1) / 2) / ((k + 1) // 2)
+
+
+def bilinear_weight(k, channels):
+    """FCN's bilinear initialisation of a ConvTranspose2d weight (channels, channels, k, k).
+
+    Only the matching channel pairs hold the kernel: ``w[c, c]`` is the outer product of the 1-D taps
+    ``1 - |i - (k - 1) / 2| / f``, f = (k + 1) // 2 the upsampling factor; every other pair is zero, so each
+    channel is upsampled on its own (filling every pair would sum the C channels into each output: C times a
+    flat input). x2 is k=4 with stride 2, padding 1; in general ``k = 2f - f % 2``, stride f, padding f // 2,
+    which equals bilinear interpolation (half-pixel centres) away from the border; at the border the zeros
+    outside the image dim it (x2 of a flat image: edges 0.75, corners 0.5625).
+
+    >>> w = bilinear_weight(4, 2)
+    >>> w.shape, w[0, 0, 0] * 16, float(w[0, 1].max())
+    ((2, 2, 4, 4), array([1., 3., 3., 1.]), 0.0)
+    >>> conv_transpose2d(np.ones((1, 2, 3, 3)), w, stride=2, padding=1)[0, 0, :2, :3]
+    array([[0.5625, 0.75  , 0.75  ],
+           [0.75  , 1.    , 1.    ]])
+    """
+    k, c = shapes.integer("k", k), shapes.integer("channels", channels)
+    if k < 1 or c < 1:
+        raise shapes.ArgumentError(f"k={k}, channels={c}: both must be >= 1")
+    taps = _bilinear_taps(k)
+    w = np.zeros((c, c, k, k))
+    w[np.arange(c), np.arange(c)] = np.outer(taps, taps)
+    return w
 
 
 def downsample_mean(x, factor=2):

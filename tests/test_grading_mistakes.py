@@ -330,7 +330,13 @@ def test_every_listed_mistake_has_a_test():
               ("zero_insertion", "pad_k_minus_1"), ("input_gradient", "output_padding"), ("overlap", "k_ge_stride"),
               ("multi_channel", "weight_layout"), ("multi_channel", "bias_per_input"), ("multi_channel", "no_bias"),
               ("scatter_strided", "crop_minus_p"), ("output_size", "no_checks"), ("input_gradient", "zero_rows"),
-              ("multi_channel", "sum_channels_first")}
+              ("multi_channel", "sum_channels_first"), ("bilinear_kernel", "all_pairs"),
+              ("bilinear_kernel", "off_centre"), ("bilinear_kernel", "factor"), ("port_tf_same", "usual_port"),
+              ("port_tf_same", "crop_wrong_side"), ("port_tf_same", "larger_padding"),
+              ("port_tf_same", "no_output_padding"), ("port_tf_same", "tf_pads_as_crop"), ("grouped", "out_channels"),
+              ("grouped", "weight_layout"), ("grouped", "bias_per_group"), ("grouped", "interleaved"),
+              ("resize_conv_kernel", "no_flip"), ("resize_conv_kernel", "transposed"),
+              ("resize_conv_kernel", "zero_stuffed"), ("resize_conv_kernel", "box_mean")}
     assert {(e.id, m.name) for e in EXERCISES.values() for m in e.mistakes} == tested
 
 
@@ -387,3 +393,147 @@ def test_library_free_exercises_refuse_the_library_in_check(exercise_id):
                "multi_channel": lambda x, w, bias, stride: te.conv_transpose2d(x, w, bias, stride=stride)}
     report = rejected(exercise_id, answers[exercise_id])
     assert "your function called the library's transposed convolution" in report, report
+
+
+# ------------------------------------------------------------------------------------------- bilinear_kernel
+
+def _bilinear(k, channels, *, centre=None, factor=None, every_pair=False):
+    f = (k + 1) // 2 if factor is None else factor
+    c = (k - 1) / 2 if centre is None else centre
+    taps = 1 - np.abs(np.arange(k) - c) / f
+    w = np.zeros((channels, channels, k, k))
+    for i in range(channels):
+        for o in range(channels):
+            if every_pair or i == o:
+                w[i, o] = np.outer(taps, taps)
+    return w
+
+
+def test_bilinear_kernel_every_channel_pair_filled():
+    assert_named("bilinear_kernel", lambda k, channels: _bilinear(k, channels, every_pair=True), "all_pairs")
+
+
+@pytest.mark.parametrize("centre", [lambda k: k / 2, lambda k: k // 2, lambda k: (k - 1) // 2])
+def test_bilinear_kernel_centre_off_by_half_a_pixel(centre):
+    assert_named("bilinear_kernel", lambda k, channels: _bilinear(k, channels, centre=centre(k)), "off_centre")
+
+
+def test_bilinear_kernel_triangle_of_the_wrong_width():
+    assert_named("bilinear_kernel", lambda k, channels: _bilinear(k, channels, factor=k / 2), "factor")
+
+
+# ---------------------------------------------------------------------------------------------- port_tf_same
+
+def _port(h, k, stride, *, pad="top", output_padding=True, crop_at_top=False):
+    need = max(0, (h - 1) * stride + k - h * stride)
+    top, bottom = need // 2, need - need // 2
+    padding = {"top": top, "bottom": bottom, "none": 0}[pad]
+    size = (h - 1) * stride + k - 2 * padding
+    op = max(0, h * stride - size) if output_padding else 0
+    if pad == "none":
+        return np.array([0, op, top, bottom])
+    extra = size + op - h * stride
+    return np.array([padding, op, extra, 0] if crop_at_top else [padding, op, 0, extra])
+
+
+def test_port_tf_same_the_usual_recipe():
+    assert_named("port_tf_same", lambda h, k, stride: np.array([(k - 1) // 2, stride - 1, 0, 0]), "usual_port")
+
+
+def test_port_tf_same_crops_the_odd_row_at_the_top():
+    assert_named("port_tf_same", lambda h, k, stride: _port(h, k, stride, crop_at_top=True), "crop_wrong_side")
+
+
+def test_port_tf_same_padding_the_larger_pad():
+    assert_named("port_tf_same", lambda h, k, stride: _port(h, k, stride, pad="bottom"), "larger_padding")
+
+
+def test_port_tf_same_without_output_padding():
+    assert_named("port_tf_same", lambda h, k, stride: _port(h, k, stride, output_padding=False),
+                 "no_output_padding")
+
+
+def test_port_tf_same_exact_but_crops_everything():
+    assert_named("port_tf_same", lambda h, k, stride: _port(h, k, stride, pad="none"), "tf_pads_as_crop")
+
+
+def test_port_tf_same_a_tuple_is_told_to_be_an_array():
+    report = rejected("port_tf_same", lambda h, k, stride: tuple(_port(h, k, stride).tolist()))
+    assert "got tuple" in report and "np.array" in report
+
+
+# --------------------------------------------------------------------------------------------------- grouped
+
+def test_grouped_output_channels_of_one_group():
+    def one_group_of_channels(x, w, bias, stride, groups):
+        ci, co = w.shape[0] // groups, w.shape[1]
+        y = 0
+        for g in range(groups):                          # the mistake: every group writes the same co channels
+            y = y + te.conv_transpose2d(x[:, g * ci:(g + 1) * ci], w[g * ci:(g + 1) * ci], stride=stride)
+        return y + bias[:co].reshape(1, -1, 1, 1)
+    assert_named("grouped", one_group_of_channels, "out_channels")
+
+
+def test_grouped_weight_read_as_conv2d_layout():
+    def conv2d_layout(x, w, bias, stride, groups):
+        co, ci = w.shape[0] // groups, w.shape[1]        # the mistake: Conv2d's (C_out, C_in/groups, kH, kW)
+        channels = []
+        for g in range(groups):
+            for o in range(co):
+                y = sum(te.conv_transpose2d(x[:, g * ci + c:g * ci + c + 1], w[g * co + o:g * co + o + 1, c:c + 1],
+                                            stride=stride) for c in range(ci))
+                channels.append(y + bias[g * co + o])
+        return np.concatenate(channels, axis=1)
+    assert_named("grouped", conv2d_layout, "weight_layout")
+
+
+def test_grouped_bias_of_the_first_group_for_every_group():
+    def first_bias(x, w, bias, stride, groups):
+        ci, co = w.shape[0] // groups, w.shape[1]
+        return np.concatenate([te.conv_transpose2d(x[:, g * ci:(g + 1) * ci], w[g * ci:(g + 1) * ci], bias[:co],
+                                                   stride=stride) for g in range(groups)], axis=1)
+    assert_named("grouped", first_bias, "bias_per_group")
+
+
+def test_grouped_every_groups_th_channel():
+    def interleaved(x, w, bias, stride, groups):
+        parts = [te.conv_transpose2d(x[:, g::groups], w[g::groups], stride=stride) for g in range(groups)]
+        return np.concatenate(parts, axis=1) + bias.reshape(1, -1, 1, 1)
+    assert_named("grouped", interleaved, "interleaved")
+
+
+# ---------------------------------------------------------------------------------------- resize_conv_kernel
+
+def _box_sums(k3):
+    f = np.pad(k3, 1)
+    return f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:]
+
+
+def test_resize_conv_kernel_not_flipped():
+    assert_named("resize_conv_kernel", _box_sums, "no_flip")
+
+
+def test_resize_conv_kernel_flipped_rows_only():
+    assert_named("resize_conv_kernel", lambda k3: _box_sums(k3[::-1]), "no_flip")
+
+
+def test_resize_conv_kernel_transposed_instead_of_flipped():
+    assert_named("resize_conv_kernel", lambda k3: _box_sums(k3.T), "transposed")
+
+
+def test_resize_conv_kernel_zero_stuffed():
+    def stuffed(k3):
+        k4 = np.zeros((4, 4))
+        k4[1:, 1:] = k3[::-1, ::-1]
+        return k4
+    assert_named("resize_conv_kernel", stuffed, "zero_stuffed")
+
+
+def test_resize_conv_kernel_boxes_averaged():
+    assert_named("resize_conv_kernel", lambda k3: _box_sums(k3[::-1, ::-1]) / 4, "box_mean")
+
+
+def test_resize_conv_kernel_one_mistake_is_not_named_for_another():
+    report = rejected("resize_conv_kernel", _box_sums)
+    for other in ("transposed", "zero_stuffed", "box_mean"):
+        assert not named(report, "resize_conv_kernel", other), report

@@ -13,10 +13,10 @@ ROOT = Path(__file__).resolve().parent.parent
 NAME = "ex1_scatter.ipynb"
 
 
-def filled(answers: dict, wrong: dict = ()):
+def filled(answers: dict, wrong: dict = (), name: str = NAME):
     """The shipped exercise notebook with some answers filled in from solutions/ (as a learner would)."""
-    nb = nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)
-    sol = {c.id: c.source for c in nbformat.read(str(ROOT / "solutions" / NAME), as_version=4).cells}
+    nb = nbformat.read(str(ROOT / "exercises" / name), as_version=4)
+    sol = {c.id: c.source for c in nbformat.read(str(ROOT / "solutions" / name), as_version=4).cells}
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if grade_id.removesuffix("-answer") in answers:
@@ -82,6 +82,40 @@ def test_partial_credit_and_the_mistake_in_the_gradebook(tmp_path, capsys):
     passed, total = map(int, row["cases"].split("/"))
     assert 0 < passed < total and float(row["points"]) == round(3 * passed / total, 2)
     assert row["mistake"] == "crop_minus_p" and "likely: crop_minus_p" in out
+
+
+EX5 = "ex5_layers.ipynb"
+EX5_WRONG = {   # the usual port, and the 3x3 kernel not flipped
+    "port_tf_same": "def port_tf_same(h, k, stride):\n    return np.array([(k - 1) // 2, stride - 1, 0, 0])",
+    "resize_conv_kernel": "def resize_conv_kernel(k3):\n    f = np.pad(k3, 1)\n"
+                          "    return f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:]"}
+
+
+def test_grading_command_scores_the_layers_notebook_right_and_wrong(tmp_path, capsys):
+    ids = ("bilinear_kernel", "port_tf_same", "grouped", "resize_conv_kernel")
+    for label, nb in {"right": filled(set(ids), name=EX5),
+                      "wrong": filled({"bilinear_kernel", "grouped"}, EX5_WRONG, name=EX5)}.items():
+        (tmp_path / label).mkdir()
+        nbformat.write(nb, str(tmp_path / label / EX5))
+    gradebook = tmp_path / "grades.csv"
+    assert cli.main([str(tmp_path), "--jobs", "2", "--csv", str(gradebook)]) == 1
+    out = capsys.readouterr().out
+    right, wrong = out.split(str(tmp_path / "wrong" / EX5))         # the tables come in the paths' order
+    assert [line for line in right.splitlines() if line.startswith("  ")][-5:] == [
+        "  bilinear_kernel      2 / 2  14/14  passed",
+        "  port_tf_same         3 / 3  16/16  passed",
+        "  grouped              3 / 3  13/13  passed",
+        "  resize_conv_kernel   2 / 2  12/12  passed",
+        "  total               10 / 10"]
+    assert "  bilinear_kernel      2 / 2  14/14  passed" in wrong
+    assert "  grouped              3 / 3  13/13  passed" in wrong
+    assert re.search(r"  port_tf_same         0 / 3   \d/16  failed \d+ of 16 cases; likely: usual_port$", wrong, re.M)
+    assert re.search(r"  resize_conv_kernel   0 / 2   \d/12  failed \d+ of 12 cases; likely: no_flip$", wrong, re.M)
+    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(gradebook.open())}
+    assert {k: r["points"] for k, r in rows.items() if k[0] == "wrong"} == {
+        ("wrong", "bilinear_kernel"): "2", ("wrong", "port_tf_same"): "0", ("wrong", "grouped"): "3",
+        ("wrong", "resize_conv_kernel"): "0"}
+    assert rows["wrong", "port_tf_same"]["mistake"] == "usual_port"
 
 
 def test_grading_command_reports_broken_cells_and_unreadable_files(tmp_path, capsys):

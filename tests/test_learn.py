@@ -5,8 +5,8 @@ from hypothesis import given, strategies as st
 
 import tconv_edu as te
 from tconv_edu import conv2d, learn
-from tconv_edu.learn import (best_upsampler, bilinear_kernel, downsample_mean, fit_upsampler, grad_input,
-                             grad_weight, mse, psnr, upsample, upsample_nearest)
+from tconv_edu.learn import (best_upsampler, bilinear_kernel, bilinear_weight, downsample_mean, fit_upsampler,
+                             grad_input, grad_weight, mse, psnr, upsample, upsample_nearest)
 
 try:
     import torch
@@ -104,6 +104,8 @@ def test_layouts_2d():
     (lambda: grad_weight(np.ones((1, 3, 4, 4)), np.ones((2, 6, 6)), 3), ["x, grad_output"]),
     (lambda: grad_weight(np.ones((1, 4, 4, 4)), np.ones((1, 3, 6, 6)), 3, groups=2), ["groups=2", "C_out=3"]),
     (lambda: bilinear_kernel(0), ["stride=0"]),
+    (lambda: bilinear_weight(0, 2), ["k=0"]),
+    (lambda: bilinear_weight(4, 0), ["channels=0"]),
     (lambda: upsample(np.ones((3, 3)), np.ones((3, 3))), ["kernel", "stride=2", "(3, 3)"]),
     (lambda: fit_upsampler(np.ones((5, 6))), ["images", "even"]),
     (lambda: fit_upsampler(np.ones((6, 6)), steps=-1), ["steps=-1"]),
@@ -155,6 +157,53 @@ def test_bilinear_kernel_is_bilinear_interpolation(s):
                                            align_corners=False).numpy()
     got = upsample(x, bilinear_kernel(s), s)
     np.testing.assert_allclose(got[..., s:-s, s:-s], want[..., s:-s, s:-s], rtol=1e-12, atol=1e-12)
+
+
+def _interpolation_matrix(n, s):
+    """(n*s, n) bilinear interpolation with half-pixel centres (torch's align_corners=False), and the rows whose
+    source position lies inside [0, n - 1] (no clamping there)."""
+    src = (np.arange(n * s) + 0.5) / s - 0.5
+    inside = (src >= 0) & (src <= n - 1)
+    src = np.clip(src, 0, n - 1)
+    lo = np.floor(src).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    a = np.zeros((n * s, n))
+    np.add.at(a, (np.arange(n * s), lo), 1 - (src - lo))
+    np.add.at(a, (np.arange(n * s), hi), src - lo)
+    return a, inside
+
+
+@pytest.mark.parametrize("f", [1, 2, 3, 4])
+def test_bilinear_weight_is_bilinear_interpolation_inside_channel_by_channel(f):
+    x = np.random.default_rng(f).standard_normal((2, 3, 5, 6))
+    k = 2 * f - f % 2
+    y = te.conv_transpose2d(x, bilinear_weight(k, 3), stride=f, padding=f // 2)
+    (ah, in_h), (aw, in_w) = _interpolation_matrix(5, f), _interpolation_matrix(6, f)
+    want = np.einsum("ai,ncij,bj->ncab", ah, x, aw)
+    assert y.shape == want.shape == (2, 3, 5 * f, 6 * f)
+    inside = np.ix_(in_h, in_w)
+    np.testing.assert_allclose(y[..., inside[0], inside[1]], want[..., inside[0], inside[1]], rtol=1e-12,
+                               atol=1e-12)
+    assert in_h.sum() == 5 * f - 2 * (f // 2)           # only the outer f // 2 rows differ
+
+
+def test_bilinear_weight_x2_dims_the_border_and_keeps_channels_apart():
+    w = bilinear_weight(4, 3)
+    assert np.array_equal(w[1, 1], bilinear_kernel(2)) and not np.any(w[0, 1:]) and not np.any(w[1:, 0])
+    y = te.conv_transpose2d(np.ones((1, 3, 4, 4)), w, stride=2, padding=1)[0]
+    assert np.all(y[:, 1:-1, 1:-1] == 1)                  # flat stays flat: 1, not 3 (channels not summed)
+    for edge in (y[:, 0, 1:-1], y[:, -1, 1:-1], y[:, 1:-1, 0], y[:, 1:-1, -1]):
+        assert np.all(edge == 0.75)
+    assert np.all(y[:, [0, 0, -1, -1], [0, -1, 0, -1]] == 0.5625)
+    every_pair = te.conv_transpose2d(np.ones((1, 3, 4, 4)), np.broadcast_to(w[0, 0], w.shape), stride=2, padding=1)
+    assert np.all(every_pair[0, :, 1:-1, 1:-1] == 3)      # the mistake: each output sums the three channels
+
+
+def test_bilinear_weight_odd_kernels_follow_fcns_factor():
+    assert np.allclose(bilinear_weight(3, 1)[0, 0, 1], [0.5, 1, 0.5])       # factor 2, centred on a pixel
+    t = np.array([1, 3, 5, 5, 3, 1]) / 6                                   # factor 3, between two pixels
+    assert np.allclose(bilinear_weight(6, 1)[0, 0], np.outer(t, t))
+    assert np.array_equal(bilinear_weight(1, 2)[:, :, 0, 0], np.eye(2))
 
 
 def test_nearest_is_a_transposed_conv_with_a_box_kernel():

@@ -233,3 +233,23 @@ def test_macs_errors_name_the_shape(args, words):
 def test_resize_conv_checks_the_weight_before_upsampling():
     with pytest.raises(te.ArgumentError, match=r"weight: expected a conv2d weight .* got shape \(1, 3, 3\)"):
         resize_conv(np.ones((4, 4)), np.ones((1, 3, 3)), 0)       # scale 0 would be reported otherwise
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (2, 3), (5, 4)])
+def test_nearest_x2_then_3x3_is_a_k4_s2_p1_transposed_conv_borders_included(hw):
+    # the 4x4 kernel: the 180-degree-flipped 3x3 kernel, padded with one zero, summed over each 2x2 box
+    rng = np.random.default_rng(sum(hw))
+    k3 = rng.standard_normal((3, 3))
+    f = np.pad(k3[::-1, ::-1], 1)
+    k4 = f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:]
+    x = rng.standard_normal(hw)
+    y = te.conv_transpose2d(x, k4, stride=2, padding=1)
+    assert y.shape == (2 * hw[0], 2 * hw[1])
+    np.testing.assert_allclose(y, resize_conv(x, k3, 2), rtol=1e-12, atol=1e-12)     # every pixel, borders too
+    # channels: Conv2d's (C_out, C_in) weight becomes the transposed conv's (C_in, C_out), kernel by kernel
+    w3 = rng.standard_normal((2, 3, 3, 3))
+    fw = np.pad(w3[..., ::-1, ::-1], ((0, 0), (0, 0), (1, 1), (1, 1)))
+    w4 = (fw[..., :-1, :-1] + fw[..., :-1, 1:] + fw[..., 1:, :-1] + fw[..., 1:, 1:]).transpose(1, 0, 2, 3)
+    xc = rng.standard_normal((2, 3) + hw)
+    np.testing.assert_allclose(te.conv_transpose2d(xc, w4, stride=2, padding=1), resize_conv(xc, w3, 2),
+                               rtol=1e-12, atol=1e-12)
