@@ -192,7 +192,7 @@ def _compare(kind: str, expected, rec: Call) -> str | None:
                 + (" (wrap it with np.array(...))" if isinstance(got, (list, tuple)) else ""))
     integer = kind == "counts"
     if integer and got.dtype.kind not in "iu":
-        return f"expected integer counts (dtype int), got dtype {got.dtype}\n{_pair(expected, got)}"
+        return f"expected an integer array (dtype int), got dtype {got.dtype}\n{_pair(expected, got)}"
     if not integer and got.dtype.kind != "f":
         why = " (an integer array truncates the products: create it with a float dtype, e.g. np.zeros(shape))" \
             if got.dtype.kind in "iub" else ""
