@@ -24,7 +24,8 @@ from matplotlib.patches import Rectangle
 
 from . import artifacts, shapes, steps
 
-__all__ = ["COLORS", "FIGURE_ROLES", "DescribedFigure", "describe", "alt_text", "figure_html", "png_html", "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
+__all__ = ["COLORS", "FIGURE_ROLES", "DescribedFigure", "describe", "alt_text", "figure_html", "png_html",
+           "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
            "plot_overlap_2d", "plot_images", "plot_profiles", "new_axes", "new_figure"]
 
 #: role -> colour, the same in every figure of the course. Chosen for colour-vision deficiency: the roles that one
