@@ -449,3 +449,29 @@ def test_the_stepper_works_by_keyboard_alone(page, voila):
     assert "stamp 4 of 4" in _wait_alt(page, explorer, "stamp 4 of 4"), _alt(explorer)
     _shot(page, "voila_stepper_by_keyboard", explorer)
     _no_page_errors(page, "voila keyboard")
+
+
+_STORED_IMAGES_JS = """() => Array.from(
+    document.querySelectorAll('.jp-NotebookPanel-notebook .jp-OutputArea-output img'))
+    .map(i => ({alt: i.getAttribute('alt') || '', loaded: i.complete && i.naturalWidth > 0}))"""
+
+
+@pytest.mark.usefixtures("kernels_down")
+def test_stored_figures_show_with_their_alt_text_before_any_run(page, lab):
+    """A learner opens a committed notebook, untrusted (JupyterLab sanitizes its HTML outputs): every stored figure
+    shows, each with its alt text, before anything runs."""
+    for path in COURSE_NOTEBOOKS:
+        nb = nbformat.read(ROOT / path, as_version=4)
+        expected = sum(o.get("data", {}).get("text/html", "").count("<img")
+                       for c in nb.cells for o in c.get("outputs", []))
+        assert expected, f"{path}: no stored figure (run make notebooks)"
+        bu.open_notebook(page, lab.base, lab.token, path)
+        deadline = time.monotonic() + 60
+        while True:
+            images = page.evaluate(_STORED_IMAGES_JS)
+            if sum(i["loaded"] for i in images) >= expected or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(250)
+        assert len(images) == expected and all(i["loaded"] for i in images), f"{path}: stored figures {images}"
+        assert all(len(i["alt"]) > 20 for i in images), f"{path}: a stored figure without alt text: {images}"
+    _no_page_errors(page, "stored figures")
