@@ -114,6 +114,15 @@ def _values_text(a, limit=36) -> str:
     return f"values from {_fmt(float(a.min()))} to {_fmt(float(a.max()))}"
 
 
+def _count(n, word) -> str:
+    """"1 row", "2 rows"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _side_by_side(n, word) -> str:
+    return "" if n == 1 else f"{n} {word}s side by side: "
+
+
 def _cells_text(cells) -> str:
     cells = list(cells)
     shown = ", ".join(f"({i}, {j})" for i, j in cells[:8])
@@ -293,9 +302,9 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     one = lambda v: f"{v[0]}" if v[0] == v[1] else f"{v}"  # noqa: E731
     return describe(ax, f"shape of a transposed conv: input {n[0]} x {n[1]}, kernel {k[0]} x {k[1]}, stride {one(s)}, "
                         f"padding {one(p)}, output_padding {one(op)}, dilation {one(d)}; full scatter canvas "
-                        f"{full[0]} x {full[1]}, "
-                        f"padding crops {p[0]} rows and {p[1]} columns from each side, output_padding adds {op[0]} "
-                        f"computed rows and {op[1]} columns; output {out[0]} x {out[1]}")
+                        f"{full[0]} x {full[1]}, padding crops {_count(p[0], 'row')} and {_count(p[1], 'column')} from "
+                        f"each side, output_padding adds {_count(op[0], 'computed row')} and "
+                        f"{_count(op[1], 'column')}; output {out[0]} x {out[1]}")
 
 
 def plot_overlap_1d(n, k, stride, ax=None):
@@ -353,9 +362,10 @@ def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, sup
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
-    panels = "; ".join(f"{title}: {np.shape(img)[0]} x {np.shape(img)[1]} image, {_values_text(img, limit=0)}"
+    panels = "; ".join(f"{title}: {np.shape(img)[0]} x {np.shape(img)[1]} greyscale image, "
+                       f"{_values_text(img, limit=0)}"
                        for title, img in items)
-    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{len(items)} greyscale images side by side: {panels}")
+    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{_side_by_side(len(items), 'image')}{panels}")
 
 
 #: line styles and markers per series, so that lines differ by more than colour
@@ -479,7 +489,7 @@ def plot_grids(grids, *, fig=None, suptitle=None, values=True):
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
-    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{len(items)} grids side by side: "
+    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{_side_by_side(len(items), 'grid')}"
                          + "; ".join(alt_text(ax) for ax in axes))
 
 
