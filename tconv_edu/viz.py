@@ -279,10 +279,12 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     ax.grid(which="minor", color="#777777", linewidth=0.5)
     ax.set_xticks([])
     ax.set_yticks([])
-    for r in range(canvas[0]):                                      # crop: a pattern as well as a colour
-        for c in range(canvas[1]):
-            if not kept[r, c]:
-                ax.add_patch(Rectangle((c, r), 1, 1, fill=False, hatch=CROP_HATCH, edgecolor="#9a9a9a", lw=0))
+    # crop: a pattern as well as a colour, on the strips around the kept rectangle (top, bottom, left, right)
+    top, bottom, left, right = p[0], p[0] + out[0], p[1], p[1] + out[1]
+    for x0, y0, w, h in ((0, 0, canvas[1], top), (0, bottom, canvas[1], canvas[0] - bottom),
+                         (0, top, left, out[0]), (right, top, canvas[1] - right, out[0])):
+        if w > 0 and h > 0:
+            ax.add_patch(Rectangle((x0, y0), w, h, fill=False, hatch=CROP_HATCH, edgecolor="#9a9a9a", lw=0))
     # output_padding: the last op rows and columns of the output (hatched strips)
     if op[0]:
         ax.add_patch(Rectangle((p[1], p[0] + out[0] - op[0]), out[1], op[0], fill=False, hatch="///",
