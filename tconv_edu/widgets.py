@@ -45,25 +45,28 @@ def _player(target, interval=0.9):
     button = W.ToggleButton(value=False, description="play", icon="play",
                             tooltip=f"step through the stamps, one every {interval} s")
 
-    def tick():
-        if button.value:
+    runs = [0]                          # one timer chain at a time: a chain stops when a newer one starts
+
+    def tick(run):
+        if button.value and run == runs[0]:
             if target.value >= target.max:
                 button.value = False
             else:
                 target.value += 1
-                start()
+                start(run)
 
-    def start():
-        timer = threading.Timer(interval, tick)
+    def start(run):
+        timer = threading.Timer(interval, tick, args=(run,))
         timer.daemon = True
         timer.start()
 
     def toggled(change):
         button.description, button.icon = ("pause", "pause") if change.new else ("play", "play")
+        runs[0] += 1
         if change.new:
             if target.value >= target.max:
                 target.value = target.min
-            start()
+            start(runs[0])
 
     button.observe(toggled, names="value")
     return button
