@@ -39,7 +39,15 @@ VOILA_SKIP := --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
 NBVAL  := $(PY) -m pytest -o addopts="" -p no:cacheprovider -p no:python --nbval --nbval-current-env \
           --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: $(VENV)/.test
+# axe-core (npm registry) for the accessibility checks of tests/test_browser.py, in a git-ignored folder; without
+# npm the axe checks skip and say why (with TCONV_EDU_REQUIRE_BROWSER, as in .ci/run, they fail instead)
+AXE_CORE := axe-core@4.14.1
+AXE      := .axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	@if command -v npm >/dev/null; then npm install --prefix .axe --no-save --no-audit --no-fund -q $(AXE_CORE); \
+	else echo "npm not found: the axe-core checks of tests/test_browser.py will skip"; fi
+
+test: $(VENV)/.test $(AXE)
 	$(PY) -m pytest
 	$(MAKE) test-notebooks
 

@@ -5,6 +5,10 @@ One colour per role throughout the course (as in Dumoulin & Visin's conv_arithme
 Functions that draw several panels take ``fig=None`` and return the ``Figure`` (said in their docstrings).
 Every number drawn comes from the library (``tconv_edu.steps``, ``tconv_edu.artifacts``, ``tconv_edu.shapes``).
 
+Every figure also says what it shows: ``alt_text(fig_or_ax)`` is a short text made from the data drawn. Figures
+made here (``ax=None``/``fig=None``) are ``DescribedFigure``s: shown in a notebook they display as an HTML ``<img>``
+whose ``alt`` is that text (and the text is their ``text/plain``), so screen readers in JupyterLab and Voila read it.
+
 >>> import numpy as np
 >>> ax = plot_grid(np.array([[1, 2], [3, 4]]), "input")
 >>> [t.get_text() for t in ax.texts]
@@ -20,16 +24,34 @@ from matplotlib.patches import Rectangle
 
 from . import artifacts, shapes, steps
 
-__all__ = ["COLORS", "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
+__all__ = ["COLORS", "FIGURE_ROLES", "DescribedFigure", "describe", "alt_text", "figure_html", "png_html",
+           "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
            "plot_overlap_2d", "plot_images", "plot_profiles", "new_axes", "new_figure"]
 
-#: role -> colour, the same in every figure of the course
+#: role -> colour, the same in every figure of the course. Chosen for colour-vision deficiency: the roles that one
+#: figure draws together (FIGURE_ROLES) stay at least CAM02-UCS ΔE 20 apart under simulated protanopia,
+#: deuteranopia and tritanopia and in greyscale (lightness alone): dark highlight, mid blue, light green, lighter
+#: gold (tests/test_palette.py). Colour never works alone: the highlight is a thick outline, crop is also hatched.
 COLORS = {
-    "input": "#3b75af",      # blue
-    "kernel": "#e1812c",     # orange
-    "output": "#3a923a",     # green
-    "crop": "#8c8c8c",       # grey: rows/columns that padding removes
-    "highlight": "#c03d3e",  # red: the current pixel / stamp / selection
+    "input": "#2d5ae1",      # blue
+    "kernel": "#ffd22d",     # gold (the "orange" of the kernel, lighter)
+    "output": "#0fb478",     # green
+    "crop": "#e6e6e6",       # light grey, hatched (CROP_HATCH): rows/columns that padding removes
+    "highlight": "#5a0f0f",  # dark red, drawn as a thick outline: the current pixel / stamp / selection
+}
+CROP_HATCH = "xx"
+HIGHLIGHT_WIDTH = 3.5
+
+#: the roles each figure draws together: every pair within one set must stay apart (tests/test_palette.py)
+FIGURE_ROLES = {
+    "plot_grid": ("input", "kernel", "output", "highlight"),        # its role, the highlight, the output frame
+    "plot_scatter_step": ("input", "kernel", "output", "highlight"),
+    "plot_scatter_sum": ("kernel", "output", "highlight"),
+    "plot_shape": ("input", "output", "crop"),
+    "plot_overlap_1d": ("output", "crop"),
+    "plot_matrix": ("input", "kernel", "output", "highlight"),
+    "plot_grids": ("input", "kernel", "output", "highlight"),
+    "plot_matrix_pick": ("input", "kernel", "output", "highlight"),
 }
 
 
@@ -40,19 +62,71 @@ def cmap(role: str) -> LinearSegmentedColormap:
     return LinearSegmentedColormap.from_list(role, ["#ffffff", COLORS[role]])
 
 
+class DescribedFigure(Figure):
+    """A matplotlib Figure that a notebook shows as ``<img alt="...">``, the alt being ``alt_text(self)``.
+
+    IPython calls ``_ipython_display_`` instead of its PNG formatter, so one output carries ``text/html`` (the
+    image, base64, with its alt) and ``text/plain`` (the alt text alone, which nbval compares).
+    """
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display({"text/html": figure_html(self, bbox_inches="tight"), "text/plain": alt_text(self)}, raw=True)
+
+
 def new_axes(ax=None, figsize=(4, 4)):
-    """``ax`` itself, or a new Axes on a new pyplot figure (shown inline in notebooks)."""
+    """``ax`` itself, or a new Axes on a new pyplot figure (a ``DescribedFigure``, shown inline in notebooks)."""
     if ax is not None:
         return ax
-    return plt.subplots(figsize=figsize)[1]
+    return plt.subplots(figsize=figsize, FigureClass=DescribedFigure)[1]
 
 
 def new_figure(fig=None, figsize=(10, 3)):
-    """``fig`` itself (cleared), or a new pyplot figure."""
+    """``fig`` itself (cleared), or a new pyplot figure (a ``DescribedFigure``)."""
     if fig is None:
-        return plt.figure(figsize=figsize)
+        return plt.figure(figsize=figsize, FigureClass=DescribedFigure)
     fig.clear()
     return fig
+
+
+def describe(artist, text: str):
+    """Attach the text alternative ``text`` to a Figure or Axes (what ``alt_text`` returns); returns ``artist``."""
+    artist._tconv_alt = " ".join(str(text).split())
+    return artist
+
+
+def alt_text(artist) -> str:
+    """The text alternative of a Figure (its own, else its panels' joined by "; ") or of an Axes ("" if none)."""
+    own = getattr(artist, "_tconv_alt", "")
+    if own or not isinstance(artist, Figure):
+        return own
+    return "; ".join(t for t in (alt_text(ax) for ax in artist.axes) if t)
+
+
+def _values_text(a, limit=36) -> str:
+    """The values of a small grid row by row ("rows [1, 2], [3, 4]"), or the range of a large one."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    if a.size == 0:
+        return "empty"
+    if a.size <= limit:
+        return "rows " + ", ".join("[" + ", ".join(_fmt(v) for v in row) + "]" for row in a)
+    return f"values from {_fmt(float(a.min()))} to {_fmt(float(a.max()))}"
+
+
+def _count(n, word) -> str:
+    """"1 row", "2 rows"."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _side_by_side(n, word) -> str:
+    return "" if n == 1 else f"{n} {word}s side by side: "
+
+
+def _cells_text(cells) -> str:
+    cells = list(cells)
+    shown = ", ".join(f"({i}, {j})" for i, j in cells[:8])
+    return shown + (f" and {len(cells) - 8} more" if len(cells) > 8 else "")
 
 
 def _text_color(rgb):
@@ -101,15 +175,22 @@ def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=No
         for (i, j), v in np.ndenumerate(a):
             shade = cm((v - lo) / (hi - lo) if hi > lo else 0.0)
             ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs, color=_text_color(shade))
-    for i, j in _cells(highlight, a.shape):
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=COLORS["highlight"], linewidth=2.5))
+    cells = _cells(highlight, a.shape)
+    for i, j in cells:
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=COLORS["highlight"],
+                               linewidth=HIGHLIGHT_WIDTH))
+    text = f"{title + ': ' if title else ''}{role} grid {a.shape[0]} x {a.shape[1]}"
+    text += f", {_values_text(a)}" if values else ""
+    if cells:
+        text += f"; outlined {_cells_text(cells)}"
     if frame is not None:
         t, l, h, w = frame
         ax.add_patch(Rectangle((l - 0.5, t - 0.5), w, h, fill=False, edgecolor=COLORS["output"], linewidth=3,
                                linestyle="--"))
+        text += f"; dashed frame: {h} x {w} from ({t}, {l})"
     if title:
         ax.set_title(title, fontsize=10)
-    return ax
+    return describe(ax, text)
 
 
 def _taps(st, kshape, dilation):
@@ -137,10 +218,13 @@ def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dila
     plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
               title=f"stamp: {_fmt(st.value)} x K at {st.origin}")
     frame = st.crop + tuple(st.out_size)
+    t = st.pixel[0] * x.shape[1] + st.pixel[1] + 1
     plot_grid(st.total, "output", axes[3], frame=frame, vmin=lo, vmax=hi, highlight=taps,
-              title=f"running sum: {st.pixel[0] * x.shape[1] + st.pixel[1] + 1} of {st.n_steps} stamps")
+              title=f"running sum: {t} of {st.n_steps} stamps")
     fig.tight_layout()
-    return fig
+    return describe(fig, f"stamp {t} of {st.n_steps}: x{list(st.pixel)} = {_fmt(st.value)} times K "
+                         f"{k.shape[0]} x {k.shape[1]} placed at {st.origin}; running sum {_values_text(st.total)}; "
+                         f"output {st.out_size[0]} x {st.out_size[1]} (the dashed frame)")
 
 
 def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1, fig=None):
@@ -163,7 +247,9 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
-    return fig
+    stamps = ", ".join(f"{_fmt(st.value)} x K at {st.origin}" for st in all_steps)
+    return describe(fig, f"the {x.size} stamps of the scatter ({stamps}) and their sum, the output "
+                         f"{last.out_size[0]} x {last.out_size[1]}, {_values_text(last.output)}")
 
 
 def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1, ax=None):
@@ -183,7 +269,7 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     kept = (p[0] <= rows) & (rows < p[0] + out[0]) & (p[1] <= cols) & (cols < p[1] + out[1])
     origin = (rows % s[0] == 0) & (cols % s[1] == 0) & (rows // s[0] < n[0]) & (cols // s[1] < n[1])
     rgba = np.empty(canvas + (4,))
-    rgba[...] = to_rgba("#d9d9d9")                                  # cropped by padding
+    rgba[...] = to_rgba(COLORS["crop"])                             # cropped by padding (hatched below)
     rgba[kept] = to_rgba(COLORS["output"], 0.25)
     rgba[origin] = to_rgba(COLORS["input"], 0.45)
     rgba[origin & kept] = to_rgba(COLORS["input"])
@@ -193,6 +279,12 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     ax.grid(which="minor", color="#777777", linewidth=0.5)
     ax.set_xticks([])
     ax.set_yticks([])
+    # crop: a pattern as well as a colour, on the strips around the kept rectangle (top, bottom, left, right)
+    top, bottom, left, right = p[0], p[0] + out[0], p[1], p[1] + out[1]
+    for x0, y0, w, h in ((0, 0, canvas[1], top), (0, bottom, canvas[1], canvas[0] - bottom),
+                         (0, top, left, out[0]), (right, top, canvas[1] - right, out[0])):
+        if w > 0 and h > 0:
+            ax.add_patch(Rectangle((x0, y0), w, h, fill=False, hatch=CROP_HATCH, edgecolor="#9a9a9a", lw=0))
     # output_padding: the last op rows and columns of the output (hatched strips)
     if op[0]:
         ax.add_patch(Rectangle((p[1], p[0] + out[0] - op[0]), out[1], op[0], fill=False, hatch="///",
@@ -207,9 +299,14 @@ def plot_shape(input_size, kernel_size, *, stride=1, padding=0, output_padding=0
     h = 0  # the title shows the height's arithmetic; the width follows the same formula
     ax.set_title(f"({n[h]} - 1)*{s[h]} - 2*{p[h]} + {d[h]}*({k[h]} - 1) + {op[h]} + 1 = {out[h]}"
                  + ("" if out[0] == out[1] else f"   (width {out[1]})"), fontsize=9)
-    ax.set_xlabel("blue: stamp origins (one per input pixel)\ngrey: cropped by padding\n"
-                  "hatched: rows/columns output_padding adds\ngreen frame: the output", fontsize=8)
-    return ax
+    ax.set_xlabel("blue: stamp origins (one per input pixel)\ngrey, crossed: cropped by padding\n"
+                  "striped: rows/columns output_padding adds\ngreen frame: the output", fontsize=8)
+    one = lambda v: f"{v[0]}" if v[0] == v[1] else f"{v}"  # noqa: E731
+    return describe(ax, f"shape of a transposed conv: input {n[0]} x {n[1]}, kernel {k[0]} x {k[1]}, stride {one(s)}, "
+                        f"padding {one(p)}, output_padding {one(op)}, dilation {one(d)}; full scatter canvas "
+                        f"{full[0]} x {full[1]}, padding crops {_count(p[0], 'row')} and {_count(p[1], 'column')} from "
+                        f"each side, output_padding adds {_count(op[0], 'computed row')} and "
+                        f"{_count(op[1], 'column')}; output {out[0]} x {out[1]}")
 
 
 def plot_overlap_1d(n, k, stride, ax=None):
@@ -219,11 +316,11 @@ def plot_overlap_1d(n, k, stride, ax=None):
     """
     counts = artifacts.overlap_1d(n, k, stride)
     ax = new_axes(ax, figsize=(6, 2.6))
-    ax.bar(np.arange(counts.size), counts, width=0.9, color=COLORS["output"])
+    ax.bar(np.arange(counts.size), counts, width=0.9, color=COLORS["output"], edgecolor="#333333", lw=0.5)
     m = k - 1
-    if counts.size - 2 * m >= stride:
-        ax.axvspan(-0.5, m - 0.5, color=COLORS["crop"], alpha=0.2, lw=0)
-        ax.axvspan(counts.size - m - 0.5, counts.size - 0.5, color=COLORS["crop"], alpha=0.2, lw=0)
+    if counts.size - 2 * m >= stride:       # the borders, outside the interior: grey and hatched, behind the bars
+        for lo, hi in ((-0.5, m - 0.5), (counts.size - m - 0.5, counts.size - 0.5)):
+            ax.axvspan(lo, hi, facecolor=COLORS["crop"], hatch=CROP_HATCH, edgecolor="#9a9a9a", lw=0, zorder=0)
         u = f"unevenness {artifacts.unevenness(counts, stride, margin=m):.2f}"
     else:
         u = "too short for an interior"
@@ -232,7 +329,9 @@ def plot_overlap_1d(n, k, stride, ax=None):
     ax.set_ylabel("stamps")
     ax.set_yticks(range(int(counts.max()) + 1))
     ax.set_title(f"1-D overlap: kernel {k}, stride {stride}: {u}", fontsize=10)
-    return ax
+    return describe(ax, f"bars: stamps covering each of the {counts.size} output positions of a 1-D transposed conv "
+                        f"(input {n}, kernel {k}, stride {stride}): {', '.join(str(int(c)) for c in counts)}; "
+                        f"borders of {m} hatched; {u}")
 
 
 def plot_overlap_2d(n, k, stride, ax=None, *, values=True):
@@ -265,28 +364,51 @@ def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, sup
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
-    return fig
+    panels = "; ".join(f"{title}: {np.shape(img)[0]} x {np.shape(img)[1]} greyscale image, "
+                       f"{_values_text(img, limit=0)}"
+                       for title, img in items)
+    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{_side_by_side(len(items), 'image')}{panels}")
+
+
+#: line styles and markers per series, so that lines differ by more than colour
+_LINES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1, 1, 1)), "v"), ((0, (1, 3)), "P")]
 
 
 def plot_profiles(profiles, ax=None, *, xlabel="column", ylabel="value"):
     """Line plot of 1-D profiles (e.g. one row of each upsampled image): {label: (L,) array}."""
     ax = new_axes(ax, figsize=(9, 2.8))
-    for label, y in profiles.items():
+    for q, (label, y) in enumerate(profiles.items()):
         y = np.asarray(y, dtype=float)
-        ax.plot(np.arange(y.size), y, marker=".", label=label)
+        ls, mk = _LINES[q % len(_LINES)]
+        ax.plot(np.arange(y.size), y, linestyle=ls, marker=mk, markersize=4, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.figure.tight_layout()
-    return ax
+    lines = "; ".join(f"{label}: {np.size(y)} values, {_values_text(y, limit=0)}" for label, y in profiles.items())
+    return describe(ax, f"line plot of {ylabel} against {xlabel}: {lines}")
 
 
-def figure_png(fig: Figure, dpi=80) -> bytes:
-    """PNG bytes of a figure (what the explorers put in their Image widgets)."""
+def figure_png(fig: Figure, dpi=80, **savefig) -> bytes:
+    """PNG bytes of a figure (what the explorers show)."""
     import io
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    fig.savefig(buf, format="png", dpi=dpi, **savefig)
     return buf.getvalue()
+
+
+def png_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` holding ``png`` (base64) with ``alt`` as its text alternative."""
+    import base64
+    import html
+
+    return (f'<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
+            f'alt="{html.escape(alt, quote=True)}">')
+
+
+def figure_html(fig: Figure, dpi=None, **savefig) -> str:
+    """``<img alt=...>`` of a figure, its alt being ``alt_text(fig)``."""
+    return png_html(figure_png(fig, dpi=dpi or fig.dpi, **savefig), alt_text(fig))
 
 
 # --- matrix, sub-pixel and learning figures ---
@@ -295,8 +417,11 @@ def figure_png(fig: Figure, dpi=80) -> bytes:
 __all__ += ["plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle", "plot_curves", "plot_bars",
             "plot_benchmark"]
 
-#: one colour per sub-pixel phase (i, j) -> PHASE_COLORS[i * r + j] (pixel_shuffle's channel order)
-PHASE_COLORS = ["#3b75af", "#e1812c", "#3a923a", "#c03d3e", "#9372b2", "#845b53", "#d684bd", "#7f7f7f", "#b8ba2e"]
+#: one colour per sub-pixel phase (i, j) -> PHASE_COLORS[i * r + j] (pixel_shuffle's channel order). The first four
+#: (r = 2, the course's figures) pass the same test as the roles; every phase also has its own hatch (PHASE_HATCHES),
+#: which is what tells r = 3's nine phases apart (nine colours cannot all differ in lightness by ΔE 20).
+PHASE_COLORS = ["#5a0f0f", "#2d5ae1", "#0fb478", "#ffd22d", "#9372b2", "#845b53", "#d684bd", "#7f7f7f", "#b8ba2e"]
+PHASE_HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--", "**"]
 
 
 def _dense(m):
@@ -322,15 +447,30 @@ def plot_matrix(m, ax=None, *, rows=(), cols=(), values=None, role="kernel", tit
             if v != 0:
                 ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs)
     for r in np.atleast_1d(rows):
-        ax.add_patch(Rectangle((-0.5, r - 0.5), a.shape[1], 1, fill=False, edgecolor=COLORS["highlight"], lw=2.5))
+        ax.add_patch(Rectangle((-0.5, r - 0.5), a.shape[1], 1, fill=False, edgecolor=COLORS["highlight"],
+                               lw=HIGHLIGHT_WIDTH))
     for c in np.atleast_1d(cols):
-        ax.add_patch(Rectangle((c - 0.5, -0.5), 1, a.shape[0], fill=False, edgecolor=COLORS["highlight"], lw=2.5))
+        ax.add_patch(Rectangle((c - 0.5, -0.5), 1, a.shape[0], fill=False, edgecolor=COLORS["highlight"],
+                               lw=HIGHLIGHT_WIDTH))
     if xlabel:
         ax.set_xlabel(xlabel, fontsize=9)
     if ylabel:
         ax.set_ylabel(ylabel, fontsize=9)
     ax.set_title(title or f"{a.shape[0]} x {a.shape[1]}, {int(np.count_nonzero(a))} non-zeros", fontsize=10)
-    return ax
+    text = f"{title + ': ' if title else ''}matrix {a.shape[0]} x {a.shape[1]} with {int(np.count_nonzero(a))} " \
+           f"non-zeros, {_values_text(a, limit=0)}"
+    for name, idx in (("rows", rows), ("columns", cols)):
+        idx = [int(i) for i in np.atleast_1d(idx)]
+        if idx:
+            text += f"; outlined {name} {', '.join(map(str, idx))}"
+            rowsof = a[idx] if name == "rows" else a[:, idx].T
+            nz = [", ".join(f"{_fmt(v)} at {j}" for j, v in enumerate(r) if v != 0) or "all zero" for r in rowsof]
+            text += " (non-zeros " + "; ".join(nz) + ")" if len(idx) <= 2 else ""
+    if xlabel:
+        text += f"; columns: {xlabel}"
+    if ylabel:
+        text += f"; rows: {ylabel}"
+    return describe(ax, text)
 
 
 def plot_grids(grids, *, fig=None, suptitle=None, values=True):
@@ -351,7 +491,8 @@ def plot_grids(grids, *, fig=None, suptitle=None, values=True):
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
-    return fig
+    return describe(fig, f"{suptitle + ': ' if suptitle else ''}{_side_by_side(len(items), 'grid')}"
+                         + "; ".join(alt_text(ax) for ax in axes))
 
 
 def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_padding=0, fig=None):
@@ -383,7 +524,9 @@ def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_p
     plot_grid(np.arange(out[0] * out[1]).reshape(out), "output", axes[2], highlight=[(r, c)],
               title=f"output: pixel {p} = ({r}, {c})")
     fig.tight_layout()
-    return fig
+    taps = ", ".join(f"x{list(q)} times {_fmt(C[q[0] * n[1] + q[1], p])}" for q in feeds) or "no input pixel"
+    return describe(fig, f"output pixel {p} = ({r}, {c}) of {out[0]} x {out[1]} is column {p} of the "
+                         f"{C.shape[0]} x {C.shape[1]} matrix C (row {p} of Cᵀ); it is fed by {taps}")
 
 
 def plot_pixel_shuffle(channels, r, *, fig=None):
@@ -402,31 +545,38 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
     fig = new_figure(fig, figsize=(min(16, 2 + 0.5 * (r * r * w + r * w)), 1.4 + 0.45 * r * h))
     axes = fig.subplots(1, r * r + 1, gridspec_kw={"width_ratios": [w] * (r * r) + [r * w]})
 
-    def draw(ax, vals, colours, title):
+    def draw(ax, vals, phases, title):
         ax.imshow(np.ones(vals.shape + (3,)))
         for (i, j), v in np.ndenumerate(vals):
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colours[i, j], alpha=0.35, edgecolor="#555555"))
-            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8)
+            colour = PHASE_COLORS[phases[i, j]]
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour, edgecolor="#555555",
+                                   hatch=PHASE_HATCHES[phases[i, j]]))
+            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8, color=_text_color(to_rgba(colour)),
+                    bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, edgecolor="none"))
         ax.tick_params(length=0, labelbottom=False, labelleft=False)
         ax.set_title(title, fontsize=8)
 
     for q in range(r * r):
-        draw(axes[q], ch[q], np.full(ch.shape[1:], PHASE_COLORS[q], dtype=object), f"ch {q} {divmod(q, r)}")
-    draw(axes[-1], out, np.vectorize(lambda q: PHASE_COLORS[q], otypes=[object])(phase),
-         f"pixel_shuffle: {r * h} x {r * w}")
+        draw(axes[q], ch[q], np.full(ch.shape[1:], q), f"ch {q} {divmod(q, r)}")
+    draw(axes[-1], out, phase, f"pixel_shuffle: {r * h} x {r * w}")
     fig.tight_layout()
-    return fig
+    return describe(fig, f"pixel_shuffle with r = {r}: {r * r} channel maps of {h} x {w} (one colour and hatch per "
+                         f"phase) become one {r * h} x {r * w} image, pixel (h*{r} + i, w*{r} + j) taking channel "
+                         f"i*{r} + j at (h, w); channels {'; '.join(_values_text(c) for c in ch)}; "
+                         f"shuffled {_values_text(out, limit=64)}")
 
 
 def plot_curves(x, curves, ax=None, *, xlabel="", ylabel="", title=None, logx=False, logy=False):
     """Lines of ``{label: y}`` against the shared ``x`` (e.g. a loss history, or sizes against image width)."""
     ax = new_axes(ax, figsize=(6, 3.2))
     x = np.asarray(x, dtype=float)
-    for label, y in curves.items():
+    for q, (label, y) in enumerate(curves.items()):
         y = np.asarray(y, dtype=float)
         if y.shape != x.shape:
             raise shapes.ArgumentError(f"curves[{label!r}]: expected {x.shape[0]} values like x, got shape {y.shape}")
-        ax.plot(x, y, marker="." if x.size <= 30 else None, label=label)
+        ls, mk = _LINES[q % len(_LINES)]
+        ax.plot(x, y, linestyle=ls, marker=mk if x.size <= 30 else None, markersize=4, label=label,
+                markevery=None if x.size <= 30 else max(1, x.size // 10))
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
     ax.set_xlabel(xlabel)
@@ -435,7 +585,10 @@ def plot_curves(x, curves, ax=None, *, xlabel="", ylabel="", title=None, logx=Fa
         ax.set_title(title, fontsize=10)
     if len(curves) > 1:
         ax.legend(fontsize=8)
-    return ax
+    lines = "; ".join(f"{label}: from {_fmt(float(np.asarray(y)[0]))} to {_fmt(float(np.asarray(y)[-1]))}"
+                      for label, y in curves.items()) if x.size else "no points"
+    return describe(ax, f"{title + ': ' if title else ''}line plot of {ylabel or 'values'} against "
+                        f"{xlabel or 'x'} ({x.size} points{', log scales' if logx or logy else ''}): {lines}")
 
 
 def plot_bars(values, ax=None, *, ylabel="", title=None, logy=False, colors=None):
@@ -450,7 +603,8 @@ def plot_bars(values, ax=None, *, ylabel="", title=None, logy=False, colors=None
     ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=10)
-    return ax
+    return describe(ax, f"{title + ': ' if title else ''}bar chart of {ylabel or 'values'}: "
+                        + ", ".join(f"{label} {val:.3g}" for label, val in zip(labels, v)))
 
 
 def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
@@ -466,7 +620,8 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
         xs = [workloads.index(r["workload"]) + (i - (len(contenders) - 1) / 2) * width
               for r in rows if r["contender"] == name]
         ax.bar(xs, [r[metric] for r in rows if r["contender"] == name], width, label=name,
-               color=PHASE_COLORS[i % len(PHASE_COLORS)])
+               color=PHASE_COLORS[i % len(PHASE_COLORS)], hatch=PHASE_HATCHES[i % len(PHASE_HATCHES)],
+               edgecolor="#333333", lw=0.5)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(workloads)), workloads)
@@ -474,4 +629,7 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
     ax.legend(fontsize=7, ncol=2)
     if title:
         ax.set_title(title, fontsize=10)
-    return ax
+    groups = "; ".join(w + ": " + ", ".join(f"{r['contender']} {r[metric]:.3g}" for r in rows if r["workload"] == w)
+                       for w in workloads)
+    return describe(ax, f"{title + ': ' if title else ''}grouped bars of {metric.replace('_', ' ')} (log scale) "
+                        f"per workload: {groups}")

@@ -1,9 +1,11 @@
 """Explorers: ipywidgets built on ``tconv_edu.viz``.
 
-Each explorer is a function returning a ``VBox`` whose callbacks only set widget values (an ``Image``'s PNG bytes,
-an ``HTML``'s text) and never print, so notebooks stay reproducible under nbval and behave the same in JupyterLab
-and Voila. The controls stay reachable for tests and for code: ``box.controls[name]`` (a dict of the sliders),
-``box.image`` and ``box.message``. A combination the library rejects shows the library's ``ArgumentError`` text.
+Each explorer is a function returning a ``VBox`` whose callbacks only set widget values (HTML text) and never
+print, so notebooks stay reproducible under nbval and behave the same in JupyterLab and Voila. The controls stay
+reachable for tests and for code: ``box.controls[name]`` (a dict of the number boxes and buttons), ``box.image``
+(an ``HTML`` widget showing the figure as ``<img alt=...>``, the alt being ``viz.alt_text`` of the figure:
+ipywidgets' ``Image`` has no alt), ``box.png`` (that figure's PNG bytes) and ``box.message``. Every control is reached with Tab, changed with the
+arrow keys and named by its description. A combination the library rejects shows the library's ``ArgumentError``.
 
 >>> box = shape_explorer()
 >>> box.controls["stride"].value = 2
@@ -18,6 +20,7 @@ True
 from __future__ import annotations
 
 import html
+import threading
 
 import ipywidgets as W
 import numpy as np
@@ -27,24 +30,81 @@ from . import artifacts, frameworks, shapes, viz
 
 __all__ = ["scatter_stepper", "shape_explorer", "checkerboard_explorer"]
 
-_SLIDER = dict(continuous_update=False, style={"description_width": "110px"}, layout=W.Layout(width="300px"))
+_NUMBER = dict(continuous_update=True, style={"description_width": "110px"}, layout=W.Layout(width="230px"))
 
 
-def _slider(description, value, lo, hi):
-    return W.IntSlider(value=value, min=lo, max=hi, description=description, **_SLIDER)
+def _number(description, value, lo, hi):
+    """A bounded integer box: an ``<input type="number">`` that its ``<label>`` names for screen readers, reached
+    with Tab and moved with the up and down arrow keys. (ipywidgets' ``IntSlider`` handle has no accessible name.)"""
+    return W.BoundedIntText(value=value, min=lo, max=hi, step=1, description=description, **_NUMBER)
+
+
+def _player(target, interval=0.9):
+    """A "play" toggle button that moves ``target`` one step every ``interval`` seconds (a kernel-side timer) and
+    stops at its maximum. Replaces ipywidgets' ``Play``, whose icon-only buttons have no name a screen reader reads."""
+    button = W.ToggleButton(value=False, description="play", icon="play",
+                            tooltip=f"step through the stamps, one every {interval} s")
+
+    runs = [0]                          # one timer chain at a time: a chain stops when a newer one starts
+
+    def tick(run):
+        if button.value and run == runs[0]:
+            if target.value >= target.max:
+                button.value = False
+            else:
+                target.value += 1
+                start(run)
+
+    def start(run):
+        timer = threading.Timer(interval, tick, args=(run,))
+        timer.daemon = True
+        timer.start()
+
+    def toggled(change):
+        button.description, button.icon = ("pause", "pause") if change.new else ("play", "play")
+        runs[0] += 1
+        if change.new:
+            if target.value >= target.max:
+                target.value = target.min
+            start(runs[0])
+
+    button.observe(toggled, names="value")
+    return button
 
 
 def _error(err) -> str:
     return f'<p style="color:{viz.COLORS["highlight"]}"><b>Not allowed:</b> {html.escape(str(err))}</p>'
 
 
-def _box(rows, controls, image, message, update):
+class _Picture:
+    """The explorer's figure: an ``HTML`` widget holding ``<img alt=...>`` (``widget``) and its PNG bytes (``png``)."""
+
+    def __init__(self):
+        self.widget, self.png = W.HTML(), b""
+        self.widget.layout.align_self = "flex-start"   # natural size: a VBox would stretch (and blur) a narrow PNG
+
+    def show(self, fig):
+        self.png = viz.figure_png(fig)
+        self.widget.value = viz.png_html(self.png, viz.alt_text(fig))
+
+    def clear(self):
+        self.png, self.widget.value = b"", ""
+
+
+class Explorer(W.VBox):
+    """The VBox of an explorer: ``controls``, ``image``, ``message`` and ``png`` (the bytes of the figure shown)."""
+
+    @property
+    def png(self) -> bytes:
+        return self._picture.png
+
+
+def _box(rows, controls, picture, message, update):
     """Assemble the VBox, wire every control to ``update`` and draw once."""
-    image.layout.align_self = "flex-start"   # natural size: a VBox would stretch (and blur) a narrow PNG
-    box = W.VBox(rows + [message, image])
-    box.controls, box.image, box.message = controls, image, message
+    box = Explorer(rows + [message, picture.widget])
+    box.controls, box.image, box.message, box._picture = controls, picture.widget, message, picture
     for c in controls.values():
-        if not isinstance(c, W.Play):       # Play drives the step slider through a link; one redraw per tick
+        if not isinstance(c, W.ToggleButton):   # the play button moves the step box; one redraw per tick
             c.observe(lambda change: update(), names="value")
     update()
     return box
@@ -56,11 +116,11 @@ def _tile(k, size):
 
 
 def scatter_stepper(x=None, k=None):
-    """Step through the input pixels of a transposed conv (slider and Play): each step draws the scaled kernel
-    stamped into the output and the running sum (``viz.plot_scatter_step``).
+    """Step through the input pixels of a transposed conv (a number box and a play button): each step draws the
+    scaled kernel stamped into the output and the running sum (``viz.plot_scatter_step``).
 
     x: (H, W), default the seed article's [[1, 2], [3, 4]]; k: (kH, kW) square, default [[0, 1], [1, 0]]. The
-    kernel-size slider fills the new size with k's values repeated row by row.
+    kernel-size box fills the new size with k's values repeated row by row.
     Controls: step, play, kernel_size, stride, padding, output_padding, dilation.
     """
     x = np.array([[1, 2], [3, 4]]) if x is None else np.asarray(x)
@@ -69,16 +129,16 @@ def scatter_stepper(x=None, k=None):
         raise shapes.ArgumentError(f"x, k: expected a 2-D x and a square 2-D k, got shapes {x.shape}, {k.shape}")
     n = x.size
     controls = {
-        "step": _slider("stamp", 0, 0, n - 1),
-        "play": W.Play(value=0, min=0, max=n - 1, interval=900, description="play"),
-        "kernel_size": _slider("kernel size", k.shape[0], 1, 5),
-        "stride": _slider("stride", 1, 1, 3),
-        "padding": _slider("padding", 0, 0, 3),
-        "output_padding": _slider("output_padding", 0, 0, 2),
-        "dilation": _slider("dilation", 1, 1, 3),
+        "step": _number("stamp", 0, 0, n - 1),
+        "play": None,
+        "kernel_size": _number("kernel size", k.shape[0], 1, 5),
+        "stride": _number("stride", 1, 1, 3),
+        "padding": _number("padding", 0, 0, 3),
+        "output_padding": _number("output_padding", 0, 0, 2),
+        "dilation": _number("dilation", 1, 1, 3),
     }
-    W.link((controls["play"], "value"), (controls["step"], "value"))
-    image, message = W.Image(format="png"), W.HTML()
+    controls["play"] = _player(controls["step"])
+    image, message = _Picture(), W.HTML()
     c = controls
 
     def update():
@@ -91,13 +151,14 @@ def scatter_stepper(x=None, k=None):
             viz.plot_scatter_step(x, kern, c["step"].value, fig=fig, **params)
             out = shapes.output_size(x.shape, kern.shape, **params)
         except (shapes.ArgumentError, TypeError) as err:
-            message.value, image.value = _error(err), b""
+            message.value = _error(err)
+            image.clear()
             return
         i, j = divmod(c["step"].value, x.shape[1])
         message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz._fmt(x[i, j])} times K, placed at "
                          f"({i * params['stride']}, {j * params['stride']}); output <b>{out[0]} x {out[1]}</b> "
                          f"(the dashed frame)")
-        image.value = viz.figure_png(fig)
+        image.show(fig)
 
     rows = [W.HBox([c["play"], c["step"]]), W.HBox([c["kernel_size"], c["stride"]]),
             W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
@@ -131,14 +192,14 @@ def shape_explorer():
     valid range for the stride, the conv2d that maps back, what PyTorch, TensorFlow and Keras give, and the shape
     picture (``viz.plot_shape``)."""
     controls = {
-        "input_size": _slider("input size", 4, 1, 8),
-        "kernel_size": _slider("kernel size", 3, 1, 7),
-        "stride": _slider("stride", 1, 1, 4),
-        "padding": _slider("padding", 1, 0, 4),
-        "output_padding": _slider("output_padding", 0, 0, 3),
-        "dilation": _slider("dilation", 1, 1, 3),
+        "input_size": _number("input size", 4, 1, 8),
+        "kernel_size": _number("kernel size", 3, 1, 7),
+        "stride": _number("stride", 1, 1, 4),
+        "padding": _number("padding", 1, 0, 4),
+        "output_padding": _number("output_padding", 0, 0, 3),
+        "dilation": _number("dilation", 1, 1, 3),
     }
-    image, message = W.Image(format="png"), W.HTML()
+    image, message = _Picture(), W.HTML()
     c = controls
 
     def update():
@@ -148,10 +209,12 @@ def shape_explorer():
             text = shape_report(n, k, s, p, op, d)
             viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=fig.add_subplot())
         except (shapes.ArgumentError, TypeError) as err:
-            message.value, image.value = _error(err), b""
+            message.value = _error(err)
+            image.clear()
             return
         fig.tight_layout()
-        message.value, image.value = text, viz.figure_png(fig)
+        message.value = text
+        image.show(fig)
 
     rows = [W.HBox([c["input_size"], c["kernel_size"], c["stride"]]),
             W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
@@ -162,8 +225,8 @@ def checkerboard_explorer(n=6):
     """Kernel size and stride: the 2-D overlap map and the 1-D profile of stamps per output pixel, with the
     unevenness as a number (0 exactly when the kernel size is divisible by the stride). n: input size."""
     n = shapes.integer("n", n)
-    controls = {"kernel_size": _slider("kernel size", 3, 1, 8), "stride": _slider("stride", 2, 1, 4)}
-    image, message = W.Image(format="png"), W.HTML()
+    controls = {"kernel_size": _number("kernel size", 3, 1, 8), "stride": _number("stride", 2, 1, 4)}
+    image, message = _Picture(), W.HTML()
     c = controls
 
     def update():
@@ -183,7 +246,7 @@ def checkerboard_explorer(n=6):
             message.value = f"unevenness <b>{u1:.2f}</b> (1-D), <b>{u2:.2f}</b> (2-D): {verdict}"
         else:
             message.value = "the output is too small to have an interior; use a smaller kernel or a larger stride"
-        image.value = viz.figure_png(fig)
+        image.show(fig)
 
     rows = [W.HBox([c["kernel_size"], c["stride"]])]
     return _box(rows, controls, image, message, update)
@@ -217,23 +280,23 @@ def matrix_report(input_size, k, stride, padding, pixel) -> str:
 
 
 def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
-    """Pick an output pixel of the transposed conv (row and column sliders): the picture outlines its column of C
+    """Pick an output pixel of the transposed conv (row and column boxes): the picture outlines its column of C
     (its row of Cᵀ, ``viz.plot_matrix_pick``) and the input pixels that feed it; the text lists the products.
 
     The kernel holds 1 .. k*k so that each entry of C shows which tap it is. Controls: input_size, kernel_size,
-    stride, padding, row, col (the row and column sliders follow the output size).
+    stride, padding, row, col (the row and column boxes follow the output size).
     """
     controls = {
-        "input_size": _slider("input size", shapes.integer("input_size", input_size), 1, 5),
-        "kernel_size": _slider("kernel size", shapes.integer("kernel_size", kernel_size), 1, 4),
-        "stride": _slider("stride", shapes.integer("stride", stride), 1, 3),
-        "padding": _slider("padding", shapes.integer("padding", padding), 0, 2),
-        "row": _slider("output row", 0, 0, 1),
-        "col": _slider("output column", 0, 0, 1),
+        "input_size": _number("input size", shapes.integer("input_size", input_size), 1, 5),
+        "kernel_size": _number("kernel size", shapes.integer("kernel_size", kernel_size), 1, 4),
+        "stride": _number("stride", shapes.integer("stride", stride), 1, 3),
+        "padding": _number("padding", shapes.integer("padding", padding), 0, 2),
+        "row": _number("output row", 0, 0, 1),
+        "col": _number("output column", 0, 0, 1),
     }
-    image, message = W.Image(format="png"), W.HTML()
+    image, message = _Picture(), W.HTML()
     c = controls
-    busy = []                                   # set while update() moves the row/col sliders itself
+    busy = []                                   # set while update() moves the row/col boxes itself
 
     def update():
         if busy:
@@ -242,7 +305,8 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
         try:
             out = shapes.output_size(n, k, stride=s, padding=p)
         except (shapes.ArgumentError, TypeError) as err:
-            message.value, image.value = _error(err), b""
+            message.value = _error(err)
+            image.clear()
             return
         busy.append(True)
         try:                                    # keep the picked pixel inside the output
@@ -256,7 +320,7 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
         fig = Figure(figsize=(12, 4))
         viz.plot_matrix_pick(n, np.arange(1.0, k * k + 1).reshape(k, k), pixel, stride=s, padding=p, fig=fig)
         message.value = matrix_report(n, k, s, p, pixel)
-        image.value = viz.figure_png(fig)
+        image.show(fig)
 
     rows = [W.HBox([c["row"], c["col"]]), W.HBox([c["input_size"], c["kernel_size"]]),
             W.HBox([c["stride"], c["padding"]])]

@@ -345,7 +345,16 @@ def upscaled_images(handle, tolerance: float = 1.05) -> list[str]:
 
 
 def nudge_slider(page, slider, key: str = "ArrowRight") -> str:
-    """Focus the slider's handle and press ``key``; return the readout before and after ("a -> b")."""
+    """Focus a control and press ``key``; return its value before and after ("a -> b"). ``slider`` is an
+    ipywidgets slider (its handle gets the key) or a number box (``.widget-text``: ArrowRight/Left become Up/Down)."""
+    number = slider.locator("input[type=number]")
+    if number.count():
+        box = number.first
+        box.scroll_into_view_if_needed()
+        before = box.input_value()
+        box.focus()
+        page.keyboard.press({"ArrowRight": "ArrowUp", "ArrowLeft": "ArrowDown"}.get(key, key))
+        return f"{before} -> {box.input_value()}"
     readout = slider.locator(".widget-readout")
     before = readout.inner_text() if readout.count() else ""
     handle = slider.locator(".noUi-handle").first
@@ -354,6 +363,10 @@ def nudge_slider(page, slider, key: str = "ArrowRight") -> str:
     page.keyboard.press(key)
     after = readout.inner_text() if readout.count() else ""
     return f"{before} -> {after}"
+
+
+# the explorers' controls: ipywidgets sliders and number boxes (what tconv_edu.widgets uses)
+CONTROLS = ".widget-slider, .widget-text:has(input[type=number])"
 
 
 def wait_changed(page, handle, before: dict, timeout_s: float = 60.0, settle_s: float = 1.0) -> dict:
@@ -370,3 +383,55 @@ def wait_changed(page, handle, before: dict, timeout_s: float = 60.0, settle_s: 
             return now
         page.wait_for_timeout(250)
     return last
+
+
+# --------------------------------------------------------------------------------------------------------------
+# accessibility: axe-core (npm registry, installed by `make test` into .axe/) injected into the page
+
+AXE_JS = Path(os.environ.get("TCONV_EDU_AXE", Path(__file__).resolve().parents[1] / ".axe" / "node_modules" /
+                             "axe-core" / "axe.min.js"))
+# what the course renders: cell outputs (figures, explorers) and rendered markdown; the rest of a notebook's
+# content area (editors, prompts, cell toolbars, heading buttons) is JupyterLab's own
+COURSE_SELECTOR = ".jp-OutputArea-output, .jp-RenderedMarkdown"
+
+_AXE_RUN_JS = """async ([include, course]) => {
+  const r = await axe.run({include: [[include]]}, {resultTypes: ['violations']});
+  const out = [];
+  for (const v of r.violations) for (const n of v.nodes) {
+    const el = n.target.length === 1 ? document.querySelector(n.target[0]) : null;
+    out.push({id: v.id, impact: n.impact || v.impact, help: v.help, target: n.target.join(' '),
+              html: n.html.slice(0, 160), course: !!(el && el.closest(course))});
+  }
+  return {version: axe.version, violations: out};
+}"""
+
+
+def axe_missing_reason() -> str | None:
+    if not AXE_JS.is_file():
+        return f"{AXE_JS} not found: `make test` installs axe-core from the npm registry (needs npm)"
+    return None
+
+
+def run_axe(page, include: str) -> dict:
+    """Run axe-core on the part of the page under ``include``; every violated node, marked ``course`` when it lies
+    in what the course renders (COURSE_SELECTOR) rather than in JupyterLab's own interface."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE_JS.read_text())
+    return page.evaluate(_AXE_RUN_JS, [include, COURSE_SELECTOR])
+
+
+def serious(violations: list[dict]) -> list[dict]:
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def summary(violations: list[dict]) -> list[str]:
+    """One line per rule: impact, id, how many nodes, one example."""
+    by = {}
+    for v in violations:
+        by.setdefault((v["impact"], v["id"]), []).append(v)
+    return [f"{imp} {rule} x{len(vs)}: {vs[0]['html'][:100]}" for (imp, rule), vs in sorted(by.items())]
+
+
+# images in outputs without a text alternative (missing or empty alt)
+IMAGES_WITHOUT_ALT_JS = """(root) => Array.from(document.querySelectorAll(root + ' img'))
+    .filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.outerHTML.slice(0, 120))"""

@@ -189,8 +189,8 @@ def _run_notebook(page, lab, path: str) -> list[dict]:
 
 
 def _explorers(page):
-    """Output areas that hold at least one slider: the explorers, in notebook order."""
-    return page.locator(".jp-Cell .jp-OutputArea").filter(has=page.locator(".widget-slider"))
+    """Output areas that hold at least one slider or number box: the explorers, in notebook order."""
+    return page.locator(".jp-Cell .jp-OutputArea").filter(has=page.locator(bu.CONTROLS))
 
 
 def _wait_rendered(page, explorer, timeout_s: float = 60.0) -> dict:
@@ -208,7 +208,7 @@ def _wait_rendered(page, explorer, timeout_s: float = 60.0) -> dict:
 def _nudge_and_check(page, explorer, label: str) -> str:
     """Move the explorer's first slider one step; assert that what it shows changed. Returns a description."""
     before = _wait_rendered(page, explorer)
-    slider = explorer.locator(".widget-slider").first
+    slider = explorer.locator(bu.CONTROLS).first
     moved = bu.nudge_slider(page, slider, "ArrowRight")
     after = bu.wait_changed(page, explorer, before, timeout_s=30)
     if after == before:  # the slider may sit at its maximum: step down instead
@@ -250,6 +250,11 @@ def test_harness_sees_widgets_errors_and_run_all(page, lab):
     while "fails on purpose" not in bu.log_console_text(page, "harness.ipynb") and time.monotonic() < deadline:
         page.wait_for_timeout(250)
     assert "ZeroDivisionError: a callback that fails on purpose" in bu.log_console_text(page, "harness.ipynb")
+    if not bu.axe_missing_reason():
+        # the axe probe sees what a cell renders: the harness's slider (no name) and Image (no alt) are flagged
+        # as the course's, so "no course violation" in the notebooks means something
+        found = {v["id"] for v in bu.run_axe(page, ".jp-NotebookPanel-notebook")["violations"] if v["course"]}
+        assert {"aria-input-field-name", "image-alt"} <= found, found
     _no_page_errors(page, "harness")
 
 
@@ -314,7 +319,7 @@ def voila(tmp_path_factory):
 
 def test_voila_app_serves_explorers_without_code(page, voila):
     page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
-    page.wait_for_selector(".widget-slider", timeout=120_000)
+    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
     text = page.inner_text("body")
     assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor, .cm-editor").count() == 0
     sources = [line.strip() for cell in nbformat.read(APP_NOTEBOOK, as_version=4).cells if cell.cell_type == "code"
@@ -322,7 +327,7 @@ def test_voila_app_serves_explorers_without_code(page, voila):
     assert sources and not [line for line in sources if line in text], "the Voila page shows code"
     for marker in ("Traceback", "There was an error when executing cell", *bu.WIDGET_FAILURES):
         assert marker not in text, f"Voila page shows {marker!r}"
-    explorers = page.locator(".jp-OutputArea").filter(has=page.locator(".widget-slider"))
+    explorers = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS))
     n = explorers.count()
     assert n >= 1
     notes = []
@@ -334,3 +339,139 @@ def test_voila_app_serves_explorers_without_code(page, voila):
     _shot(page, "voila_page")
     _no_page_errors(page, "voila")
     print("\n".join(notes))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# accessibility (issue 15): axe-core on every course notebook and on the Voila app, the explorers by keyboard
+
+COURSE_NOTEBOOKS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _axe_or_skip():
+    reason = bu.axe_missing_reason()
+    if reason and os.environ.get("TCONV_EDU_REQUIRE_BROWSER"):
+        raise AssertionError(f"TCONV_EDU_REQUIRE_BROWSER is set but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+def _axe_report(name: str, result: dict) -> list[dict]:
+    """Write the whole report to artifacts/browser/NAME.axe.txt; return the course's serious/critical violations."""
+    course = [v for v in result["violations"] if v["course"]]
+    lab = [v for v in result["violations"] if not v["course"]]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{_slug(name)}.axe.txt").write_text(
+        f"axe-core {result['version']}\ncourse:\n" + "\n".join(bu.summary(course)) +
+        "\njupyterlab/voila itself (not counted):\n" + "\n".join(bu.summary(lab)) + "\n")
+    print(f"{name}: axe-core {result['version']}; course {bu.summary(course)}; not counted {bu.summary(lab)}")
+    return bu.serious(course)
+
+
+@pytest.mark.usefixtures("kernels_down")
+@pytest.mark.parametrize("path", COURSE_NOTEBOOKS)
+def test_axe_finds_nothing_serious_in_what_the_notebook_renders(page, lab, path):
+    _axe_or_skip()
+    _run_notebook(page, lab, path)
+    for i in range(_explorers(page).count()):      # explorers drawn, so their images are checked too
+        _wait_rendered(page, _explorers(page).nth(i))
+    content = ".jp-NotebookPanel-notebook"
+    assert page.evaluate(bu.IMAGES_WITHOUT_ALT_JS, content) == [], f"{path}: images without alt text"
+    bad = _axe_report(Path(path).stem, bu.run_axe(page, content))
+    assert bad == [], f"{path}: axe-core: {bu.summary(bad)}"
+
+
+def test_axe_finds_nothing_serious_in_the_voila_app(page, voila):
+    _axe_or_skip()
+    page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
+    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
+    explorers = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS))
+    for i in range(explorers.count()):
+        _wait_rendered(page, explorers.nth(i))
+    assert page.evaluate(bu.IMAGES_WITHOUT_ALT_JS, "body") == [], "Voila app: images without alt text"
+    bad = _axe_report("voila_app", bu.run_axe(page, "body"))
+    assert bad == [], f"Voila app: axe-core: {bu.summary(bad)}"
+
+
+# the focused element: its tag, the name a screen reader announces (label, aria-label, text), its value
+_FOCUSED_JS = """() => { const e = document.activeElement; if (!e) return null;
+  const name = (e.labels && e.labels.length ? e.labels[0].textContent : '') || e.getAttribute('aria-label') ||
+               (e.tagName === 'BUTTON' ? e.textContent : '') || '';
+  return {tag: e.tagName.toLowerCase(), type: e.type || '', name: name.trim(), value: e.value || ''}; }"""
+
+
+def _alt(explorer) -> str:
+    return explorer.evaluate("(root) => { const i = root.querySelector('img'); return i ? i.alt : ''; }")
+
+
+def _wait_alt(page, explorer, contains: str, timeout_s: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while contains not in _alt(explorer) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    return _alt(explorer)
+
+
+def test_the_stepper_works_by_keyboard_alone(page, voila):
+    """Tab reaches every control of the first explorer (the stepper) in order, each with a name; the arrow keys
+    change the stamp and the stride and the figure's alt text follows; Space starts the play button."""
+    page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
+    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
+    explorer = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS)).first
+    _wait_rendered(page, explorer)
+    assert "stamp 1 of 4" in _alt(explorer), _alt(explorer)
+    expected = ["play", "stamp", "kernel size", "stride", "padding", "output_padding", "dilation"]
+    page.locator("body").focus()
+    seen = []
+    for _ in range(40):                          # Tab from the top of the page until the stepper's last control
+        page.keyboard.press("Tab")
+        f = page.evaluate(_FOCUSED_JS)
+        if f and f["name"] in expected and f["name"] not in [s["name"] for s in seen]:
+            seen.append(f)
+        if f and f["name"] == "dilation":
+            break
+    assert [s["name"] for s in seen] == expected, f"Tab order / names of the stepper's controls: {seen}"
+    # back to "stamp" with Shift+Tab, then the arrow keys alone
+    for _ in range(len(expected) - 2):
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate(_FOCUSED_JS)["name"] == "stamp"
+    page.keyboard.press("ArrowUp")
+    assert "stamp 2 of 4" in _wait_alt(page, explorer, "stamp 2 of 4")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate(_FOCUSED_JS)["name"] == "stride"
+    page.keyboard.press("ArrowUp")                # stride 2: a 2 x 2 input, 2 x 2 kernel -> 4 x 4
+    assert "output 4 x 4" in _wait_alt(page, explorer, "output 4 x 4"), _alt(explorer)
+    page.keyboard.press("ArrowDown")
+    assert "output 3 x 3" in _wait_alt(page, explorer, "output 3 x 3"), _alt(explorer)
+    for _ in range(3):
+        page.keyboard.press("Shift+Tab")
+    assert page.evaluate(_FOCUSED_JS)["name"] == "play"
+    page.keyboard.press("Space")                  # plays from stamp 2 to the last
+    assert "stamp 4 of 4" in _wait_alt(page, explorer, "stamp 4 of 4"), _alt(explorer)
+    _shot(page, "voila_stepper_by_keyboard", explorer)
+    _no_page_errors(page, "voila keyboard")
+
+
+_STORED_IMAGES_JS = """() => Array.from(
+    document.querySelectorAll('.jp-NotebookPanel-notebook .jp-OutputArea-output img'))
+    .map(i => ({alt: i.getAttribute('alt') || '', loaded: i.complete && i.naturalWidth > 0}))"""
+
+
+@pytest.mark.usefixtures("kernels_down")
+def test_stored_figures_show_with_their_alt_text_before_any_run(page, lab):
+    """A learner opens a committed notebook, untrusted (JupyterLab sanitizes its HTML outputs): every stored figure
+    shows, each with its alt text, before anything runs."""
+    for path in COURSE_NOTEBOOKS:
+        nb = nbformat.read(ROOT / path, as_version=4)
+        expected = sum(o.get("data", {}).get("text/html", "").count("<img")
+                       for c in nb.cells for o in c.get("outputs", []))
+        assert expected, f"{path}: no stored figure (run make notebooks)"
+        bu.open_notebook(page, lab.base, lab.token, path)
+        deadline = time.monotonic() + 60
+        while True:
+            images = page.evaluate(_STORED_IMAGES_JS)
+            if sum(i["loaded"] for i in images) >= expected or time.monotonic() > deadline:
+                break
+            page.wait_for_timeout(250)
+        assert len(images) == expected and all(i["loaded"] for i in images), f"{path}: stored figures {images}"
+        assert all(len(i["alt"]) > 20 for i in images), f"{path}: a stored figure without alt text: {images}"
+    _no_page_errors(page, "stored figures")

@@ -82,8 +82,9 @@ def test_plot_shape_titles_the_formula_and_frames_the_output():
     frame = ax.patches[-1]
     assert (frame.get_x(), frame.get_y(), frame.get_width(), frame.get_height()) == (1, 1, 8, 8)
     assert ax.images[0].get_array().shape[:2] == (9, 9)     # the full 9 x 9 canvas
-    strips = [(q.get_x(), q.get_y(), q.get_width(), q.get_height()) for q in ax.patches if q.get_hatch()]
+    strips = [(q.get_x(), q.get_y(), q.get_width(), q.get_height()) for q in ax.patches if q.get_hatch() == "///"]
     assert strips == [(1, 8, 8, 1), (8, 1, 1, 8)]              # the last row and column of the output
+    assert {q.get_hatch() for q in ax.patches if q.get_hatch()} == {"///", viz.CROP_HATCH}  # crop: a pattern too
 
 
 def test_plot_shape_raises_the_library_error():

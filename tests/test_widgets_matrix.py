@@ -21,19 +21,19 @@ def _close():
 
 def test_explorer_draws_and_names_the_column_of_C():
     box = widgets.matrix_explorer()                      # 3x3 input, k=3, stride 2: a 7x7 output
-    assert bytes(box.image.value).startswith(b"\x89PNG")
+    assert box.png.startswith(b"\x89PNG")
     assert "column 0 of C" in box.message.value and "y[0, 0] = x[0, 0]·K[0, 0]" in box.message.value
     assert (box.controls["row"].max, box.controls["col"].max) == (6, 6)
 
 
 def test_picking_a_pixel_updates_picture_and_products():
     box = widgets.matrix_explorer()
-    before = box.image.value
+    before = box.png
     box.controls["row"].value, box.controls["col"].value = 2, 3
     # output (2, 3) = 17: x[0, 1] with tap (2, 1) and x[1, 1] with tap (0, 1) (stride 2)
     assert "column 17 of C" in box.message.value and "row 17 of Cᵀ" in box.message.value
     assert "x[0, 1]·K[2, 1] + x[1, 1]·K[0, 1]" in box.message.value
-    assert box.image.value != before
+    assert box.png != before
 
 
 def test_the_products_are_the_transposed_conv():
@@ -63,9 +63,9 @@ def test_rejected_combination_shows_the_library_error():
     box = widgets.matrix_explorer(input_size=1, kernel_size=1, stride=1)
     box.controls["padding"].value = 1
     assert "Not allowed" in box.message.value and "padding=1" in box.message.value
-    assert bytes(box.image.value) == b""
+    assert box.png == b""
     box.controls["padding"].value = 0
-    assert "Not allowed" not in box.message.value and bytes(box.image.value).startswith(b"\x89PNG")
+    assert "Not allowed" not in box.message.value and box.png.startswith(b"\x89PNG")
 
 
 # ------------------------------------------------------------------------------------------------------ figures

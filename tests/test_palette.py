@@ -1,0 +1,80 @@
+"""The course's colours survive colour-vision deficiency (issue 15).
+
+Distances are CAM02-UCS ΔE (``colorspacious.deltaE`` on colours converted to "CAM02-UCS"); deficiencies are
+simulated with colorspacious' "sRGB1+CVD" model (Machado et al. 2009) at severity 100. Greyscale keeps lightness
+alone, so its ΔE is the difference of the CAM02-UCS lightness J'.
+"""
+import itertools
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+
+from tconv_edu import viz
+
+colorspacious = pytest.importorskip("colorspacious", reason="colorspacious is in the [test] extra")
+
+BOUND = 20.0
+DEFICIENCIES = ["protanomaly", "deuteranomaly", "tritanomaly"]
+
+
+def ucs(hex_colour, cvd=None):
+    rgb = np.array(to_rgb(hex_colour))
+    if cvd:
+        space = {"name": "sRGB1+CVD", "cvd_type": cvd, "severity": 100}
+        rgb = np.clip(colorspacious.cspace_convert(rgb, space, "sRGB1"), 0, 1)
+    return colorspacious.cspace_convert(rgb, "sRGB1", "CAM02-UCS")
+
+
+def distance(a, b, vision):
+    if vision == "greyscale":
+        return abs(float(ucs(a)[0] - ucs(b)[0]))
+    cvd = None if vision == "normal" else vision
+    return float(colorspacious.deltaE(ucs(a, cvd), ucs(b, cvd), input_space="CAM02-UCS"))
+
+
+def closest_pair(colours: dict, vision: str, pairs=None):
+    pairs = pairs or itertools.combinations(colours, 2)
+    return min((distance(colours[a], colours[b], vision), a, b) for a, b in pairs)
+
+
+def figure_pairs():
+    return sorted({tuple(sorted(p)) for roles in viz.FIGURE_ROLES.values() for p in itertools.combinations(roles, 2)})
+
+
+@pytest.mark.parametrize("vision", ["normal", *DEFICIENCIES, "greyscale"])
+def test_roles_drawn_together_stay_apart(vision):
+    d, a, b = closest_pair(viz.COLORS, vision, figure_pairs())
+    assert d >= BOUND, f"{vision}: {a} {viz.COLORS[a]} and {b} {viz.COLORS[b]} are only ΔE {d:.1f} apart"
+
+
+@pytest.mark.parametrize("vision", ["normal", *DEFICIENCIES, "greyscale"])
+def test_the_four_phases_of_a_x2_pixel_shuffle_stay_apart(vision):
+    d, a, b = closest_pair(dict(enumerate(viz.PHASE_COLORS[:4])), vision)
+    assert d >= BOUND, f"{vision}: phases {a} and {b} are only ΔE {d:.1f} apart"
+
+
+def test_every_phase_has_its_own_hatch():
+    assert len(set(viz.PHASE_HATCHES)) == len(viz.PHASE_HATCHES) == len(viz.PHASE_COLORS)
+
+
+def test_every_role_of_a_figure_has_a_colour():
+    assert {r for roles in viz.FIGURE_ROLES.values() for r in roles} <= set(viz.COLORS)
+    assert ("highlight", "input") in figure_pairs() and ("crop", "output") in figure_pairs()
+
+
+def _luminance(hex_colour):
+    c = np.array(to_rgb(hex_colour))
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(c @ [0.2126, 0.7152, 0.0722])
+
+
+def test_highlight_is_readable_as_text_on_white():
+    # the explorers write "Not allowed: ..." in the highlight colour: WCAG AA asks 4.5:1 for body text
+    assert (1.05) / (_luminance(viz.COLORS["highlight"]) + 0.05) >= 4.5
+
+
+def test_the_old_palette_failed():
+    """The colours before issue 15, measured the same way: the test would have caught them."""
+    old = {"input": "#3b75af", "kernel": "#e1812c", "output": "#3a923a", "crop": "#8c8c8c", "highlight": "#c03d3e"}
+    assert closest_pair(old, "deuteranomaly", figure_pairs())[0] < 5
