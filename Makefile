@@ -25,10 +25,13 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 # JupyterLab on the repository (notebooks/ and exercises/), opening the start notebook; it prints the URL (with
 # its token) to open by hand where no browser starts. Extra options: make lab LAB_ARGS="--no-browser --port=8890"
 START  := notebooks/00_start_here.ipynb
+# as root (many containers and cloud machines start so) Jupyter refuses to run without --allow-root
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS) $(START)
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS) $(START)
 
 # the explorers alone, as a page without code cells (Voila); prints the URL. make app APP_ARGS="--no-browser"
+# (Voila runs as root as it is: it has no root check and no --allow-root option)
 app: $(VENV)/.lab
 	$(BIN)/voila app/explorers.ipynb $(VOILA_SKIP) $(APP_ARGS)
 # front-end extensions of JupyterLab that fail to load in Voila's page (they only log errors there)
