@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # torch comes from a pinned CPU wheel (never a plain `torch`, which would pull a CUDA build)
 TORCH  := torch==2.13.0
 
-.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app bench clean
+.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app hub bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,11 @@ $(VENV)/.lab: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test,lab]"
+	$(PY) -m pip install -q -e ".[test,lab,hub]"
+	touch $@
+
+$(VENV)/.hub: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install -q -e ".[hub]"
 	touch $@
 
 # JupyterLab on the repository (notebooks/ and exercises/), opening the start notebook; it prints the URL (with
@@ -63,6 +67,17 @@ exercises: $(VENV)/.lab
 # so updates, make exercises and make test never touch their answers
 workspace: $(VENV)/.lab
 	$(PY) scripts/make_exercises.py --workspace workspace
+
+# a whole class on this machine: JupyterHub, nbgrader's exchange, four learners and the instructor, all on
+# 127.0.0.1 (scripts/hub_demo.py). The proxy comes from the npm registry into .hub/ (git-ignored).
+# make hub HUB_ARGS="--keep" leaves the hub up afterwards, to log in as a learner (Ctrl-C stops it)
+CHP_PKG := configurable-http-proxy@5.3.0
+CHP     := .hub/node_modules/.bin/configurable-http-proxy
+$(CHP):
+	npm install --prefix .hub --no-audit --no-fund --no-save --loglevel=error $(CHP_PKG)
+
+hub: $(VENV)/.hub $(CHP)
+	$(PY) scripts/hub_demo.py $(HUB_ARGS)
 
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu

@@ -163,3 +163,19 @@ def test_make_lab_passes_allow_root_exactly_when_run_as_root():
     line = next(ln for ln in _make_dry_run("lab").splitlines() if " lab " in ln and "jupyter" in ln)
     assert ("--allow-root" in line.split()) == (os.geteuid() == 0), line
 
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_hub_installs_the_proxy_version_the_demo_uses():
+    demo = (ROOT / "scripts" / "hub_demo.py").read_text()
+    pinned = re.search(r'^PROXY_PACKAGE = "(\S+)"', demo, re.M).group(1)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^CHP_PKG\s*:=\s*(\S+)", makefile, re.M).group(1) == pinned
+    assert "scripts/hub_demo.py" in _make_dry_run("hub")
+
+
+def test_hub_config_listens_on_loopback_only():
+    text = (ROOT / "hub" / "jupyterhub_config.py").read_text()
+    urls = re.findall(r"http://([\w.]+):", text)
+    assert urls and set(urls) == {"127.0.0.1"}, urls
+    assert 'c.Spawner.ip = "127.0.0.1"' in text
+    assert "0.0.0.0" not in text
