@@ -257,11 +257,13 @@ class Hub:
                 return None
             raise RuntimeError(f"{method} {path}: HTTP {err.code} {err.read()[:500]!r}") from None
 
-    def start_servers(self, users, timeout: float = 300) -> None:
-        """Start each learner's server (POST /hub/api/users/<u>/server) and wait until every one is ready."""
+    def spawn(self, users) -> None:
+        """Ask the hub to start each learner's server (POST /hub/api/users/<u>/server), as their login would."""
         for user in users:
             self.api("POST", f"/hub/api/users/{user}/server")
 
+    def wait_for_servers(self, users, timeout: float = 300) -> None:
+        """Wait until every one of the learners' servers is ready."""
         def all_ready():
             return all(self.api("GET", f"/hub/api/users/{u}").get("servers", {}).get("", {}).get("ready")
                        for u in users)
@@ -433,11 +435,12 @@ def run_class(state: Path, *, learners: dict = LEARNERS, notebooks=NOTEBOOKS, ke
     try:
         hub.start()
         step(f"hub up at {hub.url}")
+        hub.spawn(learners)   # the learners' servers start while the instructor prepares the assignment
         course.set_up(learners)
         course.nbgrader("generate_assignment", ASSIGNMENT, "--force")
         course.nbgrader("release_assignment", ASSIGNMENT, "--force")
         step(f"instructor generated and released {ASSIGNMENT} ({', '.join(notebooks)})")
-        hub.start_servers(list(learners))
+        hub.wait_for_servers(list(learners))
         step(f"servers of {', '.join(learners)} ready")
 
         for user, role in learners.items():
@@ -453,7 +456,8 @@ def run_class(state: Path, *, learners: dict = LEARNERS, notebooks=NOTEBOOKS, ke
             for name in notebooks:
                 path = f"{ASSIGNMENT}/{name}.ipynb"
                 model = hub.contents(user, path)
-                fill_in(model["content"], answers)
+                if not fill_in(model["content"], answers):
+                    raise RuntimeError(f"{path} on {user}'s server has no answer cell of solutions/")
                 hub.contents(user, path, {"type": "notebook", "format": "json", "content": model["content"]})
             out = hub.assignments(user, "submit")
             result.submitted[user] = bool(out.get("success"))
@@ -550,7 +554,8 @@ def main(argv=None) -> int:
     print(f"\ncourse command (exit {result.course_status}):\n{result.course_output.rstrip()}")
     print(f"\nfeedback fetched: " + ", ".join(f"{u}: {len(f)} file(s)" for u, f in result.feedback.items()))
     print(f"course directory, exchange and logs: {args.state}")
-    return 1 if result.left_running else 0
+    # exit 1 from the course command is the class's doing (bob's and mallory's answers); 2 is not
+    return 1 if result.left_running or result.course_status == 2 else 0
 
 
 if __name__ == "__main__":
