@@ -263,10 +263,15 @@ class Hub:
             self.api("POST", f"/hub/api/users/{user}/server")
 
     def wait_for_servers(self, users, timeout: float = 300) -> None:
-        """Wait until every one of the learners' servers is ready."""
+        """Wait until every one of the learners' servers is ready; fail at once when one has failed to start."""
         def all_ready():
-            return all(self.api("GET", f"/hub/api/users/{u}").get("servers", {}).get("", {}).get("ready")
-                       for u in users)
+            ready = True
+            for user in users:
+                server = self.api("GET", f"/hub/api/users/{user}").get("servers", {}).get("")
+                if server is None:   # the hub dropped it: the spawn failed (its log says why)
+                    raise RuntimeError(f"{user}'s server failed to start:\n{self.log_tail()}")
+                ready = ready and bool(server.get("ready"))
+            return ready
         self._until(all_ready, timeout, f"the servers of {', '.join(users)}")
 
     # what a learner's browser does on their server
