@@ -8,8 +8,9 @@ releases feedback, which the learners fetch. One learner answers right (alice), 
 gets it wrong and rebinds `check` to fake a pass (mallory), one never submits (nina).
 
 The round trip runs once for the module (about 2 minutes on 2 cores); every wait in it is bounded, and every process
-it starts is stopped by process group before the checks. It skips only where Node.js or npm is missing; the proxy is
-installed from the npm registry into .hub/ when it is not there.
+it starts is stopped by process group before the checks. It skips only where Node.js or npm is missing, and never
+under .ci/run (which sets TCONV_EDU_REQUIRE_HUB); the proxy is installed from the npm registry into .hub/ when it
+is not there.
 
 The course's gradebook comes from `hub_demo.grade_with_course_command` (its docstring says which interface of
 `python -m tconv_edu.grading` it assumes).
@@ -17,6 +18,7 @@ The course's gradebook comes from `hub_demo.grade_with_course_command` (its docs
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +31,9 @@ sys.modules["hub_demo"] = hub_demo   # its dataclasses look their module up ther
 spec.loader.exec_module(hub_demo)
 
 _missing = hub_demo.missing_reason()
+if _missing and os.environ.get("TCONV_EDU_REQUIRE_HUB"):
+    # .ci/run found or installed Node.js and npm: the round trip must run there, not skip
+    raise RuntimeError(f"TCONV_EDU_REQUIRE_HUB is set but {_missing}")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
               pytest.mark.skipif(_missing is not None, reason=str(_missing))]
 
