@@ -3,10 +3,13 @@
 Each function below is what a learner who makes the mistake would write; the checks draw fresh random cases on
 every run, as they do for learners.
 """
+import re
+
 import numpy as np
 import pytest
 
 import tconv_edu as te
+from own_tconv import own_tconv
 from tconv_edu.grading import EXERCISES, check
 
 
@@ -26,8 +29,14 @@ def assert_named(exercise_id, answer, name):
     report = rejected(exercise_id, answer)
     assert report.startswith(f"{exercise_id}: ")
     assert "Smallest failing case" in report and "expected" in report
-    assert "Likely mistake: " + diagnosis(exercise_id, name) in report or \
-        "Also possible: " + diagnosis(exercise_id, name) in report, report
+    assert named(report, exercise_id, name), report
+
+
+def named(report, exercise_id, name):
+    """Whether the report names the mistake (first or among the others, with or without its share of cases)."""
+    share = r"( \(\d+ of the \d+ failing cases\))?: "
+    return re.search(r"^(Likely mistake|Also possible)" + share + re.escape(diagnosis(exercise_id, name)) + "$",
+                     report, re.M) is not None
 
 
 # ----------------------------------------------------------------------------------------------- scatter_2d
@@ -252,7 +261,7 @@ def gradient_without_output_padding(g, w, stride, padding, input_shape):
 def test_input_gradient_output_padding_always_0():
     report = rejected("input_gradient", gradient_without_output_padding)
     assert "expected shape" in report
-    assert "Likely mistake: " + diagnosis("input_gradient", "output_padding") in report
+    assert named(report, "input_gradient", "output_padding")
 
 
 # -------------------------------------------------------------------------------------------------- overlap
@@ -271,7 +280,7 @@ def uniform_if_k_at_least_stride(k, stride):
 def test_overlap_uniform_k_at_least_stride():
     report = rejected("overlap", (overlap, uniform_if_k_at_least_stride))
     assert "uniform(k, stride) with" in report
-    assert "Likely mistake: " + diagnosis("overlap", "k_ge_stride") in report
+    assert named(report, "overlap", "k_ge_stride")
 
 
 # -------------------------------------------------------------------------------------------- multi_channel
@@ -319,11 +328,62 @@ def test_every_listed_mistake_has_a_test():
               ("output_size", "output_padding_rule"), ("output_size", "keras_rule"), ("conv_matrix", "transposed"),
               ("conv_matrix", "flipped"), ("zero_insertion", "no_flip"), ("zero_insertion", "stride_zeros"),
               ("zero_insertion", "pad_k_minus_1"), ("input_gradient", "output_padding"), ("overlap", "k_ge_stride"),
-              ("multi_channel", "weight_layout"), ("multi_channel", "bias_per_input"), ("multi_channel", "no_bias")}
+              ("multi_channel", "weight_layout"), ("multi_channel", "bias_per_input"), ("multi_channel", "no_bias"),
+              ("scatter_strided", "crop_minus_p"), ("output_size", "no_checks"), ("input_gradient", "zero_rows"),
+              ("multi_channel", "sum_channels_first")}
     assert {(e.id, m.name) for e in EXERCISES.values() for m in e.mistakes} == tested
 
 
 def test_multi_channel_without_bias():
     def no_bias(x, w, bias, stride):
-        return te.conv_transpose2d(x, w, stride=stride)
+        return own_tconv(x, w, stride=stride)
     assert_named("multi_channel", no_bias, "no_bias")
+
+
+# ------------------------------------------------------------------- mistakes added with the out-of-kernel judge
+
+def strided_crop_minus_p(x, k, stride, padding):
+    full = own_tconv(x, k, stride=stride)
+    return full[padding:-padding, padding:-padding]         # empty for padding 0
+
+
+def test_scatter_strided_crop_with_minus_p():
+    assert_named("scatter_strided", strided_crop_minus_p, "crop_minus_p")
+
+
+def test_output_size_without_any_check():
+    def f(h, k, stride, padding, output_padding, dilation):
+        return (h - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
+    assert_named("output_size", f, "no_checks")
+
+
+def test_two_mistakes_in_one_answer_are_both_named():
+    def f(h, k, stride, padding, output_padding, dilation):          # no + 1, and no check at all
+        return (h - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding
+    report = rejected("output_size", f)
+    assert named(report, "output_size", "plus_one") and named(report, "output_size", "no_checks"), report
+
+
+def test_input_gradient_output_padding_rows_of_zeros():
+    def zero_rows(g, w, stride, padding, input_shape):
+        y = te.conv_transpose2d(g, w, stride=stride, padding=padding)
+        return np.pad(y, ((0, 0), (0, 0), (0, input_shape[0] - y.shape[2]), (0, input_shape[1] - y.shape[3])))
+    assert_named("input_gradient", zero_rows, "zero_rows")
+
+
+def test_multi_channel_channels_summed_before_the_stamp():
+    def summed(x, w, bias, stride):
+        return own_tconv(x.sum(axis=1, keepdims=True), w.sum(axis=0, keepdims=True), bias, stride=stride)
+    assert_named("multi_channel", summed, "sum_channels_first")
+
+
+@pytest.mark.parametrize("exercise_id", ["scatter_2d", "scatter_strided", "zero_insertion", "multi_channel"])
+def test_library_free_exercises_refuse_the_library_in_check(exercise_id):
+    answers = {"scatter_2d": lambda x, k: te.conv_transpose2d(x, k),
+               "scatter_strided": lambda x, k, stride, padding: te.FORMS["direct"](x, k, stride=stride,
+                                                                                   padding=padding),
+               "zero_insertion": lambda x, k, stride, padding: te.matrix.conv_transpose2d(x, k, stride=stride,
+                                                                                          padding=padding),
+               "multi_channel": lambda x, w, bias, stride: te.conv_transpose2d(x, w, bias, stride=stride)}
+    report = rejected(exercise_id, answers[exercise_id])
+    assert "your function called the library's transposed convolution" in report, report

@@ -1,4 +1,5 @@
 """In a kernel: the grading command's score table, and a kernel that survives whatever a learner's function does."""
+import csv
 import re
 from pathlib import Path
 
@@ -32,42 +33,69 @@ def test_grading_command_scores_solved_half_solved_and_unsolved_copies(tmp_path,
                       "wrong": filled({"scatter_2d"}, {"scatter_strided": "def scatter_strided(x, k, stride, padding):"
                                                        "\n    return np.zeros((2, 2))"}),
                       "unsolved": nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)}.items():
-        paths[label] = tmp_path / f"{label}.ipynb"
+        (tmp_path / label).mkdir()
+        paths[label] = tmp_path / label / NAME
         nbformat.write(nb, str(paths[label]))
     before = {p: p.read_bytes() for p in paths.values()}
 
     assert cli.main([str(paths["solved"])]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[1:] == [
-        "  exercise         points  result",
-        "  scatter_2d        2 / 2  passed: all 12 cases passed (4 fixed, 8 random)",
-        "  scatter_strided   3 / 3  passed: all 12 cases passed (4 fixed, 8 random)",
+        "  exercise         points  cases  result",
+        "  scatter_2d        2 / 2  12/12  passed",
+        "  scatter_strided   3 / 3  12/12  passed",
         "  total             5 / 5"]
 
-    assert cli.main([str(paths["half"]), str(paths["wrong"]), str(paths["unsolved"])]) == 1
+    gradebook = tmp_path / "grades.csv"
+    assert cli.main([str(tmp_path), "--jobs", "2", "--csv", str(gradebook)]) == 1
     out = capsys.readouterr().out
-    tables = out.split(str(tmp_path))
-    assert "  scatter_2d        2 / 2  passed" in tables[1]
-    assert "  scatter_strided   0 / 3  not implemented yet" in tables[1] and "  total             2 / 5" in tables[1]
-    assert re.search(r"  scatter_strided   0 / 3  failed: 12 of 12 cases failed\n", tables[2])
-    assert "  scatter_2d        0 / 2  not implemented yet" in tables[3] and "  total             0 / 5" in tables[3]
-    assert out.rstrip().endswith("all notebooks: 4 / 15 points")
+    tables = {label: out.split(str(paths[label]))[1] for label in paths}
+    assert "  scatter_2d        2 / 2  12/12  passed" in tables["half"]
+    assert "  scatter_strided   0 / 3   0/12  not implemented yet" in tables["half"]
+    assert "  total             2 / 5" in tables["half"]
+    assert re.search(r"  scatter_strided   0 / 3   0/12  failed 12 of 12 cases", tables["wrong"])
+    assert "  scatter_2d        0 / 2   0/12  not implemented yet" in tables["unsolved"]
+    assert out.rstrip().endswith("all notebooks: 9 / 20 points")
+    rows = list(csv.DictReader(gradebook.open()))
+    assert {(r["student"], r["exercise"], r["points"], r["max_points"], r["cases"]) for r in rows} == {
+        ("solved", "scatter_2d", "2", "2", "12/12"), ("solved", "scatter_strided", "3", "3", "12/12"),
+        ("half", "scatter_2d", "2", "2", "12/12"), ("half", "scatter_strided", "0", "3", "0/12"),
+        ("wrong", "scatter_2d", "2", "2", "12/12"), ("wrong", "scatter_strided", "0", "3", "0/12"),
+        ("unsolved", "scatter_2d", "0", "2", "0/12"), ("unsolved", "scatter_strided", "0", "3", "0/12")}
     for p, data in before.items():
         assert p.read_bytes() == data, f"{p} was changed"
-    assert sorted(q.name for q in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
+
+
+def test_partial_credit_and_the_mistake_in_the_gradebook(tmp_path, capsys):
+    crop = ("def scatter_strided(x, k, stride, padding):\n    y = scatter_2d(x, k) if stride == 1 else None\n"
+            "    import numpy as np\n    H, W = x.shape\n    kH, kW = k.shape\n"
+            "    full = np.zeros(((H - 1) * stride + kH, (W - 1) * stride + kW))\n"
+            "    for i in range(H):\n        for j in range(W):\n"
+            "            full[i * stride:i * stride + kH, j * stride:j * stride + kW] += x[i, j] * k\n"
+            "    return full[padding:-padding, padding:-padding]")
+    (tmp_path / "ann").mkdir()
+    nbformat.write(filled({"scatter_2d"}, {"scatter_strided": crop}), str(tmp_path / "ann" / NAME))
+    gradebook = tmp_path / "grades.csv"
+    assert cli.main([str(tmp_path), "--partial", "--csv", str(gradebook), "--seed", "3"]) == 1
+    out = capsys.readouterr().out
+    row = [r for r in csv.DictReader(gradebook.open()) if r["exercise"] == "scatter_strided"][0]
+    passed, total = map(int, row["cases"].split("/"))
+    assert 0 < passed < total and float(row["points"]) == round(3 * passed / total, 2)
+    assert row["mistake"] == "crop_minus_p" and "likely: crop_minus_p" in out
 
 
 def test_grading_command_reports_broken_cells_and_unreadable_files(tmp_path, capsys):
     nb = filled({"scatter_2d"}, {"scatter_strided": "def scatter_strided(x, k, stride, padding)\n    pass"})
-    broken = tmp_path / "broken.ipynb"
+    broken = tmp_path / NAME
     nbformat.write(nb, str(broken))
-    junk = tmp_path / "junk.ipynb"
+    junk = tmp_path / "junk" / NAME
+    junk.parent.mkdir()
     junk.write_text("not a notebook")
     assert cli.main([str(broken), str(junk)]) == 2
     out = capsys.readouterr().out
-    assert "scatter_strided   0 / 3  error: NameError: name 'scatter_strided' is not defined" in out
-    assert "! cell 7 (scatter_strided-answer) raised SyntaxError" in out
-    assert f"{junk}\n  ! could not run it:" in out
+    assert "scatter_strided   0 / 3   0/12  no function scatter_strided in your notebook" in out
+    assert re.search(r"! cell \d+ of the graded code raised SyntaxError", out)
+    assert f"{junk}\n" in out and "! not graded: could not read it:" in out
 
 
 def test_the_kernel_survives_slow_raising_and_exiting_functions():

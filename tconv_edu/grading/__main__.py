@@ -1,148 +1,129 @@
-"""``python -m tconv_edu.grading NOTEBOOK...``: run filled-in exercise notebooks and print a score table.
+"""``python -m tconv_edu.grading [options] PATH...``: grade submitted notebooks with the out-of-kernel judge.
 
-Each notebook is copied into a temporary folder and the copy is executed (nbclient, every cell, errors allowed, as
-nbgrader's autograder does), so the learner's file is only ever read. A check cell scores its points when it runs
-without an error. Exit status: 0 when every check passed and every cell ran, 1 otherwise, 2 when a notebook could
-not be executed at all (unreadable, a cell past the time limit, the kernel died).
+PATH is a notebook or a folder (searched for ``*.ipynb``, e.g. nbgrader's ``submitted/``). Each notebook is matched
+by name to the release (``--release``, default the course's ``exercises/``); locked cells, exercises and points come
+from the release; the learner's code runs in a kernel of its own with time and memory limits, and every expected
+value and comparison is computed in this process (see ``tconv_edu.grading.judge``). The learner's files are only read.
+
+Prints a score table per notebook (points, cases passed, result and the likely mistakes); ``--csv FILE`` writes a
+gradebook (student, notebook, exercise, points, max_points, cases, result, mistake), the student being the first
+folder below a given folder (nbgrader's ``submitted/<student>/<assignment>/``) or the notebook's name.
+Exit status: 0 when every check passed, 1 when some did not, 2 when a notebook could not be graded.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import logging
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .exercises import EXERCISES
+from .judge import Options, Report, grade_notebook
 
-_CHECK_CALL = re.compile(r"""check\(\s*["'](\w+)["']""")
-
-
-@dataclass
-class Row:
-    exercise: str
-    points: float
-    earned: float
-    result: str
-
-
-def run_copy(path: Path, timeout: int):
-    """Execute a copy of the notebook at ``path``; return (executed notebook, problem or None)."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
-    with tempfile.TemporaryDirectory(prefix="tconv_edu-grading-") as tmp:
-        copy = Path(tmp) / path.name
-        shutil.copyfile(path, copy)
-        nb = nbformat.read(str(copy), as_version=4)
-        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
-                                resources={"metadata": {"path": tmp}})
-        try:
-            client.execute(stderr=subprocess.DEVNULL)   # the kernel's start-up warnings are not the learner's
-        except CellTimeoutError:
-            return nb, f"a cell ran longer than {timeout} s; execution stopped there"
-        except DeadKernelError:
-            return nb, "the kernel died (out of memory, or a crash in compiled code); execution stopped there"
-    return nb, None
-
-
-def _error(cell):
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return out.get("ename", ""), out.get("evalue", "")
-    return None
-
-
-def _stdout(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-
-
-def score(nb) -> tuple[list[Row], list[str]]:
-    """Rows for the check cells (nbgrader grade cells) and a list of other cells that raised."""
-    rows, broken = [], []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        err = _error(cell)
-        if not (meta.get("grade") and not meta.get("solution")):
-            if err:
-                broken.append(f"cell {index + 1} ({meta.get('grade_id', 'no id')}) raised {err[0]}: "
-                              f"{err[1].splitlines()[0] if err[1] else ''}".rstrip(": "))
-            continue
-        found = _CHECK_CALL.search(cell.source)
-        ex_id = found.group(1) if found else meta.get("grade_id", f"cell {index + 1}")
-        points = float(meta.get("points", EXERCISES[ex_id].points if ex_id in EXERCISES else 0))
-        if cell.get("execution_count") is None and not cell.get("outputs"):
-            rows.append(Row(ex_id, points, 0, "not run"))
-        elif err is None:
-            line = _stdout(cell).strip().splitlines()
-            rows.append(Row(ex_id, points, points, "passed" + (f": {_strip(line[0], ex_id)}" if line else "")))
-        else:
-            first = err[1].splitlines()[0] if err[1] else ""
-            if "not implemented yet" in first:
-                result = "not implemented yet"
-            elif err[0] == "AssertionError":
-                result = "failed: " + _strip(first, ex_id)
-            else:
-                result = f"error: {err[0]}: {first}".rstrip(": ")
-            rows.append(Row(ex_id, points, 0, result))
-    return rows, broken
-
-
-def _strip(line: str, ex_id: str) -> str:
-    line = line[len(ex_id) + 2:] if line.startswith(ex_id + ": ") else line
-    return re.sub(r",? ?\(?\d+(\.\d+)?/\d+(\.\d+)? points\)?\.?$", "", line).rstrip(" ,.")
+_ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def table(path, rows, broken, problem) -> str:
+def table(report: Report, verbose: bool = False) -> str:
+    """The score table of one notebook."""
+    rows = report.rows
     width = max([len("exercise")] + [len(r.exercise) for r in rows])
-    lines = [str(path), f"  {'exercise':<{width}}  points  result"]
+    head = report.path + ("" if report.student == Path(report.path).stem else f"  ({report.student})")
+    lines = [head, f"  {'exercise':<{width}}  points  cases  result"]
     for r in rows:
-        lines.append(f"  {r.exercise:<{width}}  {_num(r.earned):>2} / {_num(r.points):<2} {r.result}")
-    total, earned = sum(r.points for r in rows), sum(r.earned for r in rows)
-    lines.append(f"  {'total':<{width}}  {_num(earned):>2} / {_num(total)}")
-    lines += [f"  ! {b}" for b in broken]
-    if problem:
-        lines.append(f"  ! {problem}")
+        lines.append(f"  {r.exercise:<{width}}  {_num(r.earned):>2} / {_num(r.points):<2} {r.cases:>5}  {r.result}")
+    lines.append(f"  {'total':<{width}}  {_num(report.earned):>2} / {_num(report.total)}")
+    lines += [f"  ! {n}" for n in report.notes]
+    if report.problem:
+        lines.append(f"  ! not graded: {report.problem}")
+    if verbose:
+        for r in rows:
+            if r.earned < r.points and r.feedback:
+                lines.append("\n    " + r.feedback.replace("\n", "\n    "))
     return "\n".join(lines)
+
+
+def collect(paths) -> list[tuple[Path, str]]:
+    """(notebook, student) for every notebook named or found below a named folder, in a stable order."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for nb in sorted(p.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" not in nb.parts:
+                    found.append((nb, nb.relative_to(p).parts[0] if len(nb.relative_to(p).parts) > 1 else nb.stem))
+        else:
+            found.append((p, p.stem))
+    return found
+
+
+def write_csv(path: Path, reports) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "notebook", "exercise", "points", "max_points", "cases", "result", "mistake"])
+        for rep in reports:
+            if rep.problem and not rep.rows:
+                out.writerow([rep.student, Path(rep.path).name, "", 0, 0, "", f"not graded: {rep.problem}", ""])
+            for r in rep.rows:
+                out.writerow([rep.student, Path(rep.path).name, r.exercise, _num(r.earned), _num(r.points), r.cases,
+                              r.result, "; ".join(r.mistakes)])
+
+
+def _grade(job):
+    path, student, options = job
+    logging.getLogger("traitlets").setLevel(logging.CRITICAL)
+    return grade_notebook(path, options, student)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tconv_edu.grading",
-                                 description="Execute copies of exercise notebooks and print a score table.")
-    ap.add_argument("notebooks", nargs="+", type=Path)
-    ap.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
+                                 description="Grade exercise notebooks outside the learner's kernel.")
+    ap.add_argument("paths", nargs="+", type=Path, help="notebooks, or folders of them")
+    ap.add_argument("--release", type=Path, default=_ROOT / "exercises",
+                    help="the released notebooks (default: the course's exercises/)")
+    ap.add_argument("--csv", type=Path, help="write a gradebook to this file")
+    ap.add_argument("--jobs", type=int, default=1, help="notebooks graded at once, one kernel each (default 1)")
+    ap.add_argument("--partial", action="store_true", help="points in proportion to the cases passed")
+    ap.add_argument("--timeout", type=float, default=10.0, help="seconds for one call of a function (default 10)")
+    ap.add_argument("--cell-timeout", type=float, default=60.0, help="seconds for one learner cell (default 60)")
+    ap.add_argument("--memory", type=int, default=2048, help="memory limit of a learner's kernel, MB (default 2048)")
+    ap.add_argument("--seed", type=int, help="seed of the random cases (default: fresh ones)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print the full feedback of each failed check")
     args = ap.parse_args(argv)
+    if sys.platform == "emscripten":
+        print("python -m tconv_edu.grading starts kernels in subprocesses: run it in a normal Python, not in the "
+              "browser (check() works everywhere)")
+        return 2
+    if args.jobs < 1:
+        ap.error(f"--jobs={args.jobs}: must be at least 1")
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
-    status, grand, grand_total = 0, 0.0, 0.0
-    for path in args.notebooks:
-        try:
-            nb, problem = run_copy(path, args.timeout)
-        except Exception as err:  # noqa: BLE001 - unreadable notebook, no kernel: report and go on
-            print(f"{path}\n  ! could not run it: {type(err).__name__}: {err}")
-            status = 2
-            continue
-        rows, broken = score(nb)
-        print(table(path, rows, broken, problem))
-        grand += sum(r.earned for r in rows)
-        grand_total += sum(r.points for r in rows)
-        if problem:
-            status = 2
-        elif (broken or any(r.earned < r.points for r in rows)) and status == 0:
-            status = 1
-    if len(args.notebooks) > 1:
-        print(f"all notebooks: {_num(grand)} / {_num(grand_total)} points")
-    return status
+    unreadable = [p.resolve() for p in args.paths if p.is_dir()] + [p.resolve().parent for p in args.paths
+                                                                     if not p.is_dir()]
+    if (_ROOT / "solutions").is_dir():
+        unreadable.append(_ROOT / "solutions")
+    options = Options(release=args.release, partial=args.partial, call_timeout=args.timeout,
+                      cell_timeout=args.cell_timeout, memory_mb=args.memory, seed=args.seed,
+                      unreadable=tuple(str(p) for p in unreadable))
+    jobs = [(path, student, options) for path, student in collect(args.paths)]
+    if args.jobs == 1 or len(jobs) < 2:
+        reports = map(_grade, jobs)
+    else:
+        pool = ProcessPoolExecutor(max_workers=min(args.jobs, len(jobs)))
+        reports = pool.map(_grade, jobs)
+    done = []
+    for rep in reports:
+        print(table(rep, args.verbose), flush=True)
+        done.append(rep)
+    if args.csv:
+        write_csv(args.csv, done)
+    if len(done) > 1:
+        print(f"all notebooks: {_num(sum(r.earned for r in done))} / {_num(sum(r.total for r in done))} points")
+    if any(r.problem for r in done):
+        return 2
+    return 1 if any(r.earned < r.points for rep in done for r in rep.rows) else 0
 
 
 if __name__ == "__main__":

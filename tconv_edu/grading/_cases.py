@@ -36,6 +36,11 @@ class Raises:
 
 
 @dataclass(frozen=True)
+class AnyValue:
+    """A mistake's outcome where the mistaken code returns some value (any) instead of raising."""
+
+
+@dataclass(frozen=True)
 class Mistake:
     """A known wrong answer and what to tell the learner whose answer matches it.
 
@@ -60,3 +65,4 @@ class Exercise:
     reference: Callable = field(repr=False)    # Case -> expected value or Raises
     mistakes: tuple = field(default=(), repr=False)
     hints: dict = field(default_factory=dict, repr=False)   # exception name raised by the learner -> hint
+    no_library: bool = False     # to be written without tconv_edu's transposed convolution (checked while grading)

@@ -1,12 +1,13 @@
 """Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake."""
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._cases import Case, Exercise, Raises
+from ._cases import AnyValue, Case, Exercise, Raises
 from ._student import Call, call
 
 RTOL, ATOL = 1e-6, 1e-8
@@ -14,12 +15,24 @@ RTOL, ATOL = 1e-6, 1e-8
 
 @dataclass
 class Result:
-    """The outcome of one check: ``message`` is the success line or the failure report."""
+    """The outcome of one check: ``message`` is the success line or the failure report.
+
+    ``summary`` is one line for a score table; ``mistakes`` names every recognised mistake (most cases first);
+    ``stopped`` says why grading stopped early (time limit, a dead kernel, a forbidden call), else "".
+    """
     exercise: Exercise
     passed: bool
     n_passed: int
     n_cases: int
     message: str
+    summary: str = ""
+    mistakes: tuple = ()
+    stopped: str = ""
+
+    @property
+    def cases(self) -> str:
+        """Cases passed, e.g. ``8/12``."""
+        return f"{self.n_passed}/{self.n_cases}"
 
 
 @dataclass
@@ -30,23 +43,47 @@ class _Failure:
     problem: str          # what is wrong, expected versus got
 
 
+def cases_for(ex: Exercise, seed: int):
+    """The exercise's cases for ``seed``, smallest first (stable: ties keep the fixed ones first)."""
+    return sorted(ex.cases(np.random.default_rng(seed)), key=lambda c: c.size)
+
+
 def grade(ex: Exercise, answer, *, seed=None, time_limit: float | None = 5.0) -> Result:
-    """Run the exercise's cases on ``answer`` and build the report (never raises for the learner's code)."""
+    """Run the exercise's cases on ``answer`` in this process and build the report (never raises for its code)."""
     fns, problem = _functions(ex, answer)
     if problem:
-        return Result(ex, False, 0, 0, f"{ex.id}: {problem} (0/{ex.points} points)")
+        return Result(ex, False, 0, 0, f"{ex.id}: {problem} (0/{ex.points} points)", summary=problem)
+    budget, used = [time_limit], []
+
+    def run(case):
+        with _tripwire(used) if ex.no_library else contextlib.nullcontext():
+            rec = call(fns[case.func], case.args, budget[0])
+        if budget[0] is not None:
+            budget[0] -= rec.seconds
+        if rec.timed_out:
+            rec.stopped = _timeout_message(ex, case, time_limit)
+        if used:
+            rec.stopped = library_message(ex)
+        return rec
+
+    return evaluate(ex, run, seed=seed)
+
+
+def evaluate(ex: Exercise, run, *, seed=None) -> Result:
+    """Grade with ``run(case) -> Call`` (a call here, or in a learner's kernel); the expected values and every
+    comparison are computed here, after each call returns. A call whose ``stopped`` is set ends the check."""
     seed = secrets.randbelow(10 ** 6) if seed is None else seed
-    cases = sorted(ex.cases(np.random.default_rng(seed)), key=lambda c: c.size)   # stable: ties keep fixed first
-    failures, compared, budget = [], [], time_limit
+    cases = cases_for(ex, seed)
+    failures = []
     for case in cases:
-        rec = call(fns[case.func], case.args, budget)
-        if budget is not None:
-            budget -= rec.seconds
+        rec = run(case)
         if isinstance(rec.error, NotImplementedError):
             return Result(ex, False, 0, len(cases), f"{ex.id}: not implemented yet: replace the "
-                          f"`raise NotImplementedError(...)` in {case.func}() with your code (0/{ex.points} points)")
-        if rec.timed_out:
-            return Result(ex, False, 0, len(cases), _timeout_message(ex, case, time_limit))
+                          f"`raise NotImplementedError(...)` in {case.func}() with your code (0/{ex.points} points)",
+                          summary="not implemented yet")
+        if rec.stopped:
+            return Result(ex, False, 0, len(cases), f"{rec.stopped} (0/{ex.points} points)",
+                          summary=rec.stopped.split("\n")[0].removeprefix(f"{ex.id}: "), stopped=rec.stopped)
         expected = ex.reference(case)
         problem = _compare(ex.functions[case.func], expected, rec)
         if problem is None and rec.mutated:
@@ -55,14 +92,46 @@ def grade(ex: Exercise, answer, *, seed=None, time_limit: float | None = 5.0) ->
                        f"or write into a new array)")
         if problem is not None:
             failures.append(_Failure(case, rec, expected, problem))
-        if rec.error is None:
-            compared.append((case, rec.value, expected, problem is None))
     n = len(cases)
     if not failures:
         n_fixed = sum(not c.random for c in cases)
         return Result(ex, True, n, n, f"{ex.id}: all {n} cases passed ({n_fixed} fixed, {n - n_fixed} random), "
-                                      f"{ex.points}/{ex.points} points")
-    return Result(ex, False, n - len(failures), n, _failure_message(ex, failures, compared, n, seed))
+                                      f"{ex.points}/{ex.points} points", summary="passed")
+    found = _diagnose(ex, failures)
+    summary = f"failed {len(failures)} of {n} cases"
+    if found:
+        summary += "; likely: " + ", ".join(m.name for m, _ in found)
+    return Result(ex, False, n - len(failures), n, _failure_message(ex, failures, found, n, seed), summary=summary,
+                  mistakes=tuple(m.name for m, _ in found))
+
+
+class LibraryUsed(Exception):
+    """Raised into a learner's function that calls the library where the exercise rules it out."""
+
+
+@contextlib.contextmanager
+def _tripwire(used: list):
+    """While inside: every form of the library's transposed convolution raises LibraryUsed (recorded in ``used``).
+
+    Feedback for check() only (every form starts with ``shapes.transpose_spec``); the instructor's judge enforces
+    the rule with a tripwire in the learner's kernel that no code there can switch off."""
+    from tconv_edu import shapes
+    real = shapes.transpose_spec
+
+    def tripwire(*args, **kwargs):
+        used.append("te.conv_transpose2d")
+        raise LibraryUsed("the library's transposed convolution is not allowed in this exercise")
+
+    shapes.transpose_spec = tripwire
+    try:
+        yield
+    finally:
+        shapes.transpose_spec = real
+
+
+def library_message(ex: Exercise) -> str:
+    return (f"{ex.id}: your function called the library's transposed convolution; this exercise asks you to write it yourself, without "
+            f"te.conv_transpose2d or its forms (te.conv2d, numpy and loops are fine)")
 
 
 def _functions(ex: Exercise, answer):
@@ -177,32 +246,35 @@ def _call_text(case: Case) -> str:
     return "\n".join(lines)
 
 
-def _failure_message(ex: Exercise, failures, compared, n, seed) -> str:
+def _failure_message(ex: Exercise, failures, found, n, seed) -> str:
     first = failures[0]
-    lines = [f"{ex.id}: {len(failures)} of {n} cases failed (0/{ex.points} points).",
+    lines = [f"{ex.id}: {len(failures)} of {n} cases failed, {n - len(failures)}/{n} cases passed "
+             f"(0/{ex.points} points).",
              f"Smallest failing case{' (random)' if first.case.random else ''}: {_call_text(first.case)}",
              first.problem]
     if first.call.output.strip():
         printed = first.call.output.strip().splitlines()
         lines.append("your function printed:\n  " + "\n  ".join(printed[:6]) + ("\n  ..." if len(printed) > 6 else ""))
-    diagnoses = _diagnose(ex, failures)
-    if diagnoses:
-        lines.append("Likely mistake: " + "\nAlso possible: ".join(diagnoses))
-    elif first.call.error is not None and type(first.call.error).__name__ in ex.hints:
+    for i, (mistake, count) in enumerate(found):
+        share = "" if count == len(failures) else f" ({count} of the {len(failures)} failing cases)"
+        lines.append(("Likely mistake" if i == 0 else "Also possible") + f"{share}: {mistake.diagnosis}")
+    if not found and first.call.error is not None and type(first.call.error).__name__ in ex.hints:
         lines.append("Hint: " + ex.hints[type(first.call.error).__name__])
     if any(f.case.random for f in failures):
         lines.append(f"(random cases drawn with seed={seed}: check({ex.id!r}, ..., seed={seed}) repeats them)")
     return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n"))
 
 
-def _diagnose(ex: Exercise, failures) -> list[str]:
-    """Known mistakes that explain every failing case where the learner's function returned (or raised) a value."""
+def _diagnose(ex: Exercise, failures) -> list:
+    """(mistake, failing cases it explains) for each known mistake that explains the failing cases it speaks of,
+    or at least two of them (an answer with two mistakes has each explain its own cases), most first."""
     found = []
     for mistake in ex.mistakes:
         verdicts = [v for v in (_explains(mistake, f) for f in failures) if v is not None]
-        if verdicts and all(verdicts):
-            found.append(mistake.diagnosis)
-    return found
+        count = sum(verdicts)
+        if count and (all(verdicts) or count >= 2):
+            found.append((mistake, count))
+    return sorted(found, key=lambda mc: -mc[1])
 
 
 def _explains(mistake, failure: _Failure):
@@ -220,6 +292,8 @@ def _explains(mistake, failure: _Failure):
             return None if rec.error is not None else False
         if isinstance(wrong, Raises):
             return isinstance(rec.error, wrong.kind)
+        if isinstance(wrong, AnyValue):
+            return rec.error is None and got is not None
         if rec.error is not None:
             return None
         if isinstance(wrong, np.ndarray):
@@ -235,4 +309,4 @@ def _explains(mistake, failure: _Failure):
 def _timeout_message(ex: Exercise, case: Case, limit) -> str:
     return (f"{ex.id}: your function did not finish within the time limit ({limit:g} s for the whole check), on "
             f"{_call_text(case)}\nAn endless loop? (Small cases take milliseconds; "
-            f"check({ex.id!r}, ..., time_limit=30) allows more time.) (0/{ex.points} points)")
+            f"check({ex.id!r}, ..., time_limit=30) allows more time.)")

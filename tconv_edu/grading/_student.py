@@ -35,6 +35,7 @@ class Call:
     mutated: list = field(default_factory=list)   # names of arguments the function changed in place
     output: str = ""                         # what it printed (stdout and stderr)
     seconds: float = 0.0
+    stopped: str = ""                        # why the check cannot go on after this call (time limit, dead kernel)
 
 
 def call(fn, args: dict, time_limit: float | None) -> Call:

@@ -10,7 +10,7 @@ import numpy as np
 import tconv_edu as te
 from tconv_edu import artifacts, matrix
 
-from ._cases import Case, Exercise, Mistake, Raises
+from ._cases import AnyValue, Case, Exercise, Mistake, Raises
 
 __all__ = ["EXERCISES"]
 
@@ -108,6 +108,7 @@ SCATTER_2D = Exercise(
                 result=lambda c: te.conv_transpose2d(c.args["x"], _flip(c.args["k"]))),
     ),
     hints={"IndexError": "an index ran past the end of your output: is it (H + kH - 1) x (W + kW - 1)?"},
+    no_library=True,
 )
 
 
@@ -168,9 +169,14 @@ SCATTER_STRIDED = Exercise(
                             x, k, stride=stride, padding=padding, dilation=stride))(c),
                         _or_none(lambda x, k, stride, padding: None if stride == 1 else te.conv_transpose2d(
                             x, k, stride=1, padding=padding, dilation=stride))(c)))),
+        Mistake("crop_minus_p", "your crop breaks when padding is 0: Y_full[p:-p] is Y_full[0:0], empty, for p = 0 "
+                "(a negative end counts from the end, and -0 is 0); write the end as a size: "
+                "Y_full[p:H_full - p, p:W_full - p].",
+                matches=lambda c, got, exp: c.args["padding"] == 0 and 0 in np.shape(got) and np.ndim(got) == 2),
     ),
     hints={"IndexError": "an index ran past the end of your output: the full output has (H - 1) * stride + kH rows "
                          "before the padding crops it."},
+    no_library=True,
 )
 
 
@@ -242,6 +248,12 @@ OUTPUT_SIZE = Exercise(
                     and c.args["output_padding"] >= max(c.args["stride"], c.args["dilation"])
                     and min(c.args["stride"], c.args["dilation"]) >= 1 and c.args["padding"] >= 0
                     and c.args["output_padding"] >= 0 and _size_formula(**c.args) >= 1) else None),
+        Mistake("no_checks", "your function returns a size for parameters that have none: raise ValueError when "
+                "stride or dilation is below 1, padding or output_padding is negative, or the size comes out below 1 "
+                "(PyTorch refuses these before computing anything).",
+                result=lambda c: AnyValue() if (
+                    isinstance(_size_reference(c), Raises)
+                    and not c.args["output_padding"] >= max(c.args["stride"], c.args["dilation"]) >= 1) else None),
         Mistake("keras_rule", "you rejected an output_padding smaller than the dilation but not the stride: that is "
                 "Keras's rule; PyTorch's is output_padding < stride OR output_padding < dilation.",
                 result=lambda c: Raises(ValueError, "") if (
@@ -346,6 +358,7 @@ ZERO_INSERTION = Exercise(
                 result=lambda c: None if c.args["padding"] == 0 else te.conv_transpose2d(
                     c.args["x"], c.args["k"], stride=c.args["stride"])),
     ),
+    no_library=True,
 )
 
 
@@ -391,6 +404,10 @@ INPUT_GRADIENT = Exercise(
                 "H - ((H_out - 1) * stride - 2 * padding + kH) per axis (te.output_padding_for does this).",
                 matches=lambda c, got, exp: np.shape(got)[:2] == exp.shape[:2] and np.shape(got) != exp.shape and (
                     np.shape(got)[2:] == _no_op(c).shape[2:])),
+        Mistake("zero_rows", "your extra bottom rows / right columns hold zeros: output_padding does not pad with "
+                "zeros, it computes those rows like all others (the stamps reach into them); pass output_padding to "
+                "the transposed convolution instead of padding its result with np.pad.",
+                result=lambda c: _zero_padded(c)),
     ),
 )
 
@@ -398,6 +415,15 @@ INPUT_GRADIENT = Exercise(
 def _no_op(c):
     a = c.args
     return te.conv_transpose2d(a["g"], a["w"], stride=a["stride"], padding=a["padding"])
+
+
+def _zero_padded(c):
+    """The result without output_padding, padded with zeros at the bottom/right to z's size (None if no padding)."""
+    small, (h, w) = _no_op(c), c.args["input_shape"]
+    extra = (h - small.shape[2], w - small.shape[3])
+    if extra == (0, 0) or min(extra) < 0:
+        return None
+    return np.pad(small, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
 
 
 # ---------------------------------------------------------------------------------------------------- 7. overlap
@@ -464,6 +490,18 @@ def _weight_swapped(c, got, exp):
     return np.ndim(got) == 4 and np.shape(got)[1] == w.shape[0]   # C_out read from dim 0
 
 
+def _summed_first(c, got, exp):
+    x, w, bias, s = c.args.values()
+    if x.shape[1] == 1:
+        return False
+    xs = x.sum(axis=1, keepdims=True)
+    b = bias.reshape(1, -1, 1, 1)
+    candidates = [te.conv_transpose2d(xs, w.sum(axis=0, keepdims=True), stride=s) + b,
+                  te.conv_transpose2d(xs, w.mean(axis=0, keepdims=True), stride=s) + b]
+    candidates += [te.conv_transpose2d(xs, w[[i]], stride=s) + b for i in (0, -1)]
+    return any(np.shape(got) == v.shape and np.allclose(got, v) for v in candidates)
+
+
 MULTI_CHANNEL = Exercise(
     id="multi_channel", points=3,
     signature="multi_channel(x, w, bias, stride) -> (N, C_out, H_out, W_out) array",
@@ -480,11 +518,16 @@ MULTI_CHANNEL = Exercise(
                 result=lambda c: None if c.args["x"].shape[1] == 1 else te.conv_transpose2d(
                     c.args["x"], c.args["w"], stride=c.args["stride"])
                 + c.args["x"].shape[1] * c.args["bias"].reshape(1, -1, 1, 1)),
+        Mistake("sum_channels_first", "you summed the input channels (or the weights) before stamping: each input "
+                "channel c stamps its own kernel w[c, o], so sum the stamps, sum over c of x[:, c] * w[c, o], not "
+                "(sum over c of x[:, c]) times one kernel.",
+                matches=_summed_first),
         Mistake("no_bias", "you left out the bias: add bias[o] to every pixel of output channel o.",
                 result=lambda c: te.conv_transpose2d(c.args["x"], c.args["w"], stride=c.args["stride"])),
     ),
     hints={"IndexError": "an index ran past the end of an array: the weight is (C_in, C_out, kH, kW), "
                          "and the output has C_out = w.shape[1] channels."},
+    no_library=True,
 )
 
 

@@ -1,0 +1,102 @@
+"""Grade a class of generated submissions with the judge: wall time, time per notebook, peak memory.
+
+    python benchmarks/grading.py [--n 200] [--jobs 2]
+
+Makes N copies of exercises/ex1_scatter.ipynb in a temporary nbgrader-style folder (``<student>/ex1/``): a third
+correct, a third wrong in known ways, a third hostile (rebinding check, patching numpy, os._exit, an endless loop, a
+50 GB allocation, calling the library), grades them with ``python -m tconv_edu.grading --jobs J --csv`` in a
+subprocess, and prints the time, the time per notebook, the peak memory of the judge and of one kernel, and that
+every correct submission scored full points and no other did. Run it while nothing else runs.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "ex1_scatter.ipynb"
+
+
+def _solutions() -> dict:
+    """grade_id -> the instructor's answer (solutions/, markers removed): the correct submissions."""
+    nb = nbformat.read(str(ROOT / "solutions" / NAME), as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: "\n".join(line for line in c.source.split("\n") if "### " not in line)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+SOLVED = _solutions()
+LOOPS, STRIDED = SOLVED["scatter_2d-answer"], SOLVED["scatter_strided-answer"]
+WRONG = {
+    "assign": LOOPS.replace("+= x[i, j] * k", "= x[i, j] * k"),
+    "flipped": LOOPS.replace("* k\n", "* k[::-1, ::-1]\n"),
+    "too_large": LOOPS.replace("np.zeros((H + kH - 1, W + kW - 1))", "np.zeros((H + kH, W + kW))"),
+}
+assert all(v != LOOPS for v in WRONG.values()), "a wrong answer is the solution itself: the solution's text changed"
+HOSTILE = {
+    "rebind_check": LOOPS.replace("return y", "return -y") + "\ncheck = lambda *a, **k: None",
+    "patch_numpy": "np.allclose = lambda *a, **k: True\n" + LOOPS.replace("return y", "return 0 * y"),
+    "exit": "import os\nos._exit(0)",
+    "endless": "def scatter_2d(x, k):\n    while True:\n        pass",
+    "memory": "def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)",
+    "library": "def scatter_2d(x, k):\n    return te.conv_transpose2d(x, k)",
+}
+
+
+def submission(answer: str):
+    nb = nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if gid == "scatter_2d-answer":
+            cell.source = answer
+        elif gid == "scatter_strided-answer":
+            cell.source = STRIDED
+    return nb
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=5.0)
+    args = ap.parse_args()
+    kinds = [("correct", LOOPS)] + [(f"wrong_{k}", v) for k, v in WRONG.items()] + \
+        [(f"hostile_{k}", v) for k, v in HOSTILE.items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "submitted"
+        expected = {}
+        for i in range(args.n):
+            kind, answer = ("correct", LOOPS) if i % 3 == 0 else kinds[1 + i % (len(kinds) - 1)]
+            student = f"s{i:03d}_{kind}"
+            (root / student / "ex1").mkdir(parents=True)
+            nbformat.write(submission(answer), str(root / student / "ex1" / NAME))
+            expected[student] = kind == "correct"
+        gradebook = Path(tmp) / "grades.csv"
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "tconv_edu.grading", str(root), "--jobs", str(args.jobs),
+                               "--timeout", str(args.timeout), "--csv", str(gradebook)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rows = list(csv.DictReader(gradebook.open()))
+    full = {r["student"] for r in rows if r["exercise"] == "scatter_2d" and r["points"] == r["max_points"]}
+    wrongly = sorted(s for s, ok in expected.items() if ok != (s in full))
+    print(f"{args.n} submissions, --jobs {args.jobs}, {os.cpu_count()} cores: {wall:.1f} s "
+          f"({wall / args.n:.2f} s per notebook), exit status {proc.returncode}")
+    print(f"peak memory of one process (the largest of the judge, its workers and the kernels): "
+          f"{usage.ru_maxrss / 1024:.0f} MB; CPU time of all of them {usage.ru_utime + usage.ru_stime:.0f} s")
+    print(f"gradebook rows {len(rows)}; correct submissions with full points {len(full)} of "
+          f"{sum(expected.values())}; misgraded: {wrongly or 'none'}")
+    return 0 if not wrongly else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The instructor's judge: grade a submitted notebook outside the learner's kernel.
+
+For each notebook: match it to its release (``_submission.plan``: locked cells, exercises and points from the
+release), run the learner's cells in a kernel with a memory limit and guards (``_kernel``) only to define their
+functions, then call those functions on the judge's cases, one call at a time with a time limit, and compare the
+plain data that comes back with the library's answer computed here. A call that does not complete (time limit,
+dead kernel) scores that exercise 0 and the kernel restarts for the next one. Exercises to be written without the
+library run in a second kernel whose tripwire ends it at the first call into the library's transposed convolution.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._check import Result, evaluate, library_message
+from ._remote import Kernel, KernelGone
+from ._submission import plan
+from .exercises import EXERCISES
+
+
+@dataclass
+class Options:
+    release: Path
+    partial: bool = False           # points in proportion to the cases passed (default: all or nothing)
+    call_timeout: float = 10.0      # seconds for one call of the learner's function
+    cell_timeout: float = 60.0      # seconds for one of the learner's cells
+    memory_mb: int = 2048           # address space of the learner's kernel
+    seed: int | None = None         # the random cases (default: fresh)
+    unreadable: tuple = ()          # folders the learner's kernel may not read (submissions, solutions)
+
+
+@dataclass
+class Row:
+    exercise: str
+    points: float
+    earned: float
+    cases: str                      # e.g. "8/12"
+    result: str                     # one line: passed, failed ... likely: ..., timed out, ...
+    mistakes: tuple = ()
+    feedback: str = ""              # the full report, as check() prints it
+
+
+@dataclass
+class Report:
+    path: str
+    student: str
+    rows: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    problem: str = ""               # set when the notebook could not be graded at all
+    seconds: float = 0.0
+
+    @property
+    def earned(self) -> float:
+        return sum(r.earned for r in self.rows)
+
+    @property
+    def total(self) -> float:
+        return sum(r.points for r in self.rows)
+
+
+def grade_notebook(path: Path, options: Options, student: str = "") -> Report:
+    """Grade one submitted notebook; never raises for anything the notebook holds."""
+    import nbformat
+
+    start = time.perf_counter()
+    report = Report(str(path), student or Path(path).stem)
+    try:
+        submission = nbformat.read(str(path), as_version=4)
+    except Exception as err:  # noqa: BLE001 - not a notebook, not JSON, unreadable
+        report.problem = f"could not read it: {type(err).__name__}: {err}"
+        return report
+    release_path = Path(options.release) / Path(path).name
+    if not release_path.exists():
+        report.problem = f"no released notebook named {Path(path).name} in {options.release}"
+        return report
+    release = nbformat.read(str(release_path), as_version=4)
+    p = plan(submission, release)
+    report.notes += p.notes
+    if p.problem:
+        report.problem = p.problem
+        report.rows = [Row(c.exercise, c.points, 0.0, "0/0", "not graded") for c in p.checks]
+        return report
+    results = {}
+    for no_library in (False, True):
+        checks = [c for c in p.checks if EXERCISES[c.exercise].no_library == no_library]
+        if checks:
+            results.update(_grade_in_kernel(checks, p.cells, options, no_library, report))
+    for c in p.checks:
+        res = results[c.grade_id]
+        earned = c.points if res.passed else (
+            round(c.points * res.n_passed / res.n_cases, 2) if options.partial and res.n_cases else 0.0)
+        report.rows.append(Row(c.exercise, c.points, earned, res.cases, res.summary, res.mistakes, res.message))
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _grade_in_kernel(checks, cells, options: Options, no_library: bool, report: Report) -> dict:
+    kernel = Kernel(memory_mb=options.memory_mb, unreadable=options.unreadable, no_library=no_library)
+    results = {}
+    try:
+        kernel.start()
+        kernel.define(cells, options.cell_timeout)
+        for c in checks:
+            results[c.grade_id] = _grade_one(EXERCISES[c.exercise], kernel, options)
+        for i, why in sorted(kernel.skipped.items()):
+            report.notes.append(f"cell {i + 1} of the graded code was left out: {why}")
+        for i, err in sorted(kernel.errors.items()):
+            note = f"cell {i + 1} of the graded code raised {err.splitlines()[0] if err else ''}"
+            if note not in report.notes:
+                report.notes.append(note)
+    except KernelGone as err:
+        report.notes.append(str(err))
+        for c in checks:
+            results.setdefault(c.grade_id, Result(EXERCISES[c.exercise], False, 0, 0, str(err), summary=str(err),
+                                                  stopped=str(err)))
+    finally:
+        kernel.close()
+    return results
+
+
+def _grade_one(ex, kernel: Kernel, options: Options) -> Result:
+    def run(case):
+        rec = kernel.call(case.func, case.args, options.call_timeout)
+        if rec.timed_out:
+            rec.stopped = (f"{ex.id}: timed out: your function did not finish within {options.call_timeout:g} s on "
+                           f"{case.func}({', '.join(f'{k}={_short(v)}' for k, v in case.args.items())})")
+        elif rec.stopped == "library":
+            rec.stopped = library_message(ex)
+        elif rec.stopped.startswith("missing: "):
+            rec.stopped = (f"{ex.id}: no function {case.func} in your notebook ({rec.stopped[9:]}): is its cell "
+                           f"there, and does it run without an error?")
+        elif rec.stopped:
+            rec.stopped = f"{ex.id}: {rec.stopped}, on {case.func}(...)"
+        return rec
+
+    try:
+        return evaluate(ex, run, seed=options.seed)
+    except KernelGone as err:
+        return Result(ex, False, 0, 0, f"{ex.id}: {err}", summary=str(err), stopped=str(err))
+
+
+def _short(v) -> str:
+    shape = getattr(v, "shape", None)
+    return f"<array {shape}>" if shape is not None else repr(v)
