@@ -383,14 +383,14 @@ def grade_with_course_command(submitted_dir: Path, csv_path: Path, *, release: P
                               env: dict | None = None, timeout: float = 600) -> tuple[int, str, list[dict]]:
     """The instructor's gradebook from the course's own command; returns (exit status, its output, CSV rows).
 
-    Assumes the command's interface: ``python -m tconv_edu.grading [--release DIR] --csv FILE PATH...`` grades
+    The command's interface: ``python -m tconv_edu.grading [--release DIR] [--jobs N] --csv FILE PATH...`` grades
     every notebook found under a folder, matches it to the release (default exercises/; here nbgrader's release
     folder, the notebooks the learners fetched) and writes one row per (student, exercise) with the columns
-    student, exercise, points, max_points, cases, mistake; `student` is the first path component below the folder
-    given (nbgrader's submitted/<student>/<assignment>/). Exit status: 0 all passed, 1 something failed, 2
+    student, exercise, points, max_points, cases, mistake (and others); `student` is the first path component below
+    the folder given (nbgrader's submitted/<student>/<assignment>/). Exit status: 0 all passed, 1 something failed, 2
     something could not be graded.
     """
-    cmd = [sys.executable, "-m", "tconv_edu.grading", "--csv", str(csv_path)]
+    cmd = [sys.executable, "-m", "tconv_edu.grading", "--jobs", "2", "--csv", str(csv_path)]
     if release is not None:
         cmd += ["--release", str(release)]
     cmd.append(str(submitted_dir))

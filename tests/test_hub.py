@@ -12,8 +12,8 @@ it starts is stopped by process group before the checks. It skips only where Nod
 under .ci/run (which sets TCONV_EDU_REQUIRE_HUB); the proxy is installed from the npm registry into .hub/ when it
 is not there.
 
-The course's gradebook comes from `hub_demo.grade_with_course_command` (its docstring says which interface of
-`python -m tconv_edu.grading` it assumes).
+The course's gradebook comes from `hub_demo.grade_with_course_command` (its docstring gives the interface of
+`python -m tconv_edu.grading` it uses: --release, --jobs, --csv and a folder).
 """
 from __future__ import annotations
 
