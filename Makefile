@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # torch comes from a pinned CPU wheel (never a plain `torch`, which would pull a CUDA build)
 TORCH  := torch==2.13.0
 
-.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app bench lite clean
+.PHONY: lab test test-lib test-notebooks notebooks exercises workspace app hub bench lite clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,23 @@ $(VENV)/.lab: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test,lab]"
+	$(PY) -m pip install -q -e ".[test,lab,hub]"
+	touch $@
+
+$(VENV)/.hub: pyproject.toml | $(BIN)/python
+	$(PY) -m pip install -q -e ".[hub]"
 	touch $@
 
 # JupyterLab on the repository (notebooks/ and exercises/), opening the start notebook; it prints the URL (with
 # its token) to open by hand where no browser starts. Extra options: make lab LAB_ARGS="--no-browser --port=8890"
 START  := notebooks/00_start_here.ipynb
+# as root (many containers and cloud machines start so) Jupyter refuses to run without --allow-root
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS) $(START)
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS) $(START)
 
 # the explorers alone, as a page without code cells (Voila); prints the URL. make app APP_ARGS="--no-browser"
+# (Voila runs as root as it is: it has no root check and no --allow-root option)
 app: $(VENV)/.lab
 	$(BIN)/voila app/explorers.ipynb $(VOILA_SKIP) $(APP_ARGS)
 # front-end extensions of JupyterLab that fail to load in Voila's page (they only log errors there)
@@ -68,6 +75,17 @@ exercises: $(VENV)/.lab
 # so updates, make exercises and make test never touch their answers
 workspace: $(VENV)/.lab
 	$(PY) scripts/make_exercises.py --workspace workspace
+
+# a whole class on this machine: JupyterHub, nbgrader's exchange, four learners and the instructor, all on
+# 127.0.0.1 (scripts/hub_demo.py). The proxy comes from the npm registry into .hub/ (git-ignored).
+# make hub HUB_ARGS="--keep" leaves the hub up afterwards, to log in as a learner (Ctrl-C stops it)
+CHP_PKG := configurable-http-proxy@5.3.0
+CHP     := .hub/node_modules/.bin/configurable-http-proxy
+$(CHP):
+	npm install --prefix .hub --no-audit --no-fund --no-save --loglevel=error $(CHP_PKG)
+
+hub: $(VENV)/.hub $(CHP)
+	$(PY) scripts/hub_demo.py $(HUB_ARGS)
 
 test-lib: $(VENV)/.test
 	$(PY) -m pytest tests tconv_edu

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -129,7 +130,7 @@ def test_make_lab_prints_the_start_url_and_serves(tmp_path):
         pytest.skip("needs make and the repository's .venv (created by `make test`)")
     port, token = bu.free_port(), bu.new_token()
     args = f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} --ServerApp.port_retries=0 " \
-           f"--IdentityProvider.token={token} --ServerApp.allow_root=True"
+           f"--IdentityProvider.token={token}"
     argv = ["make", "--no-print-directory", "-o", ".venv/.lab", "lab", f"LAB_ARGS={args}"]
     log = tmp_path / "make_lab.log"
     base = f"http://127.0.0.1:{port}"
@@ -144,3 +145,37 @@ def test_make_lab_prints_the_start_url_and_serves(tmp_path):
             assert r.status == 200
         with urllib.request.urlopen(f"{base}/lab/tree/notebooks/00_start_here.ipynb?token={token}", timeout=10) as r:
             assert r.status == 200 and b"JupyterLab" in r.read()
+
+
+def _make_dry_run(target: str) -> str:
+    """`make -n TARGET` with its install steps held back: the commands it would run."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "-o", ".venv/.lab", "-o", ".venv/.hub",
+                           "-o", ".hub/node_modules/.bin/configurable-http-proxy", target],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_lab_passes_allow_root_exactly_when_run_as_root():
+    """Jupyter refuses to start as root without --allow-root (CI and many containers run as root)."""
+    line = next(ln for ln in _make_dry_run("lab").splitlines() if " lab " in ln and "jupyter" in ln)
+    assert ("--allow-root" in line.split()) == (os.geteuid() == 0), line
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_hub_installs_the_proxy_version_the_demo_uses():
+    demo = (ROOT / "scripts" / "hub_demo.py").read_text()
+    pinned = re.search(r'^PROXY_PACKAGE = "(\S+)"', demo, re.M).group(1)
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^CHP_PKG\s*:=\s*(\S+)", makefile, re.M).group(1) == pinned
+    assert "scripts/hub_demo.py" in _make_dry_run("hub")
+
+
+def test_hub_config_listens_on_loopback_only():
+    text = (ROOT / "hub" / "jupyterhub_config.py").read_text()
+    urls = re.findall(r"http://([\w.]+):", text)
+    assert urls and set(urls) == {"127.0.0.1"}, urls
+    assert 'c.Spawner.ip = "127.0.0.1"' in text
+    assert "0.0.0.0" not in text
