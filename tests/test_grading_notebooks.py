@@ -169,3 +169,10 @@ def test_the_kernel_survives_slow_raising_and_exiting_functions():
 def test_check_cells_of_the_exercises_mention_the_function(ex_id):
     nb = nbformat.read(str(ROOT / "exercises" / NAME), as_version=4)
     assert any(c.source.startswith(f'check("{ex_id}", {ex_id})') for c in nb.cells)
+
+
+def test_the_kernel_may_not_read_submissions_or_solutions_but_still_imports_the_library(tmp_path):
+    (tmp_path / "submitted").mkdir()
+    shut = cli._unreadable([tmp_path / "submitted", ROOT / NAME], ROOT / "exercises")
+    assert tmp_path / "submitted" in shut and ROOT / "solutions" in shut
+    assert ROOT not in shut          # a notebook given from the repository's root: its folder holds the library

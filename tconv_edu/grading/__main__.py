@@ -72,6 +72,16 @@ def write_csv(path: Path, reports) -> None:
                               r.result, "; ".join(r.mistakes)])
 
 
+def _unreadable(paths, release) -> list[Path]:
+    """Folders the learners' kernels may not read: the submissions (other learners' work) and the solutions; never
+    a folder that holds the library, the release or this Python (a notebook given from the repository's root)."""
+    needed = [Path(__file__).resolve().parent.parent, Path(release).resolve(), Path(sys.prefix).resolve(),
+              Path(sys.base_prefix).resolve()]
+    folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in map(Path, paths)]
+    folders += [_ROOT / "solutions"] if (_ROOT / "solutions").is_dir() else []
+    return [f for f in folders if not any(n == f or f in n.parents for n in needed)]
+
+
 def _grade(job):
     path, student, options = job
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
@@ -100,10 +110,7 @@ def main(argv=None) -> int:
     if args.jobs < 1:
         ap.error(f"--jobs={args.jobs}: must be at least 1")
     logging.getLogger("traitlets").setLevel(logging.CRITICAL)
-    unreadable = [p.resolve() for p in args.paths if p.is_dir()] + [p.resolve().parent for p in args.paths
-                                                                     if not p.is_dir()]
-    if (_ROOT / "solutions").is_dir():
-        unreadable.append(_ROOT / "solutions")
+    unreadable = _unreadable(args.paths, args.release)
     options = Options(release=args.release, partial=args.partial, call_timeout=args.timeout,
                       cell_timeout=args.cell_timeout, memory_mb=args.memory, seed=args.seed,
                       unreadable=tuple(str(p) for p in unreadable))
