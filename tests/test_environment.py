@@ -91,13 +91,15 @@ def test_environment_yml_installs_the_package_editable():
     assert "pip" in conda_specs(), "list pip itself before the pip section"
 
 
-def test_ci_installs_chromium_then_runs_make_test():
+def test_ci_installs_chromium_node_and_npm_then_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
     lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.strip().startswith("#")]
     assert "set -euo pipefail" in lines
     assert lines[-1] == "make test", "CI must end by running the README's `make test`"
-    install = next(i for i, ln in enumerate(lines) if "apt-get install" in ln and "chromium" in ln)
-    assert install < len(lines) - 1
+    install = next(i for i, ln in enumerate(lines) if "apt-get install" in ln and '"${need[@]}"' in ln)
+    for package in ("chromium", "nodejs", "npm"):
+        wanted = next(i for i, ln in enumerate(lines) if f"need+=({package})" in ln)
+        assert wanted < install < len(lines) - 1, package
     assert os.access(ROOT / ".ci" / "run", os.X_OK), ".ci/run must be executable"
 
 
