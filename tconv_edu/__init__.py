@@ -7,13 +7,13 @@ array([[0., 1., 2.],
        [1., 5., 4.],
        [3., 4., 0.]])
 >>> sorted(te.FORMS)
-['direct', 'gpu', 'matrix', 'scatter', 'subpixel']
+['direct', 'gemm', 'gpu', 'matrix', 'scatter', 'subpixel']
 
 Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a form or module that needs them runs.
 """
 from __future__ import annotations
 
-from . import direct, frameworks, gpu, matrix, porting, scatter, shapes, subpixel
+from . import direct, frameworks, gemm, gpu, matrix, porting, scatter, shapes, subpixel
 from .conv import conv2d
 from .frameworks import jax_conv_transpose, keras_conv2d_transpose, onnx_conv_transpose
 from .porting import Layer, Ported, port
@@ -26,7 +26,8 @@ __version__ = "0.1.0"
 
 #: name -> function with the signature of ``conv_transpose2d`` (without ``method``); every form gives the same result.
 FORMS = {
-    "scatter": scatter.conv_transpose2d,
+    "gemm": gemm.conv_transpose2d,        # the scatter computed for speed: the default
+    "scatter": scatter.conv_transpose2d,  # the scatter to read: one matrix product, one strided add per tap
     "direct": direct.conv_transpose2d,
     "matrix": matrix.conv_transpose2d,    # Cᵀ @ x, C the sparse matrix of conv2d (scipy, loaded on first call)
     "subpixel": subpixel.conv_transpose2d,
@@ -35,8 +36,10 @@ FORMS = {
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
-                     method="scatter"):
+                     method="gemm"):
     """Transposed convolution with PyTorch's semantics, computed by the form ``method`` (a key of ``FORMS``).
+
+    The default, ``"gemm"``, is the fast CPU form; ``"scatter"`` is the same computation written to be read.
 
     x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: (C_in, C_out/groups, kH, kW) (or (kH, kW) with 2-D x);
     bias: (C_out,). Output size per axis:
@@ -55,7 +58,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 __all__ = [
     "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
-    "scatter", "direct", "matrix", "shapes",
+    "gemm", "scatter", "direct", "matrix", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",
     "gpu",
     "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",

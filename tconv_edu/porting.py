@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import frameworks, shapes, tf_style
-from .scatter import conv_transpose2d
+from .gemm import conv_transpose2d
 from .shapes import ArgumentError
 
 __all__ = ["FRAMEWORKS", "Layer", "Ported", "port", "run"]

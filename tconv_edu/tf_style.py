@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import shapes
-from .scatter import transpose
+from .gemm import transpose
 
 __all__ = ["conv2d_transpose"]
 

@@ -2,7 +2,7 @@
 
 Under Pyodide ``Thread.start`` raises RuntimeError ("can't start new thread"), subprocesses fail and ``sys.platform``
 is ``"emscripten"``. Here threads refuse to start (``threading.Thread.start`` patched to raise) and the platform is
-renamed, and ``check()`` (no time limit, said once), the scatter form (serial) and notebook 06 (its recorded results
+renamed, and ``check()`` (no time limit, said once), the GEMM form (serial) and notebook 06 (its recorded results
 found from its own folder) must still work. tests/test_lite.py checks the same facts in a real Pyodide.
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import tconv_edu as te
-from tconv_edu import _platform, scatter
+from tconv_edu import _platform, gemm
 from tconv_edu.grading import _student, check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,27 +149,27 @@ def test_with_limit_unchanged_where_threads_start():
     assert _student._with_limit(pow, (2, 10), 1.0) == 1024
 
 
-# ------------------------------------------------------------------------------------- scatter form fallback
+# ---------------------------------------------------------------------------------------- GEMM form fallback
 
 def _big_case():
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((4, 2, 40, 40)), rng.standard_normal((2, 16, 3, 3))
     n, _, h, wd = x.shape
-    assert n * 16 * (2 * h + 1) * (2 * wd + 1) >= scatter.PARALLEL_MIN, "large enough to reach the thread pool"
+    assert n * 16 * (2 * h + 1) * (2 * wd + 1) >= gemm.PARALLEL_MIN, "large enough to reach the thread pool"
     return x, w
 
 
 @pytest.mark.parametrize("platform", ["no_threads", "browser_platform"])
-def test_scatter_serial_where_threads_cannot_start(platform, request, monkeypatch):
+def test_gemm_serial_where_threads_cannot_start(platform, request, monkeypatch):
     x, w = _big_case()
     expected = te.matrix.conv_transpose2d(x, w, stride=2, padding=0)
-    monkeypatch.setattr(scatter, "THREADS", 4)                  # as on a multi-core machine
-    monkeypatch.setattr(scatter, "_pool", None)
-    monkeypatch.setattr(scatter, "_serial", False)
+    monkeypatch.setattr(gemm, "THREADS", 4)                  # as on a multi-core machine
+    monkeypatch.setattr(gemm, "_pool", None)
+    monkeypatch.setattr(gemm, "_serial", False)
     tries = request.getfixturevalue(platform)
     got = te.conv_transpose2d(x, w, stride=2)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
-    assert scatter._pool is None and scatter._serial
+    assert gemm._pool is None and gemm._serial
     assert len(tries) <= 1, "one probe at most, then never again"
     te.conv_transpose2d(x, w, stride=2)
     assert len(tries) <= 1

@@ -23,7 +23,7 @@ import numpy as np
 from . import _serve
 from ._student import Call
 
-_FORM_MODULES = ("scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
+_FORM_MODULES = ("gemm", "scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
                  "learn")
 
 

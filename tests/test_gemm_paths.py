@@ -1,9 +1,9 @@
-"""The vectorised scatter form has two code paths (one GEMM, or GEMMs over pixel chunks); both must agree."""
+"""The GEMM form has two code paths (one GEMM, or GEMMs over pixel chunks) and threads; all must agree."""
 import numpy as np
 import pytest
 
 import tconv_edu as te
-from tconv_edu import scatter
+from tconv_edu import gemm
 
 CASES = [  # (stride, padding, output_padding, dilation, kernel, groups)
     (1, 1, 0, 1, 3, 1),
@@ -22,9 +22,9 @@ def test_chunked_path_matches_one_gemm(monkeypatch, stride, padding, output_padd
     w = rng.standard_normal((2 * groups, 3, k, k))
     b = rng.standard_normal(3 * groups)
     kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
-    one = scatter.conv_transpose2d(x, w, b, **kw)
-    monkeypatch.setattr(scatter, "CHUNK_BYTES", 1)
-    chunked = scatter.conv_transpose2d(x, w, b, **kw)
+    one = gemm.conv_transpose2d(x, w, b, **kw)
+    monkeypatch.setattr(gemm, "CHUNK_BYTES", 1)
+    chunked = gemm.conv_transpose2d(x, w, b, **kw)
     np.testing.assert_allclose(chunked, one, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(one, te.direct.conv_transpose2d(x, w, b, **kw), rtol=1e-10, atol=1e-10)
 
@@ -37,9 +37,9 @@ def test_threaded_placement_matches_serial(monkeypatch, n, stride, padding, outp
     w = rng.standard_normal((2 * groups, 3, k, k))
     b = rng.standard_normal(3 * groups)
     kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
-    monkeypatch.setattr(scatter, "THREADS", 1)
-    serial = scatter.conv_transpose2d(x, w, b, **kw)
-    monkeypatch.setattr(scatter, "THREADS", 3)
-    monkeypatch.setattr(scatter, "PARALLEL_MIN", 0)       # threads even for this small case
-    threaded = scatter.conv_transpose2d(x, w, b, **kw)
+    monkeypatch.setattr(gemm, "THREADS", 1)
+    serial = gemm.conv_transpose2d(x, w, b, **kw)
+    monkeypatch.setattr(gemm, "THREADS", 3)
+    monkeypatch.setattr(gemm, "PARALLEL_MIN", 0)       # threads even for this small case
+    threaded = gemm.conv_transpose2d(x, w, b, **kw)
     np.testing.assert_array_equal(threaded, serial)
