@@ -95,9 +95,10 @@ ATTACKS = {
                                 "            if name in f.f_locals:\n                return f.f_locals[name]\n"
                                 "        f = f.f_back\n    return _real(x, k)"),
     "fake_serve_with_library": wrong("import tconv_edu.grading._serve as s\n_orig = s.serve\n"
-                                     "def serve(ns, fn, prefix, token=''):\n"
-                                     "    ns = dict(ns, scatter_2d=lambda x, k: te.conv_transpose2d(x, k))\n"
-                                     "    return _orig(ns, fn, prefix, token)\ns.serve = serve"),
+                                     "def serve(ns, fn, *args):\n"
+                                     "    if fn == 'scatter_2d':\n"
+                                     "        ns = dict(ns, scatter_2d=lambda x, k: te.conv_transpose2d(x, k))\n"
+                                     "    return _orig(ns, fn, *args)\ns.serve = serve"),
     "read_the_solutions": wrong("import json, pathlib\n"
                                 "_src = pathlib.Path(te.__file__).parents[1] / 'solutions' / 'ex1_scatter.ipynb'\n"
                                 "for _c in json.load(open(_src))['cells']:\n"
@@ -118,6 +119,21 @@ ATTACKS = {
                                    "        _done.put(te.conv_transpose2d(x, k))\n"
                                    "threading.Thread(target=_worker, daemon=True).start()\n"
                                    "def scatter_2d(x, k):\n    _jobs.put((x, k))\n    return _done.get()"),
+    "intercept_the_kernel": wrong("import json, re, numpy\nfrom IPython import get_ipython\n_shell = get_ipython()\n"
+                                  "_run = _shell.run_cell\n"
+                                  "def run_cell(raw, *a, **k):\n"
+                                  "    m = re.search(r\"serve\\(globals\\(\\), '(\\w+)', '([^']+)'\", raw)\n"
+                                  "    if not m:\n        return _run(raw, *a, **k)\n"
+                                  "    spec = json.load(open(m[2] + '.json'))\n"
+                                  "    arrays = numpy.load(m[2] + '.npz')\n"
+                                  "    x, k = (arrays[spec[n][1]] for n in ('x', 'k'))\n"
+                                  "    numpy.save(m[2] + '.value.npy', te.conv_transpose2d(x, k))\n"
+                                  "    json.dump({'function': m[1], 'value': {'kind': 'array'}, 'after': {}},\n"
+                                  "              open(m[2] + '.out.json', 'w'))\n"
+                                  "    return _run('pass', *a, **k)\n"
+                                  "_shell.run_cell = run_cell"),
+    "unhook_the_watch": wrong("import sys, threading\nsys.setprofile(None)\nthreading.setprofile(None)\n"
+                              "def scatter_2d(x, k):\n    return te.conv_transpose2d(x, k)"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
 }
 
@@ -169,9 +185,9 @@ def test_at_least_twelve_distinct_tricks():
     assert len(ATTACKS) >= 12
 
 
-# a thread left running by the learner's cells could do the library's work for any function: the grader refuses
-# every library-free exercise of that notebook
-COSTS_EVERY_LIBRARY_FREE_EXERCISE = {"library_from_a_thread"}
+# tricks on the kernel itself, not on one exercise: they cost every library-free exercise of the notebook
+KERNEL_WIDE = {"unhook_the_watch": "switched off the grader's watch",
+               "intercept_the_kernel": "called the library's transposed convolution"}
 
 
 @pytest.mark.parametrize("student", sorted(ATTACKS))
@@ -180,8 +196,8 @@ def test_a_trick_with_a_wrong_answer_scores_0_and_costs_only_that_exercise(grade
     assert rows[(student, "scatter_2d")]["points"] == "0", rows[(student, "scatter_2d")]
     assert rows[(student, "scatter_2d")]["max_points"] == "2"          # points from the release, not the notebook
     strided = rows[(student, "scatter_strided")]
-    if student in COSTS_EVERY_LIBRARY_FREE_EXERCISE:
-        assert strided["points"] == "0" and "threads" in strided["result"], strided
+    if student in KERNEL_WIDE:
+        assert strided["points"] == "0" and KERNEL_WIDE[student] in strided["result"], strided
     else:
         assert strided["points"] == "3", strided
 

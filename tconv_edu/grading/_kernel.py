@@ -8,10 +8,13 @@ CONFIG (then deletes it), sets them, and starts an ordinary IPython kernel:
   exercise needs and what could reach outside the kernel: starting processes, signals, ``ctypes``, scanning the
   garbage collector, raising limits, sockets, writing outside the kernel's own folder, reading other processes'
   ``/proc`` entries or the folders the judge names (other submissions, solutions);
-- for an exercise that must be written without the library, a tripwire: once the judge's first call cell is
-  compiled, entering any code of tconv_edu's transposed-convolution forms (under any alias, in any thread started
-  with ``threading``) ends the process with the judge's exit code, so no ``try``/``except`` can hide it; so does
-  switching the tripwire off (``sys.setprofile``, ``threading.setprofile``).
+- for an exercise that must be written without the library, a tripwire: a profiler set before any learner code
+  (in this thread and every thread started with ``threading``) that, once the judge has created its phase file
+  (after the learner's cells ran, in a folder this kernel can neither write nor read), ends the process with the
+  judge's exit code at the first entry into tconv_edu's transposed-convolution forms, under any alias, so no
+  ``try``/``except`` and no rewiring of the kernel's own machinery can hide it; switching the profiler off
+  (``sys.setprofile``, ``threading.setprofile``, a thread started past ``threading``) ends it too, once grading
+  begins.
 
 This is a second line of defence. The first is that the judge computes every expected value and every comparison
 in its own process, and takes only plain data from this one.
@@ -58,12 +61,14 @@ def _install_guards(config):
     real, sep, getpid, exit_now = os.path.realpath, os.sep, os.getpid, os._exit
     writable = tuple(real(p) + sep for p in config["writable"])
     unreadable = tuple(real(p) for p in config["unreadable"])
-    arm_token, call_token = config["arm_token"], config["call_token"]
+    arm_token = config["arm_token"]
     forbidden_files = frozenset(config.get("forbidden_files", ()))   # as the kernel imports them, and real paths
     forbidden_code = frozenset(config.get("forbidden_code", ()))      # "file:function" of single functions
     trip_code = int(config.get("trip_code", 0))
-    started, armed, tripped = [], [False], [False]
+    phase_file = config.get("phase_file", "")
+    armed, tampered = [False], [False]
     proc_self = (f"/proc/{getpid()}", "/proc/self", "/proc/thread-self")
+    grading = (lambda: os.path.exists(phase_file)) if phase_file else (lambda: False)
 
     def denied(what):
         raise PermissionError(f"the grader does not allow {what} in an exercise")
@@ -84,18 +89,14 @@ def _install_guards(config):
     def hook(event, args):
         if not armed[0]:
             if event == "compile" and isinstance(args[0], (str, bytes)) and _has(args[0], arm_token):
-                started.extend(sys._current_frames())    # the kernel's own threads, before any learner code
+                if trip_code:
+                    _watch(forbidden_files, forbidden_code, trip_code, exit_now, grading, tampered)
                 armed[0] = True
             return
-        if event == "compile" and trip_code and not tripped[0] and isinstance(args[0], (str, bytes)) \
-                and _has(args[0], call_token):
-            _arm_tripwire(forbidden_files, forbidden_code, trip_code, exit_now, started)
-            tripped[0] = True
-            return
+        if trip_code and tampered[0] and event in ("open", "compile") and grading():
+            exit_now(trip_code + 1)
         if event.startswith(_DENIED_PREFIXES):
             denied(event)
-        if tripped[0] and event in ("sys.setprofile", "sys.settrace"):
-            exit_now(trip_code)
         if event == "open":
             path, mode, flags = (tuple(args) + (None, None))[:3]
             if not isinstance(path, (str, bytes, os.PathLike)):
@@ -121,29 +122,32 @@ def _has(source, token) -> bool:
     return (token.encode() if isinstance(source, bytes) else token) in source
 
 
-def _arm_tripwire(files, functions, code, exit_now, started):
-    """Profile every call from now on; entering forbidden code, or switching the profiler off, ends the process."""
+def _watch(files, functions, code, exit_now, grading, tampered):
+    """Profile every call from the judge's first cell on (in this thread, and in threads started with threading).
+
+    While the judge grades (``grading()``: its phase file exists), entering forbidden code ends the process with
+    ``code``; switching the profiler off, or starting a thread past ``threading``, at any time marks the kernel
+    ``tampered``, and a tampered kernel ends with ``code + 1`` at its next file or cell while the judge grades.
+    Before that, while the learner's cells run, the library may be used freely (their own tests, for example).
+    """
     import threading
     import _thread
     start_new = _thread.start_new_thread
     threading_file = threading.__file__
-    # threads the learner's code left running would call the library unwatched: refuse to go on
-    if set(sys._current_frames()) - set(started):
-        exit_now(code + 1)
 
     def profile(frame, event, arg):
         if event == "call":
             co = frame.f_code
-            if co.co_filename in files or f"{co.co_filename}:{co.co_name}" in functions:
+            if (co.co_filename in files or f"{co.co_filename}:{co.co_name}" in functions) and grading():
                 exit_now(code)
             if co.co_filename == threading_file and co.co_name in ("setprofile", "settrace", "setprofile_all_threads"):
-                exit_now(code)
+                tampered[0] = True
         elif event == "c_call":
             if arg is start_new and frame.f_code.co_filename != threading_file:
-                exit_now(code)                  # a thread started past threading would not be profiled
-            if getattr(arg, "__module__", None) == "sys" and getattr(arg, "__name__", "") in ("setprofile",
-                                                                                             "settrace"):
-                exit_now(code)
+                tampered[0] = True              # a thread started past threading would not be profiled
+            elif getattr(arg, "__module__", None) == "sys" and getattr(arg, "__name__", "") in ("setprofile",
+                                                                                               "settrace"):
+                tampered[0] = True
 
     sys.setprofile(profile)
     threading.setprofile(profile)

@@ -66,11 +66,14 @@ class Kernel:
         self.work = self.root / f"work{secrets.token_hex(4)}"
         self.work.mkdir()
         (self.work / "home").mkdir()
-        self.arm_token, self.call_token = secrets.token_hex(16), secrets.token_hex(16)
+        self.arm_token = secrets.token_hex(16)
+        self.phase_file = self.root / "spec" / f"grading-{secrets.token_hex(8)}"
+        self.phase_file.unlink(missing_ok=True)
         files, functions = forbidden_code() if self.no_library else ((), ())
         config = {"memory_mb": self.memory_mb, "writable": [str(self.work)],
                   "unreadable": [str(p) for p in self.unreadable] + [str(self.root / "spec")],
-                  "arm_token": self.arm_token, "call_token": self.call_token, "trip_code": self.trip_code,
+                  "arm_token": self.arm_token, "phase_file": str(self.phase_file) if self.no_library else "",
+                  "trip_code": self.trip_code,
                   "forbidden_files": list(files), "forbidden_code": list(functions)}
         spec_dir = self.root / "spec" / "tconv-judge"
         spec_dir.mkdir(parents=True, exist_ok=True)
@@ -160,8 +163,8 @@ class Kernel:
         if self.no_library and code == self.trip_code:
             return "library"
         if self.no_library and code == self.trip_code + 1:
-            return ("your cells left threads running, which the grader cannot watch for calls into the library; "
-                    "stop them before the exercise is graded")
+            return ("your code switched off the grader's watch for calls into the library (sys.setprofile, "
+                    "threading.setprofile or a thread started past threading)")
         return "the kernel died" + (f" (exit status {code})" if code is not None else "") + \
             " (os._exit, sys.exit from a thread, running out of memory, or a crash in compiled code)"
 
@@ -181,6 +184,7 @@ class Kernel:
         self._replay()
 
     def _replay(self):
+        """Run the learner's cells, then start the grading phase (the library-free tripwire is live from then on)."""
         for i, source in enumerate(self.cells):
             if i in self.skipped:
                 continue
@@ -196,6 +200,8 @@ class Kernel:
                     self.stop()
                     self.start()
                     return self._replay()
+        if self.no_library:
+            self.phase_file.touch()
 
     def call(self, function: str, args: dict, timeout: float) -> Call:
         """One call of the learner's ``function`` on ``args``; a Call record of plain data, rebuilt here."""
@@ -204,8 +210,7 @@ class Kernel:
         self.calls += 1
         prefix = str(self.work / f"call{self.calls}")
         _serve.dump_args(prefix, args)
-        code = (f"__import__('tconv_edu.grading._serve', fromlist=['serve']).serve(globals(), {function!r}, "
-                f"{prefix!r}, {self.call_token!r})")
+        code = f"__import__('tconv_edu.grading._serve', fromlist=['serve']).serve(globals(), {function!r}, {prefix!r})"
         start = time.perf_counter()
         status, detail = self._execute(code, timeout)
         rec = Call(seconds=time.perf_counter() - start)

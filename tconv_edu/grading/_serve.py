@@ -94,9 +94,8 @@ def _error(err: BaseException) -> dict:
     return {"type": type(err).__name__, "bases": bases, "message": message[:2000], "where": _innermost(err)}
 
 
-def serve(namespace: dict, function: str, prefix: str, token: str = "") -> None:
-    """Call ``namespace[function]`` on the arguments at ``prefix``; write ``prefix.out.json`` (``token`` only marks
-    the cell for the kernel's tripwire)."""
+def serve(namespace: dict, function: str, prefix: str) -> None:
+    """Call ``namespace[function]`` on the arguments at ``prefix``; write ``prefix.out.json``."""
     answer = {"function": function}
     fn = namespace.get(function)
     if not callable(fn):
