@@ -564,9 +564,10 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
                                    hatch=PHASE_HATCHES[phases[i, j]]))
             ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8, color=_text_color(to_rgba(colour)),
                     bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, edgecolor="none"))
-            if numbers:
-                ax.text(j - 0.45, i - 0.45, str(phases[i, j]), ha="left", va="top", fontsize=5,
-                        color=_text_color(to_rgba(colour)))
+        if numbers:                               # after the values, so that texts[:size] stay the values
+            for (i, j), q in np.ndenumerate(phases):
+                ax.text(j - 0.45, i - 0.45, str(q), ha="left", va="top", fontsize=5,
+                        color=_text_color(to_rgba(PHASE_COLORS[q])))
         ax.tick_params(length=0, labelbottom=False, labelleft=False)
         ax.set_title(title, fontsize=8)
 
