@@ -6,7 +6,8 @@
 Outputs are stored without execution timings or widget state (both change from run to run); notebooks are
 written as nbformat 4.5 with a stable id per cell, and each widget view's model id (random at every run, and
 pointing at no stored state) is replaced by one derived from the notebook and cell, so that re-running an
-unchanged notebook changes nothing but its PNG bytes. Cells tagged ``raises-exception`` may raise. Prints the
+unchanged notebook changes nothing but its PNG bytes; tracebacks name the library's files relative to the
+repository, not by this machine's path. Cells tagged ``raises-exception`` may raise. Prints the
 execution time of each notebook and the total; exits non-zero if a notebook fails.
 """
 from __future__ import annotations
@@ -62,6 +63,17 @@ def stable_widget_ids(nb, name: str):
     return nb
 
 
+def relative_tracebacks(nb, root: Path = ROOT):
+    """Tracebacks name files relative to the repository, not by this machine's absolute path (which differs between
+    checkouts and machines, and is nobody's business): ``/home/x/repo/tconv_edu/conv.py`` -> ``tconv_edu/conv.py``."""
+    prefix = str(root).rstrip("/") + "/"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [line.replace(prefix, "") for line in out["traceback"]]
+    return nb
+
+
 def run(path: Path, timeout: int) -> float:
     nb = with_ids(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -73,6 +85,7 @@ def run(path: Path, timeout: int) -> float:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
     stable_widget_ids(nb, path.name)
+    relative_tracebacks(nb)
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return elapsed

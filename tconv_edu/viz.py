@@ -417,11 +417,21 @@ def figure_html(fig: Figure, dpi=None, **savefig) -> str:
 __all__ += ["plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle", "plot_curves", "plot_bars",
             "plot_benchmark"]
 
-#: one colour per sub-pixel phase (i, j) -> PHASE_COLORS[i * r + j] (pixel_shuffle's channel order). The first four
-#: (r = 2, the course's figures) pass the same test as the roles; every phase also has its own hatch (PHASE_HATCHES),
-#: which is what tells r = 3's nine phases apart (nine colours cannot all differ in lightness by ΔE 20).
-PHASE_COLORS = ["#5a0f0f", "#2d5ae1", "#0fb478", "#ffd22d", "#9372b2", "#845b53", "#d684bd", "#7f7f7f", "#b8ba2e"]
+def _shade(colour, t):
+    """``colour`` mixed toward black (t < 0) or white (t > 0) by |t|."""
+    rgb = np.array(to_rgba(colour)[:3])
+    return tuple(rgb * (1 + t) if t < 0 else rgb + (1 - rgb) * t)
+
+
+#: one shade of the output colour per sub-pixel phase (i, j) -> PHASE_COLORS[i * r + j] (pixel_shuffle's channel
+#: order): the channel maps a sub-pixel conv computes are output values, so they stay green (blue is the input,
+#: gold the kernel). The first four (r = 2, the course's figures) differ in lightness and pass the same test as the
+#: roles; every phase also has its own hatch (PHASE_HATCHES) and its number drawn in the cell, which is what tells
+#: r = 3's nine phases apart (nine shades of one colour cannot all differ by ΔE 20).
+PHASE_COLORS = [_shade(COLORS["output"], t) for t in (0.6, -0.05, -0.4, -0.75, 0.8, 0.3, -0.2, -0.55, 0.45)]
 PHASE_HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--", "**"]
+#: one colour per contender of a benchmark chart (plot_benchmark), told apart by hatches too
+SERIES_COLORS = ["#5a0f0f", "#2d5ae1", "#0fb478", "#ffd22d", "#9372b2", "#845b53", "#d684bd", "#7f7f7f", "#b8ba2e"]
 
 
 def _dense(m):
@@ -530,8 +540,9 @@ def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_p
 
 
 def plot_pixel_shuffle(channels, r, *, fig=None):
-    """``pixel_shuffle`` drawn: the r*r channel maps (one colour per phase) and the shuffled image, where pixel
-    (h*r + i, w*r + j) takes channel i*r + j's value at (h, w) and its colour. channels: (r*r, H, W). Returns the Figure.
+    """``pixel_shuffle`` drawn: the r*r channel maps (one shade of the output colour, one hatch per phase) and the
+    shuffled image, where pixel (h*r + i, w*r + j) takes channel i*r + j's value at (h, w), its shade and hatch, and
+    shows the phase number i*r + j in its corner. channels: (r*r, H, W). Returns the Figure.
     """
     from .subpixel import pixel_shuffle
 
@@ -545,7 +556,7 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
     fig = new_figure(fig, figsize=(min(16, 2 + 0.5 * (r * r * w + r * w)), 1.4 + 0.45 * r * h))
     axes = fig.subplots(1, r * r + 1, gridspec_kw={"width_ratios": [w] * (r * r) + [r * w]})
 
-    def draw(ax, vals, phases, title):
+    def draw(ax, vals, phases, title, numbers=False):
         ax.imshow(np.ones(vals.shape + (3,)))
         for (i, j), v in np.ndenumerate(vals):
             colour = PHASE_COLORS[phases[i, j]]
@@ -553,16 +564,20 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
                                    hatch=PHASE_HATCHES[phases[i, j]]))
             ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8, color=_text_color(to_rgba(colour)),
                     bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, edgecolor="none"))
+        if numbers:                               # after the values, so that texts[:size] stay the values
+            for (i, j), q in np.ndenumerate(phases):
+                ax.text(j - 0.45, i - 0.45, str(q), ha="left", va="top", fontsize=5,
+                        color=_text_color(to_rgba(PHASE_COLORS[q])))
         ax.tick_params(length=0, labelbottom=False, labelleft=False)
         ax.set_title(title, fontsize=8)
 
     for q in range(r * r):
         draw(axes[q], ch[q], np.full(ch.shape[1:], q), f"ch {q} {divmod(q, r)}")
-    draw(axes[-1], out, phase, f"pixel_shuffle: {r * h} x {r * w}")
+    draw(axes[-1], out, phase, f"pixel_shuffle: {r * h} x {r * w} (corner: phase)", numbers=True)
     fig.tight_layout()
-    return describe(fig, f"pixel_shuffle with r = {r}: {r * r} channel maps of {h} x {w} (one colour and hatch per "
-                         f"phase) become one {r * h} x {r * w} image, pixel (h*{r} + i, w*{r} + j) taking channel "
-                         f"i*{r} + j at (h, w); channels {'; '.join(_values_text(c) for c in ch)}; "
+    return describe(fig, f"pixel_shuffle with r = {r}: {r * r} channel maps of {h} x {w} (one shade of the output "
+                         f"colour and one hatch per phase) become one {r * h} x {r * w} image, pixel (h*{r} + i, w*{r} + j) taking channel "
+                         f"i*{r} + j at (h, w), its phase number in the corner; channels {'; '.join(_values_text(c) for c in ch)}; "
                          f"shuffled {_values_text(out, limit=64)}")
 
 
@@ -620,7 +635,7 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
         xs = [workloads.index(r["workload"]) + (i - (len(contenders) - 1) / 2) * width
               for r in rows if r["contender"] == name]
         ax.bar(xs, [r[metric] for r in rows if r["contender"] == name], width, label=name,
-               color=PHASE_COLORS[i % len(PHASE_COLORS)], hatch=PHASE_HATCHES[i % len(PHASE_HATCHES)],
+               color=SERIES_COLORS[i % len(SERIES_COLORS)], hatch=PHASE_HATCHES[i % len(PHASE_HATCHES)],
                edgecolor="#333333", lw=0.5)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")

@@ -259,3 +259,16 @@ def test_psnr_and_mse():
     assert mse(a, b) == 1 / 36 and mse(a, b, margin=1) == 0.0
     assert psnr(a, b, margin=1) == float("inf")
     assert np.isclose(psnr(a, b), 10 * np.log10(36))
+
+
+@needs_torch
+def test_torch_default_init_bound_of_a_transposed_conv_reads_c_out():
+    """What notebook 07 states: PyTorch's default bound is 1/sqrt(fan_in), fan_in from weight dim 1 x kH x kW, which
+    for ConvTranspose2d is C_out/groups (for Conv2d C_in/groups)."""
+    torch.manual_seed(0)
+    for layer, fan_in in [(torch.nn.ConvTranspose2d(512, 3, 4), 3 * 16), (torch.nn.ConvTranspose2d(8, 6, 3, groups=2), 3 * 9),
+                          (torch.nn.Conv2d(512, 3, 4), 512 * 16)]:
+        assert torch.nn.init._calculate_fan_in_and_fan_out(layer.weight)[0] == fan_in
+        bound = 1 / np.sqrt(fan_in)
+        for p in (layer.weight, layer.bias):
+            assert float(p.abs().max()) <= bound and float(p.abs().max()) > 0.5 * bound

@@ -54,6 +54,16 @@ def test_the_four_phases_of_a_x2_pixel_shuffle_stay_apart(vision):
     assert d >= BOUND, f"{vision}: phases {a} and {b} are only ΔE {d:.1f} apart"
 
 
+def test_the_phases_are_shades_of_the_output_colour():
+    """pixel_shuffle's channel maps are output values: they keep the output's colour (issue 12), told apart by
+    lightness, hatch and number, never by the input's blue or the kernel's gold."""
+    base = np.array(to_rgb(viz.COLORS["output"]))
+    for c in map(np.array, map(to_rgb, viz.PHASE_COLORS)):
+        darker, lighter = c / base, (1 - c) / (1 - base)
+        assert np.allclose(darker, darker[0], atol=1e-6) or np.allclose(lighter, lighter[0], atol=1e-6), c
+    assert not {viz.COLORS["input"], viz.COLORS["kernel"]} & set(map(str, viz.PHASE_COLORS))
+
+
 def test_every_phase_has_its_own_hatch():
     assert len(set(viz.PHASE_HATCHES)) == len(viz.PHASE_HATCHES) == len(viz.PHASE_COLORS)
 

@@ -60,3 +60,13 @@ def test_keeps_existing_ids_and_rejects_other_files(tmp_path):
     (tmp_path / "x.txt").write_text("")
     with pytest.raises(SystemExit, match="not a notebook"):
         list(run_notebooks.notebooks([tmp_path / "x.txt"]))
+
+
+def test_tracebacks_name_files_relative_to_the_repository(tmp_path):
+    nb = new_notebook(cells=[new_code_cell("x")])
+    root = tmp_path / "repo"
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=[
+        f"\x1b[36mFile \x1b[39m\x1b[32m{root}/tconv_edu/conv.py:22\x1b[39m, in conv2d", "E: v"])]
+    out = run_notebooks.relative_tracebacks(nb, root)
+    assert out.cells[0].outputs[0].traceback[0] == "\x1b[36mFile \x1b[39m\x1b[32mtconv_edu/conv.py:22\x1b[39m, in conv2d"
+    assert str(tmp_path) not in "".join(out.cells[0].outputs[0].traceback)
