@@ -16,7 +16,9 @@ scatter_2d: all 12 cases passed (4 fixed, 8 random), 2/2 points
 >>> sorted(EXERCISES) == sorted(e.id for e in EXERCISES.values())
 True
 
-``python -m tconv_edu.grading NOTEBOOK...`` executes copies of filled-in exercise notebooks and prints a score table.
+``check`` is the learner's feedback. Grades come from ``python -m tconv_edu.grading PATH...`` (``judge``): it calls the
+learner's functions in a kernel of their own, on its own cases, and compares outside that kernel, so nothing the
+learner's code does to ``check``, the library or numpy can change a grade.
 """
 from __future__ import annotations
 
