@@ -247,14 +247,14 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     for ax, st in zip(axes, all_steps):
         plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, highlight=_taps(st, np.shape(k), dilation),
                   title=f"{_fmt(st.value)} x K at {st.origin}")
-    if shapes.pair("dilation", dilation) != (1, 1):
-        fig.suptitle(f"dilation {shapes.show(dilation)}: the kernel's taps land {shapes.show(dilation)} apart",
-                     fontsize=10)
+    d = shapes.pair("dilation", dilation)
+    if d != (1, 1):
+        fig.suptitle(f"dilation {shapes.show(d)}: the kernel's taps land {shapes.show(d)} apart", fontsize=10)
     plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
     stamps = ", ".join(f"{_fmt(st.value)} x K at {st.origin}" for st in all_steps)
-    dil = "" if shapes.pair("dilation", dilation) == (1, 1) else f" with dilation {shapes.show(dilation)}"
+    dil = "" if d == (1, 1) else f" with dilation {shapes.show(d)}"
     return describe(fig, f"the {x.size} stamps of the scatter{dil} ({stamps}) and their sum, the output "
                          f"{last.out_size[0]} x {last.out_size[1]}, {_values_text(last.output)}")
 
