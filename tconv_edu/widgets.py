@@ -110,6 +110,22 @@ def _box(rows, controls, picture, message, update):
     return box
 
 
+def _one_panel(picture, message, figsize, report, draw):
+    """One explorer update with a single Axes: ``message`` gets ``report()`` and ``picture`` the figure that
+    ``draw(ax)`` makes; a combination the library rejects shows its message and no picture."""
+    fig = Figure(figsize=figsize)
+    try:
+        text = report()
+        draw(fig.add_subplot())
+    except (shapes.ArgumentError, TypeError) as err:
+        message.value = _error(err)
+        picture.clear()
+        return
+    fig.tight_layout()
+    message.value = text
+    picture.show(fig)
+
+
 def _tile(k, size):
     """A size x size kernel filled with k's values repeated row by row (so the stepper keeps the chosen values)."""
     return np.resize(np.asarray(k, dtype=float), (size, size))
@@ -204,17 +220,8 @@ def shape_explorer():
 
     def update():
         n, k, s, p, op, d = (c[name].value for name in controls)
-        fig = Figure(figsize=(5, 5.5))
-        try:
-            text = shape_report(n, k, s, p, op, d)
-            viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=fig.add_subplot())
-        except (shapes.ArgumentError, TypeError) as err:
-            message.value = _error(err)
-            image.clear()
-            return
-        fig.tight_layout()
-        message.value = text
-        image.show(fig)
+        _one_panel(image, message, (5, 5.5), lambda: shape_report(n, k, s, p, op, d),
+                   lambda ax: viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=ax))
 
     rows = [W.HBox([c["input_size"], c["kernel_size"], c["stride"]]),
             W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
@@ -360,17 +367,8 @@ def groups_explorer(in_channels=4, out_channels=4, groups=2):
 
     def update():
         c_in, c_out, g, k = (c[name].value for name in controls)
-        fig = Figure(figsize=(4.6, 0.9 + 0.42 * max(c_in, c_out)))
-        try:
-            viz.plot_groups(c_in, c_out, g, k, ax=fig.add_subplot())
-            text = groups_report(c_in, c_out, g, k)
-        except (shapes.ArgumentError, TypeError) as err:
-            message.value = _error(err)
-            image.clear()
-            return
-        fig.tight_layout()
-        message.value = text
-        image.show(fig)
+        _one_panel(image, message, (4.6, 0.9 + 0.42 * max(c_in, c_out)), lambda: groups_report(c_in, c_out, g, k),
+                   lambda ax: viz.plot_groups(c_in, c_out, g, k, ax=ax))
 
     rows = [W.HBox([c["in_channels"], c["out_channels"]]), W.HBox([c["groups"], c["kernel_size"]])]
     return _box(rows, controls, image, message, update)

@@ -43,3 +43,14 @@ def test_porting_explorer_tf_same_to_torch_is_not_exact_and_says_why():
     assert "Not allowed" in box.message.value and "padding=&#x27;same&#x27;" in box.message.value
     for name, c in box.controls.items():
         assert c.description.strip(), name
+
+
+def test_a_dilated_stamp_is_drawn_with_its_taps_apart():
+    import numpy as np
+
+    fig = viz.plot_scatter_step(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]), 1, dilation=2)
+    stamp_ax = fig.axes[2]
+    assert "dilation 2" in stamp_ax.get_title() and "taps 2 apart (dilation)" in viz.alt_text(fig)
+    box = widgets.scatter_stepper()
+    box.controls["dilation"].value = 2
+    assert "taps 2 apart" in viz.alt_text(fig) and box.png.startswith(b"\x89PNG")
