@@ -172,8 +172,9 @@ def scatter_stepper(x=None, k=None):
             return
         i, j = divmod(c["step"].value, x.shape[1])
         message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz._fmt(x[i, j])} times K, placed at "
-                         f"({i * params['stride']}, {j * params['stride']}); output <b>{out[0]} x {out[1]}</b> "
-                         f"(the dashed frame)")
+                         f"({i * params['stride']}, {j * params['stride']})"
+                         + (f" with its taps {params['dilation']} apart (dilation)" if params["dilation"] > 1 else "")
+                         + f"; output <b>{out[0]} x {out[1]}</b> (the dashed frame)")
         image.show(fig)
 
     rows = [W.HBox([c["play"], c["step"]]), W.HBox([c["kernel_size"], c["stride"]]),

@@ -53,4 +53,4 @@ def test_a_dilated_stamp_is_drawn_with_its_taps_apart():
     assert "dilation 2" in stamp_ax.get_title() and "taps 2 apart (dilation)" in viz.alt_text(fig)
     box = widgets.scatter_stepper()
     box.controls["dilation"].value = 2
-    assert "taps 2 apart" in viz.alt_text(fig) and box.png.startswith(b"\x89PNG")
+    assert "taps 2 apart (dilation)" in box.message.value and box.png.startswith(b"\x89PNG")
