@@ -325,7 +325,7 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
         finally:
             busy.clear()
         pixel = (c["row"].value, c["col"].value)
-        fig = Figure(figsize=(12, 4))
+        fig = Figure(figsize=(11, 4))      # 880 px at 80 dpi: fits JupyterLab's output area without scrolling
         viz.plot_matrix_pick(n, np.arange(1.0, k * k + 1).reshape(k, k), pixel, stride=s, padding=p, fig=fig)
         message.value = matrix_report(n, k, s, p, pixel)
         image.show(fig)
