@@ -88,8 +88,8 @@ def _check_transpose_params(stride, padding, output_padding, dilation):
     for axis, op, s, d in zip(AXES, output_padding, stride, dilation):
         if not (op < s or op < d):
             raise ArgumentError(
-                f"output_padding={show(output_padding)}: must be smaller than stride ({s}) or dilation ({d}) "
-                f"(the {axis} has {op}); only then does it pick one of the sizes that convolve back to the input")
+                f"output_padding={show(output_padding)}: along the {axis}, output_padding {op} must be smaller "
+                f"than the stride ({s}) or the dilation ({d}); only then does it pick one of the sizes that convolve back to the input")
 
 
 # ----------------------------------------------------------------------------------------------- size arithmetic
@@ -204,7 +204,7 @@ def _tf_pads_spec(padding):
     pads = _pad_pairs(padding, "(before, after)")
     for axis, r in zip(AXES, pads):
         if min(r) < 0:
-            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis} has {r})")
+            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis}'s (before, after) pair is {r})")
     return pads
 
 
@@ -351,8 +351,8 @@ def keras_output_size(input_size, kernel_size, *, strides=1, padding="valid", ou
         at_least("output_padding", op, 0)
         for axis, o, si in zip(AXES, op, s):
             if o >= si:
-                raise ArgumentError(f"output_padding={show(op)}: Keras requires it to be lower than "
-                                    f"the stride ({si}) (the {axis} has {o})")
+                raise ArgumentError(f"output_padding={show(op)}: along the {axis}, output_padding {o} "
+                                    f"must be lower than the stride ({si}) (Keras' rule)")
     out = []
     for i in range(2):
         k_eff = d[i] * (k[i] - 1) + 1

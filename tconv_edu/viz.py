@@ -215,15 +215,18 @@ def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dila
     plot_grid(k, "kernel", axes[1], title="kernel K")
     taps = _taps(st, k.shape, dilation)
     lo, hi = min(0.0, float(st.total.min()), float(st.stamp.min())), max(float(st.total.max()), 1e-12)
+    d = shapes.pair("dilation", dilation)
+    dil = "" if d == (1, 1) else f", dilation {shapes.show(d)}"
     plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
-              title=f"stamp: {_fmt(st.value)} x K at {st.origin}")
+              title=f"stamp: {_fmt(st.value)} x K at {st.origin}{dil}")
     frame = st.crop + tuple(st.out_size)
     t = st.pixel[0] * x.shape[1] + st.pixel[1] + 1
     plot_grid(st.total, "output", axes[3], frame=frame, vmin=lo, vmax=hi, highlight=taps,
               title=f"running sum: {t} of {st.n_steps} stamps")
     fig.tight_layout()
     return describe(fig, f"stamp {t} of {st.n_steps}: x{list(st.pixel)} = {_fmt(st.value)} times K "
-                         f"{k.shape[0]} x {k.shape[1]} placed at {st.origin}; running sum {_values_text(st.total)}; "
+                         f"{k.shape[0]} x {k.shape[1]} placed at {st.origin}"
+                         f"{'' if d == (1, 1) else f' with its taps {shapes.show(d)} apart (dilation)'}; running sum {_values_text(st.total)}; "
                          f"output {st.out_size[0]} x {st.out_size[1]} (the dashed frame)")
 
 
@@ -244,11 +247,15 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     for ax, st in zip(axes, all_steps):
         plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, highlight=_taps(st, np.shape(k), dilation),
                   title=f"{_fmt(st.value)} x K at {st.origin}")
+    d = shapes.pair("dilation", dilation)
+    if d != (1, 1):
+        fig.suptitle(f"dilation {shapes.show(d)}: the kernel's taps land {shapes.show(d)} apart", fontsize=10)
     plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
     stamps = ", ".join(f"{_fmt(st.value)} x K at {st.origin}" for st in all_steps)
-    return describe(fig, f"the {x.size} stamps of the scatter ({stamps}) and their sum, the output "
+    dil = "" if d == (1, 1) else f" with dilation {shapes.show(d)}"
+    return describe(fig, f"the {x.size} stamps of the scatter{dil} ({stamps}) and their sum, the output "
                          f"{last.out_size[0]} x {last.out_size[1]}, {_values_text(last.output)}")
 
 
@@ -526,14 +533,17 @@ def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_p
     feeds = [divmod(int(q), n[1]) for q in np.flatnonzero(C[:, p])]
     fig = new_figure(fig, figsize=(min(18, 3 + 0.28 * C.shape[1] + 0.45 * (n[1] + out[1])),
                                    max(3.0, 1.2 + 0.4 * max(out[0], C.shape[0]))))
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [n[1] + 1, C.shape[1] + 1, out[1] + 1]})
+    # the side panels are at least 5 cells wide so that their two-line titles fit (a narrow x panel cut its
+    # title to ": pixel numbers" in JupyterLab); C's row label sits on its right, away from the x panel's title
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [max(n[1] + 1, 5), C.shape[1] + 1, max(out[1] + 1, 5)]})
     plot_grid(np.arange(n[0] * n[1]).reshape(n), "input", axes[0], highlight=feeds or None,
-              title="x: pixel numbers")
+              title="input x:\npixel numbers")
     plot_matrix(C, axes[1], cols=[p], title=f"C: column {p} = row {p} of Cᵀ", xlabel="output pixel (column of C)",
                 ylabel="x pixel (row of C)")
+    axes[1].yaxis.set_label_position("right")
     plot_grid(np.arange(out[0] * out[1]).reshape(out), "output", axes[2], highlight=[(r, c)],
-              title=f"output: pixel {p} = ({r}, {c})")
-    fig.tight_layout()
+              title=f"output: pixel {p}\n= ({r}, {c})")
+    fig.tight_layout(w_pad=2.0)
     taps = ", ".join(f"x{list(q)} times {_fmt(C[q[0] * n[1] + q[1], p])}" for q in feeds) or "no input pixel"
     return describe(fig, f"output pixel {p} = ({r}, {c}) of {out[0]} x {out[1]} is column {p} of the "
                          f"{C.shape[0]} x {C.shape[1]} matrix C (row {p} of Cᵀ); it is fed by {taps}")
@@ -648,3 +658,60 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
                        for w in workloads)
     return describe(ax, f"{title + ': ' if title else ''}grouped bars of {metric.replace('_', ' ')} (log scale) "
                         f"per workload: {groups}")
+
+
+# --- dilation and groups (issue 12) ---
+# Figures of notebooks 01 and 02: which input channels stamp into which output channels when groups > 1.
+
+__all__ += ["plot_groups"]
+
+FIGURE_ROLES["plot_groups"] = ("input", "kernel", "output", "highlight")
+
+
+def plot_groups(in_channels, out_channels, groups=1, kernel_size=3, ax=None):
+    """Which input channels stamp into which output channels of a grouped transposed conv, and the weight's shape.
+
+    Input channels (blue) on the left, output channels (green) on the right, one line (the kernel's colour) per
+    kernel ``w[c, o % (C_out/groups)]`` that input channel c stamps into output channel o; each group is framed.
+    The weight is ``(C_in, C_out/groups, kH, kW)`` and the bias ``(C_out,)``: what ``conv_transpose2d`` accepts.
+    """
+    c_in, c_out = shapes.integer("in_channels", in_channels), shapes.integer("out_channels", out_channels)
+    g = shapes.integer("groups", groups)
+    k = shapes.pair("kernel_size", kernel_size)
+    if min(c_in, c_out, g) < 1 or c_in % g or c_out % g:
+        raise shapes.ArgumentError(f"groups={g}: must be >= 1 and divide in_channels={c_in} and "
+                                   f"out_channels={c_out}")
+    ci, co = c_in // g, c_out // g
+    rows = max(c_in, c_out)
+    ax = new_axes(ax, figsize=(4.6, 0.9 + 0.42 * rows))
+    y_in = lambda c: (c + 0.5) * rows / c_in           # noqa: E731  (centres, spread over the same height)
+    y_out = lambda o: (o + 0.5) * rows / c_out         # noqa: E731
+    for grp in range(g):
+        top, bottom = grp * rows / g, (grp + 1) * rows / g
+        ax.add_patch(Rectangle((-0.35, top + 0.04), 3.7, bottom - top - 0.08, fill=False, linestyle="--",
+                               edgecolor=COLORS["highlight"], lw=1.2))
+        ax.text(1.5, top + 0.12, f"group {grp}", ha="center", va="top", fontsize=8, color=COLORS["highlight"])
+        for c in range(grp * ci, (grp + 1) * ci):
+            for o in range(grp * co, (grp + 1) * co):
+                ax.plot([0.3, 2.7], [y_in(c), y_out(o)], color="#333333", lw=2.6, zorder=1)
+                ax.plot([0.3, 2.7], [y_in(c), y_out(o)], color=COLORS["kernel"], lw=1.6, zorder=2)
+    for c in range(c_in):
+        ax.add_patch(Rectangle((-0.2, y_in(c) - 0.3), 0.5, 0.6, facecolor=COLORS["input"], edgecolor="#333333",
+                               zorder=3))
+        ax.text(0.05, y_in(c), str(c), ha="center", va="center", fontsize=8, color="white", zorder=4)
+    for o in range(c_out):
+        ax.add_patch(Rectangle((2.7, y_out(o) - 0.3), 0.5, 0.6, facecolor=COLORS["output"], edgecolor="#333333",
+                               zorder=3))
+        ax.text(2.95, y_out(o), str(o), ha="center", va="center", fontsize=8, color="black", zorder=4)
+    ax.set_xlim(-0.5, 3.5)
+    ax.set_ylim(rows + 0.1, -0.1)
+    ax.set_axis_off()
+    shape = (c_in, co) + k
+    ax.set_title(f"groups={g}: weight {shape}, bias ({c_out},)", fontsize=9)
+    ax.text(0.05, rows + 0.05, "input ch.", ha="center", va="top", fontsize=8)
+    ax.text(2.95, rows + 0.05, "output ch.", ha="center", va="top", fontsize=8)
+    pairs = "; ".join(f"group {grp}: input channels {grp * ci}..{(grp + 1) * ci - 1} stamp into output channels "
+                      f"{grp * co}..{(grp + 1) * co - 1}" for grp in range(g))
+    return describe(ax, f"grouped transposed conv, {c_in} input channels, {c_out} output channels, groups={g}: "
+                        f"{pairs}; {ci * co * g} kernels in all, weight shape {shape} = (C_in, C_out/groups, kH, "
+                        f"kW), bias ({c_out},)")

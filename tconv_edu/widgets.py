@@ -110,6 +110,22 @@ def _box(rows, controls, picture, message, update):
     return box
 
 
+def _one_panel(picture, message, figsize, report, draw):
+    """One explorer update with a single Axes: ``message`` gets ``report()`` and ``picture`` the figure that
+    ``draw(ax)`` makes; a combination the library rejects shows its message and no picture."""
+    fig = Figure(figsize=figsize)
+    try:
+        text = report()
+        draw(fig.add_subplot())
+    except (shapes.ArgumentError, TypeError) as err:
+        message.value = _error(err)
+        picture.clear()
+        return
+    fig.tight_layout()
+    message.value = text
+    picture.show(fig)
+
+
 def _tile(k, size):
     """A size x size kernel filled with k's values repeated row by row (so the stepper keeps the chosen values)."""
     return np.resize(np.asarray(k, dtype=float), (size, size))
@@ -156,8 +172,9 @@ def scatter_stepper(x=None, k=None):
             return
         i, j = divmod(c["step"].value, x.shape[1])
         message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz._fmt(x[i, j])} times K, placed at "
-                         f"({i * params['stride']}, {j * params['stride']}); output <b>{out[0]} x {out[1]}</b> "
-                         f"(the dashed frame)")
+                         f"({i * params['stride']}, {j * params['stride']})"
+                         + (f" with its taps {params['dilation']} apart (dilation)" if params["dilation"] > 1 else "")
+                         + f"; output <b>{out[0]} x {out[1]}</b> (the dashed frame)")
         image.show(fig)
 
     rows = [W.HBox([c["play"], c["step"]]), W.HBox([c["kernel_size"], c["stride"]]),
@@ -204,17 +221,8 @@ def shape_explorer():
 
     def update():
         n, k, s, p, op, d = (c[name].value for name in controls)
-        fig = Figure(figsize=(5, 5.5))
-        try:
-            text = shape_report(n, k, s, p, op, d)
-            viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=fig.add_subplot())
-        except (shapes.ArgumentError, TypeError) as err:
-            message.value = _error(err)
-            image.clear()
-            return
-        fig.tight_layout()
-        message.value = text
-        image.show(fig)
+        _one_panel(image, message, (5, 5.5), lambda: shape_report(n, k, s, p, op, d),
+                   lambda ax: viz.plot_shape(n, k, stride=s, padding=p, output_padding=op, dilation=d, ax=ax))
 
     rows = [W.HBox([c["input_size"], c["kernel_size"], c["stride"]]),
             W.HBox([c["padding"], c["output_padding"], c["dilation"]])]
@@ -317,7 +325,7 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
         finally:
             busy.clear()
         pixel = (c["row"].value, c["col"].value)
-        fig = Figure(figsize=(12, 4))
+        fig = Figure(figsize=(11, 4))      # 880 px at 80 dpi: fits JupyterLab's output area without scrolling
         viz.plot_matrix_pick(n, np.arange(1.0, k * k + 1).reshape(k, k), pixel, stride=s, padding=p, fig=fig)
         message.value = matrix_report(n, k, s, p, pixel)
         image.show(fig)
@@ -325,3 +333,158 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
     rows = [W.HBox([c["row"], c["col"]]), W.HBox([c["input_size"], c["kernel_size"]]),
             W.HBox([c["stride"], c["padding"]])]
     return _box(rows, controls, image, message, update)
+
+
+# --- groups and porting (issue 12) ---
+
+__all__ += ["groups_explorer", "porting_explorer"]
+
+
+def groups_report(c_in, c_out, g, k) -> str:
+    """HTML of the groups explorer: the weight and bias shapes ``conv_transpose2d`` accepts, proved by a call."""
+    from . import conv_transpose2d
+
+    shape = (c_in, c_out // g, k, k)
+    y = conv_transpose2d(np.zeros((c_in, 3, 3)), np.zeros(shape), np.zeros(c_out), groups=g)
+    return (f"weight <b>{shape}</b> = (C_in, C_out/groups, kH, kW), bias <b>({c_out},)</b>; "
+            f"out_channels = weight.shape[1] * groups = {shape[1]} * {g} = <b>{y.shape[0]}</b> "
+            f"(a 3 x 3 input gives {y.shape}); the matching Conv2d's weight is "
+            f"({c_out}, {c_in // g}, {k}, {k}) = (C_out, C_in/groups, kH, kW)"
+            + (f"; groups={g} = C_in = C_out: depthwise, one kernel per channel" if g == c_in == c_out else ""))
+
+
+def groups_explorer(in_channels=4, out_channels=4, groups=2):
+    """In and out channels, groups and kernel size: which input channels stamp into which output channels
+    (``viz.plot_groups``), the weight and bias shapes (checked by a call to ``conv_transpose2d``) and the matching
+    Conv2d's weight. Controls: in_channels, out_channels, groups, kernel_size."""
+    controls = {
+        "in_channels": _number("in channels", shapes.integer("in_channels", in_channels), 1, 8),
+        "out_channels": _number("out channels", shapes.integer("out_channels", out_channels), 1, 8),
+        "groups": _number("groups", shapes.integer("groups", groups), 1, 8),
+        "kernel_size": _number("kernel size", 3, 1, 5),
+    }
+    image, message = _Picture(), W.HTML()
+    c = controls
+
+    def update():
+        c_in, c_out, g, k = (c[name].value for name in controls)
+        _one_panel(image, message, (4.6, 0.9 + 0.42 * max(c_in, c_out)), lambda: groups_report(c_in, c_out, g, k),
+                   lambda ax: viz.plot_groups(c_in, c_out, g, k, ax=ax))
+
+    rows = [W.HBox([c["in_channels"], c["out_channels"]]), W.HBox([c["groups"], c["kernel_size"]])]
+    return _box(rows, controls, image, message, update)
+
+
+#: the padding choices of the porting explorer, and what each means in each framework's own terms
+PADDINGS = ("0", "1", "2", "SAME", "VALID", "SAME_LOWER")
+
+
+def source_layer(framework, n, k, s, padding, op, d, g, c_in=2, c_out=2):
+    """The porting explorer's layer in ``framework``'s own arguments (an ``ArgumentError`` where it has none)."""
+    from .porting import Layer
+
+    num = padding.isdigit()
+    size = (n, n)
+    if framework == "torch":
+        if not num:
+            raise shapes.ArgumentError(f"padding={padding!r}: PyTorch's ConvTranspose2d takes integer padding "
+                                       f"only (padding='same' fails at forward time)")
+        params = {"stride": s, "padding": int(padding), "output_padding": op, "dilation": d, "groups": g}
+    elif framework == "onnx":
+        pad = {"SAME": {"auto_pad": "SAME_UPPER"}, "SAME_LOWER": {"auto_pad": "SAME_LOWER"},
+               "VALID": {"auto_pad": "VALID"}}.get(padding, {"pads": [int(padding) if num else 0] * 4})
+        params = {"strides": [s, s], "dilations": [d, d], "output_padding": [op, op], "group": g, **pad}
+    else:
+        if g != 1:
+            raise shapes.ArgumentError(f"groups={g}: {framework}'s transposed conv has no groups; pick groups=1 "
+                                       f"or a torch or onnx source")
+        if padding not in ("SAME", "VALID"):
+            raise shapes.ArgumentError(f"padding={padding!r}: pick 'SAME' or 'VALID' for a {framework} source "
+                                       f"(its explicit pads mean something else than PyTorch's padding)")
+        if framework == "tf":
+            if op:
+                raise shapes.ArgumentError("output_padding: tf.nn.conv2d_transpose has none; it takes "
+                                           "output_shape (here the largest valid size)")
+            out = shapes.tf_output_size_range(size, k, stride=s, padding=padding, dilation=d)
+            params = {"strides": s, "padding": padding, "output_shape": (out[0][1], out[1][1]), "dilations": d}
+        elif framework == "keras":
+            params = {"strides": s, "padding": padding.lower(), "output_padding": op or None, "dilation_rate": d}
+        else:
+            if op:
+                raise shapes.ArgumentError("output_padding: jax.lax.conv_transpose has none")
+            params = {"strides": (s, s), "padding": padding, "rhs_dilation": (d, d)}
+    return Layer(framework, c_in, c_out, (k, k), params, input_size=size)
+
+
+def _to_layout(a, src, dst):
+    """NCHW <-> NHWC for the data of two frameworks (torch and onnx take NCHW, the others NHWC)."""
+    nchw = lambda f: f in ("torch", "onnx")       # noqa: E731
+    if nchw(src) == nchw(dst):
+        return a
+    return a.transpose(0, 2, 3, 1) if nchw(src) else a.transpose(0, 3, 1, 2)
+
+
+def porting_report(framework, target, n, k, s, padding, op, d, g, seed=0) -> str:
+    """HTML of the porting explorer: the target's arguments, the weight transform, exactness, and the check that
+    both frameworks' entry points (``porting.run``) give the same numbers after the port."""
+    from .porting import _weight_shape, port, run
+
+    layer = source_layer(framework, n, k, s, padding, op, d, g)
+    p = port(layer, target)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((1, 2, n, n) if framework in ("torch", "onnx") else (1, n, n, 2))
+    w, b = rng.standard_normal(_weight_shape(layer)), rng.standard_normal(2)
+    want = run(layer, x, w, b)
+    got = p.finish(run(p.layer, _to_layout(x, framework, target), p.weight(w), b), b)
+    same = want.shape == _to_layout(got, target, framework).shape and \
+        np.allclose(want, _to_layout(got, target, framework))
+    show = lambda params: ", ".join(f"{key}={v!r}" for key, v in params.items())  # noqa: E731
+    verdict = "<b>exact port</b>" if p.exact else f"<b>no exact port</b>: crop {p.crop} of the target's output"
+    return "<br>".join([
+        f"{framework}: {html.escape(show(layer.params))}",
+        f"{target}: {html.escape(show(p.layer.params))}",
+        f"weight: {html.escape(p.weight_rule)}",
+        f"{verdict}{'; ' + html.escape(p.note) if p.note else ''}",
+        f"computed both ways on a random {n} x {n} input: "
+        f"{'the same numbers' if same else 'they differ'} (output {want.shape})",
+    ])
+
+
+def porting_explorer(source="tf", target="torch"):
+    """Pick the source and target frameworks and the layer's parameters: the target's arguments, the weight
+    transform, whether an exact port exists, and a check computed in both conventions (``tconv_edu.port``).
+    Controls: source, target, input_size, kernel_size, stride, padding, output_padding, dilation, groups."""
+    from .porting import FRAMEWORKS
+
+    pick = lambda name, value, options: W.Dropdown(options=options, value=value, description=name,  # noqa: E731
+                                                   style={"description_width": "110px"},
+                                                   layout=W.Layout(width="230px"))
+    controls = {
+        "source": pick("source", source, FRAMEWORKS),
+        "target": pick("target", target, FRAMEWORKS),
+        "input_size": _number("input size", 4, 1, 8),
+        "kernel_size": _number("kernel size", 3, 1, 5),
+        "stride": _number("stride", 2, 1, 4),
+        "padding": pick("padding", "SAME", PADDINGS),
+        "output_padding": _number("output_padding", 0, 0, 3),
+        "dilation": _number("dilation", 1, 1, 3),
+        "groups": _number("groups", 1, 1, 2),
+    }
+    message = W.HTML()
+    c = controls
+
+    def update():
+        args = [c[name].value for name in controls]
+        try:
+            message.value = porting_report(*args)
+        except (shapes.ArgumentError, TypeError) as err:
+            message.value = _error(err)
+
+    box = Explorer([W.HBox([c["source"], c["target"], c["input_size"]]),
+                    W.HBox([c["kernel_size"], c["stride"], c["padding"]]),
+                    W.HBox([c["output_padding"], c["dilation"], c["groups"]]), message])
+    box.controls, box.image, box.message, box._picture = controls, None, message, _Picture()
+    for ctl in controls.values():
+        ctl.observe(lambda change: update(), names="value")
+    update()
+    return box

@@ -58,6 +58,7 @@ FIGURES = {
     "plot_curves": lambda: viz.plot_curves([1, 2, 3], {"loss": [3, 2, 1]}, xlabel="step"),
     "plot_bars": lambda: viz.plot_bars({"a": 1.0, "b": 2.0}),
     "plot_benchmark": lambda: viz.plot_benchmark([{"workload": "w", "contender": "c", "x_strict": 1.5}]),
+    "plot_groups": lambda: viz.plot_groups(4, 6, 2),
 }
 
 
@@ -92,7 +93,8 @@ def test_a_described_figure_displays_as_img_with_alt(monkeypatch):
     assert bundle["text/plain"] == viz.alt_text(fig)
 
 
-EXPLORERS = [widgets.scatter_stepper, widgets.shape_explorer, widgets.checkerboard_explorer, widgets.matrix_explorer]
+EXPLORERS = [widgets.scatter_stepper, widgets.shape_explorer, widgets.checkerboard_explorer, widgets.matrix_explorer,
+             widgets.groups_explorer]
 
 
 @pytest.mark.parametrize("make", EXPLORERS, ids=lambda f: f.__name__)

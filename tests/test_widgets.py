@@ -54,7 +54,8 @@ def test_stepper_shows_the_library_error_for_invalid_combinations():
     box = widgets.scatter_stepper()
     box.controls["output_padding"].value = 1          # stride 1, dilation 1: not allowed
     assert "Not allowed" in box.message.value
-    assert "output_padding=1: must be smaller than stride (1) or dilation (1)" in box.message.value
+    assert "output_padding=1: along the height, output_padding 1 must be smaller than the stride (1) or the dilation (1)" \
+        in box.message.value
     assert _png(box) == b""
     box.controls["dilation"].value = 2                # now allowed (smaller than dilation)
     assert "Not allowed" not in box.message.value and _png(box).startswith(b"\x89PNG")
