@@ -92,7 +92,7 @@ def main() -> int:
     print(f"{args.n} submissions, --jobs {args.jobs}, {os.cpu_count()} cores: {wall:.1f} s "
           f"({wall / args.n:.2f} s per notebook), exit status {proc.returncode}")
     print(f"peak memory of one process (the largest of the judge, its workers and the kernels): "
-          f"{usage.ru_maxrss / 1024:.0f} MB; CPU time of all of them {usage.ru_utime + usage.ru_stime:.0f} s")
+          f"{usage.ru_maxrss / 1024:.0f} MB")
     print(f"gradebook rows {len(rows)}; correct submissions with full points {len(full)} of "
           f"{sum(expected.values())}; misgraded: {wrongly or 'none'}")
     return 0 if not wrongly else 1
