@@ -134,6 +134,12 @@ ATTACKS = {
                                   "_shell.run_cell = run_cell"),
     "unhook_the_watch": wrong("import sys, threading\nsys.setprofile(None)\nthreading.setprofile(None)\n"
                               "def scatter_2d(x, k):\n    return te.conv_transpose2d(x, k)"),
+    "rewrite_the_release": wrong("import json, pathlib\n"
+                                 "_rel = pathlib.Path(te.__file__).parents[1] / 'exercises' / 'ex1_scatter.ipynb'\n"
+                                 "_nb = json.load(open(_rel))\n"
+                                 "for _c in _nb['cells']:\n"
+                                 "    _c.get('metadata', {}).get('nbgrader', {})['points'] = 0\n"
+                                 "json.dump(_nb, open(_rel, 'w'))"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
 }
 
@@ -175,9 +181,11 @@ def graded(tmp_path_factory):
         (root / student / "ex1").mkdir(parents=True)
         nbformat.write(nb, str(root / student / "ex1" / NAME))
     gradebook = root.parent / "grades.csv"
+    release = (ROOT / "exercises" / NAME).read_bytes()
     status = cli.main([str(root), "--jobs", "2", "--timeout", "4", "--csv", str(gradebook),
                        "--release", str(ROOT / "exercises")])
     rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(gradebook.open())}
+    assert (ROOT / "exercises" / NAME).read_bytes() == release, "a learner's kernel rewrote the release"
     return status, rows
 
 
