@@ -207,7 +207,7 @@ def test_a_trick_with_a_wrong_answer_scores_0_and_costs_only_that_exercise(grade
     if student in KERNEL_WIDE:
         assert strided["points"] == "0" and KERNEL_WIDE[student] in strided["result"], strided
     else:
-        assert strided["points"] == "3", strided
+        assert strided["points"] == "3", strided["result"]
 
 
 @pytest.mark.parametrize("student", sorted(HONEST))

@@ -131,7 +131,9 @@ class Kernel:
     # ----------------------------------------------------------------------------------------- execution
     def _execute(self, code: str, timeout: float):
         """("ok" | "error" | "timeout" | "dead", detail) for one cell, waiting at most ``timeout`` seconds."""
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False)
+        # stop_on_error=False: after a learner's cell fails, ipykernel would otherwise abort the requests that
+        # reach it while it recovers (under load, the next cell), and that cell's functions would go undefined
+        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout
         while True:
             self._drain()
@@ -149,6 +151,8 @@ class Kernel:
             content = reply["content"]
             if content.get("status") == "ok":
                 return "ok", ""
+            if content.get("status") == "aborted":
+                return "error", "the kernel aborted the cell (it was still recovering from an earlier error)"
             return "error", f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
 
     def _drain(self):
