@@ -140,6 +140,14 @@ ATTACKS = {
                                  "for _c in _nb['cells']:\n"
                                  "    _c.get('metadata', {}).get('nbgrader', {})['points'] = 0\n"
                                  "json.dump(_nb, open(_rel, 'w'))"),
+    "rebind_the_guards_names": wrong("import builtins, os, os.path, sys\n"
+                                     "os.path.exists = lambda p: False\nos.path.realpath = lambda p: '/tmp'\n"
+                                     "os.fsdecode = lambda p: '/tmp/x'\nos.path.normpath = lambda p: '/tmp/x'\n"
+                                     "_k = sys.modules.get('tconv_edu.grading._kernel') or __import__('types')\n"
+                                     "_k._DENIED_PREFIXES, _k._PATH_EVENTS, _k._norm = (), {}, lambda p, c: '/tmp/x'\n"
+                                     "_sol = te.__file__.rsplit('/', 2)[0] + '/solutions/ex1_scatter.ipynb'\n"
+                                     "exec([''.join(c['source']) for c in __import__('json').load(open(_sol.encode()))"
+                                     "['cells'] if 'def scatter_2d' in ''.join(c['source'])][0])"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
 }
 

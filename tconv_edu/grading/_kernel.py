@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 
 def _main(argv):
@@ -57,10 +58,17 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
 def _install_guards(config):
-    """Install the audit hook; every name it needs is bound here, where the learner's code cannot rebind it."""
-    real, sep, getpid, exit_now = os.path.realpath, os.sep, os.getpid, os._exit
-    writable = tuple(real(p) + sep for p in config["writable"])
-    unreadable = tuple(real(p) for p in config["unreadable"])
+    """Install the audit hook. Everything it calls is bound here, before any learner code: builtins, os functions
+    and settings alike, so that rebinding a name (``builtins.isinstance``, ``os.path.exists``, a module global of
+    this file) changes nothing. Learner paths are checked as plain strings, normalised without any helper."""
+    _isinstance, _any, _tuple, _type, _str, _bytes, _int, _bool = isinstance, any, tuple, type, str, bytes, int, bool
+    getcwd, stat, getpid, exit_now, fsdecode = os.getcwd, os.stat, os.getpid, os._exit, os.fsdecode
+    plain_path = type(Path())                    # a pathlib path exactly: its str() is its path
+    denied_prefixes, path_events, write_flags = _DENIED_PREFIXES, dict(_PATH_EVENTS), _WRITE_FLAGS
+    roots = lambda paths: _tuple(sorted({_norm(os.path.realpath(p), getcwd) for p in paths} |  # noqa: E731
+                                        {_norm(p, getcwd) for p in paths}))
+    writable = roots(config["writable"])
+    unreadable = roots(config["unreadable"])
     arm_token = config["arm_token"]
     forbidden_files = frozenset(config.get("forbidden_files", ()))   # as the kernel imports them, and real paths
     forbidden_code = frozenset(config.get("forbidden_code", ()))      # "file:function" of single functions
@@ -68,58 +76,87 @@ def _install_guards(config):
     phase_file = config.get("phase_file", "")
     armed, tampered = [False], [False]
     proc_self = (f"/proc/{getpid()}", "/proc/self", "/proc/thread-self")
-    grading = (lambda: os.path.exists(phase_file)) if phase_file else (lambda: False)
+    norm, watch = _norm, _watch
+
+    def grading():
+        if not phase_file:
+            return False
+        try:
+            stat(phase_file)
+        except OSError:
+            return False
+        return True
 
     def denied(what):
         raise PermissionError(f"the grader does not allow {what} in an exercise")
 
-    def inside(path, roots):
-        p = real(path)
-        return any((p + sep).startswith(r) for r in roots)
+    def text(path):
+        """The path as a normalised absolute string; None for an object that could name another file each time."""
+        if _type(path) is plain_path:
+            path = _str(path)
+        if _type(path) is _bytes:
+            path = fsdecode(path)
+        return norm(path, getcwd) if _type(path) is _str else None
 
-    def check_read(path):
-        p = real(path)
-        if any(p == r or p.startswith(r + sep) for r in unreadable):
-            denied(f"reading {path}")
-        if p.startswith("/proc/") and not any(p == s or p.startswith(s + "/") for s in proc_self):
-            first = p.split("/")[2]
-            if first.isdigit():
-                denied(f"reading another process's {path}")
+    def under(p, dirs):
+        return _any(p == r or p.startswith(r + "/") for r in dirs)
+
+    def check_read(p):
+        if under(p, unreadable):
+            denied(f"reading {p}")
+        if p.startswith("/proc/") and not under(p, proc_self) and p.split("/")[2].isdigit():
+            denied(f"reading another process's {p}")
 
     def hook(event, args):
         if not armed[0]:
-            if event == "compile" and isinstance(args[0], (str, bytes)) and _has(args[0], arm_token):
+            if event == "compile" and _type(args[0]) in (_str, _bytes) and \
+                    (arm_token.encode() if _type(args[0]) is _bytes else arm_token) in args[0]:
                 if trip_code:
-                    _watch(forbidden_files, forbidden_code, trip_code, exit_now, grading, tampered)
+                    watch(forbidden_files, forbidden_code, trip_code, exit_now, grading, tampered)
                 armed[0] = True
             return
         if trip_code and tampered[0] and event in ("open", "compile") and grading():
             exit_now(trip_code + 1)
-        if event.startswith(_DENIED_PREFIXES):
+        if event.startswith(denied_prefixes):
             denied(event)
         if event == "open":
-            path, mode, flags = (tuple(args) + (None, None))[:3]
-            if not isinstance(path, (str, bytes, os.PathLike)):
-                return
-            path = os.fsdecode(path)
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
-                (isinstance(flags, int) and flags & _WRITE_FLAGS and mode is None)
-            if writing and not inside(path, writable):
-                denied(f"writing {path} (only files in the exercise's own folder)")
-            check_read(path)
-        elif event in ("os.listdir", "os.scandir") and args and isinstance(args[0], (str, bytes)):
-            check_read(os.fsdecode(args[0]))
-        elif event in _PATH_EVENTS:
-            paths = [a for a in args[:_PATH_EVENTS[event] + 1] if isinstance(a, (str, bytes, os.PathLike))]
-            for path in paths:
-                if not inside(os.fsdecode(path), writable):
-                    denied(f"{event} on {os.fsdecode(path)} (only files in the exercise's own folder)")
+            path, mode, flags = (_tuple(args) + (None, None))[:3]
+            if _isinstance(path, _int) and not _isinstance(path, _bool):
+                return                                   # an open file descriptor: checked when it was opened
+            p = text(path)
+            if p is None:
+                denied(f"opening a file named by a {_type(path).__name__} (give its path as a str)")
+            writing = (_type(mode) is _str and _any(c in mode for c in "wax+")) or \
+                (_type(flags) is _int and flags & write_flags and mode is None)
+            if writing and not under(p, writable):
+                denied(f"writing {p} (only files in the exercise's own folder)")
+            check_read(p)
+        elif event in ("os.listdir", "os.scandir") and args and args[0] is not None:
+            p = text(args[0])
+            if p is None:
+                denied(f"listing a folder named by a {_type(args[0]).__name__}")
+            check_read(p)
+        elif event in path_events:
+            for arg in args[:path_events[event] + 1]:
+                if _isinstance(arg, _int) and not _isinstance(arg, _bool):
+                    continue
+                p = text(arg)
+                if p is None or not under(p, writable):
+                    denied(f"{event} on {arg!r} (only files in the exercise's own folder)")
 
     sys.addaudithook(hook)
 
 
-def _has(source, token) -> bool:
-    return (token.encode() if isinstance(source, bytes) else token) in source
+def _norm(path: str, getcwd) -> str:
+    """``path`` made absolute against the working folder, with ``.``, ``..`` and doubled slashes resolved."""
+    parts = []
+    for part in (path if path.startswith("/") else getcwd() + "/" + path).split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
 
 
 def _watch(files, functions, code, exit_now, grading, tampered):
@@ -132,7 +169,7 @@ def _watch(files, functions, code, exit_now, grading, tampered):
     """
     import threading
     import _thread
-    start_new = _thread.start_new_thread
+    start_new, _getattr = _thread.start_new_thread, getattr
     threading_file = threading.__file__
 
     def profile(frame, event, arg):
@@ -145,8 +182,8 @@ def _watch(files, functions, code, exit_now, grading, tampered):
         elif event == "c_call":
             if arg is start_new and frame.f_code.co_filename != threading_file:
                 tampered[0] = True              # a thread started past threading would not be profiled
-            elif getattr(arg, "__module__", None) == "sys" and getattr(arg, "__name__", "") in ("setprofile",
-                                                                                               "settrace"):
+            elif _getattr(arg, "__module__", None) == "sys" and _getattr(arg, "__name__", "") in ("setprofile",
+                                                                                                 "settrace"):
                 tampered[0] = True
 
     sys.setprofile(profile)
