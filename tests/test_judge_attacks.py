@@ -148,6 +148,15 @@ ATTACKS = {
                                      "_sol = te.__file__.rsplit('/', 2)[0] + '/solutions/ex1_scatter.ipynb'\n"
                                      "exec([''.join(c['source']) for c in __import__('json').load(open(_sol.encode()))"
                                      "['cells'] if 'def scatter_2d' in ''.join(c['source'])][0])"),
+    # a path-like that names a harmless file to the first look and the solutions to the next (CPython's open
+    # reads it once, and the guard accepts only str, bytes and pathlib paths)
+    "pathlike_switcheroo": wrong("import json, os\n"
+                                 "_sol = te.__file__.rsplit('/', 2)[0] + '/solutions/ex1_scatter.ipynb'\n"
+                                 "class _P:\n    n = 0\n    def __fspath__(self):\n"
+                                 "        _P.n += 1\n        return 'harmless.txt' if _P.n == 1 else _sol\n"
+                                 "open('harmless.txt', 'w').close()\n"
+                                 "exec([''.join(c['source']) for c in json.load(open(_P()))['cells']"
+                                 " if 'def scatter_2d' in ''.join(c['source'])][0])"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
 }
 
