@@ -1,35 +1,55 @@
 """GEMM form: the scatter picture computed for speed; the default form of ``tconv_edu.conv_transpose2d``.
 
 Same result as ``scatter.conv_transpose2d`` (read that first: one matrix product for every stamp, then one
-strided add per kernel tap); this form does the same work with less memory traffic. The ideas, and why:
+strided add per kernel tap). This form does the same arithmetic with fewer passes over memory, and picks one of
+three routes per call (``route``), from the shapes alone:
 
-- **One GEMM for every stamp.** ``cols = W^T X`` over all pixels at once: the matrix product runs at the BLAS
-  library's speed; everything after it is additions.
-- **Taps grouped by output phase.** Output row ``r = i*s + a*d - crop`` has phase ``r % s``; all taps of one phase
-  land on one sub-grid ``y[r % s :: s]``, shifted by whole rows. So each tap becomes ONE contiguous add into the
-  buffer of its phase, at a flat offset (buffers have margins so that a shifted block never wraps onto a kept row
-  or column), and the ``s*s`` phase buffers are interleaved into ``y`` once, with the bias. A phase with a single
-  unshifted tap (kernel size equal to the stride) uses its stamps as they are: no add at all.
-- **Pixel chunks.** On large images the stamps of ~4 MB of pixels are computed and placed before the next chunk,
-  so they are still in the cache when added.
-- **Batch slices in threads.** numpy's adds release the GIL, so slices of the batch are placed in parallel when
-  the output is large; serially where threads cannot start (Pyodide) or when ``TCONV_EDU_THREADS=1``.
+- **"tiny"** (one input channel per group, little work, as in the course's 2-D examples): no matrix product at all.
+  The stamps are one broadcast product ``x * w``; each tap is one strided add. Below ~50 microseconds, every numpy
+  call counts, so this route makes about a dozen.
+- **"phases"** (the general route): one GEMM ``cols = W^T X`` gives every stamp; the taps are then grouped by
+  output phase. Output row ``r = i*s + a*d - crop`` has phase ``r % s``, so all taps of one phase land on one
+  sub-grid ``y[r % s :: s]``, shifted by whole rows and columns: each tap becomes ONE contiguous add per channel
+  into the buffer of its phase, at a flat offset (the rows of x get zero columns at their end where a shifted
+  row would otherwise wrap onto a kept column), and each phase buffer is copied into its sub-grid once. A tap that
+  covers its whole phase starts the buffer (with the bias) instead of a fill; where kernel size equals stride,
+  every phase is a single such tap, and its stamps are copied as they are (the pixel-shuffle shortcut).
+- **"columns"** (column stride 1, when it moves fewer bytes than "phases"): the column taps are gathered instead
+  of scattered. Stacking ``kW`` column-shifted copies of x makes one GEMM with ``kW * C_in`` terms produce whole
+  output rows for each row tap, and ``kH`` row-shifted adds finish. Its GEMM writes ``kW`` times less and its
+  inner dimension is ``kW`` times longer, which is what the BLAS library runs fastest.
+
+Both GEMM routes fold the images into the GEMM's columns (one large product instead of one per image), compute
+stamps in chunks of ``CHUNK_BYTES`` so that they are still in the cache when added, and place them in
+``THREADS`` threads (numpy releases the GIL in its loops) split over output channels. Threads are not used
+where none can start (Pyodide) or when ``TCONV_EDU_THREADS=1``.
 
 >>> import numpy as np
 >>> conv_transpose2d(np.ones((2, 4, 5, 5)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
 (2, 3, 9, 9)
+>>> route(shapes.transpose_spec(np.ones((28, 28)), np.ones((3, 3)), stride=2))
+'tiny'
 """
 from __future__ import annotations
 
+import functools
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import _platform, shapes
 
-__all__ = ["conv_transpose2d", "transpose"]
+__all__ = ["conv_transpose2d", "transpose", "route", "CHUNK_BYTES", "THREADS"]
+
+#: bytes of stamps computed per GEMM call before they are placed; keeps them in the cache, and bounds the memory
+CHUNK_BYTES = 32 << 20
+#: threads that place the stamps; TCONV_EDU_THREADS=1 places serially (the grading judge sets it)
+THREADS = int(os.environ.get("TCONV_EDU_THREADS") or 0) or min(4, os.cpu_count() or 1)
+#: output elements below which one thread places everything (a thread hand-off costs more than it saves)
+PARALLEL_MIN = 1 << 17
+#: multiply-adds below which a call with one input channel per group takes the "tiny" route
+TINY_MAX = 1 << 16
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
@@ -40,119 +60,219 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     """
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                                  dilation=dilation, groups=groups)
-    return spec.finish(transpose(spec, np))
+    return spec.finish(transpose(spec))
 
 
-#: bytes of stamps computed per GEMM call before they are placed; keeps them in the cache on large images
-CHUNK_BYTES = 4 << 20
-#: threads that place the stamps (numpy's loops release the GIL), and the elements below which one is enough;
-#: TCONV_EDU_THREADS=1 places serially (the grading judge sets it, so that no library thread outlives a cell)
-THREADS = int(os.environ.get("TCONV_EDU_THREADS") or 0) or min(4, os.cpu_count() or 1)
-PARALLEL_MIN = 1 << 18
-_pool = None
-_serial = False                 # set once threads are found not to start (Pyodide, in the browser): never try again
-_pool_lock = threading.Lock()
+def transpose(spec: shapes.TransposeSpec):
+    """Compute a checked spec (4-D x and weight) by the route ``route(spec)`` names: (N, C_out, H_out, W_out)."""
+    return _ROUTES[route(spec)](spec)
 
 
-def _split(fn, count, work):
-    """Call ``fn(i, j)`` on slices covering range(count), in parallel threads when ``work`` is large.
+def route(spec: shapes.TransposeSpec) -> str:
+    """The cheapest correct route for these shapes: "tiny", "columns" or "phases" (see the module docstring).
 
-    Serial where threads cannot start: in the browser (Pyodide) or when a probe thread fails to start.
+    Cost per input pixel, in elements written or added: "phases" writes ``kH*kW*C_out`` stamps and adds them;
+    "columns" copies ``kW*C_in`` gathered inputs, then writes and adds ``kH*C_out`` stamps.
     """
-    global _pool, _serial
-    parts = min(THREADS, count) if work >= PARALLEL_MIN and not _serial else 1
-    if parts > 1 and _pool is None:
-        with _pool_lock:
-            if _pool is None and not _serial:
-                if _platform.can_start_threads():
-                    _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.scatter")
-                else:
-                    _serial = True
-    if parts <= 1 or _serial:
+    n, c_in, h, wd = spec.x.shape
+    _, cg_out, kh, kw = spec.weight.shape
+    cg_in = c_in // spec.groups
+    if cg_in == 1 and n * c_in * cg_out * h * wd * kh * kw <= TINY_MAX:
+        return "tiny"
+    if spec.stride[1] == 1 and kw > 1 and kw * cg_in + 2 * kh * cg_out < 2 * kh * kw * cg_out:
+        return "columns"
+    return "phases"
+
+
+# ---------------------------------------------------------------------------------------------------- tiny
+
+def _tiny(spec):
+    """No GEMM: stamps = x * w by broadcasting (one input channel per group), then one strided add per tap."""
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, _, h, wd = x.shape
+    _, co, kh, kw = w.shape
+    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
+    ho, wo = spec.out_size
+    stamps = x.reshape(n, g, 1, 1, 1, h, wd) * w.reshape(1, g, co, kh, kw, 1, 1)
+    full_h, full_w = spec.full_size
+    y = np.zeros((n, g, co, max(full_h, ph + ho), max(full_w, pw + wo)), dtype=spec.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            y[..., a * dh:a * dh + (h - 1) * sh + 1:sh, b * dw:b * dw + (wd - 1) * sw + 1:sw] += stamps[:, :, :, a, b]
+    y = y[..., ph:ph + ho, pw:pw + wo].reshape(n, g * co, ho, wo)
+    return y if spec.bias is None else y + spec.bias.reshape(1, -1, 1, 1)
+
+
+# ------------------------------------------------------------------------------------------- shared machinery
+
+@functools.lru_cache(maxsize=1)
+def _pool():
+    """The placing threads: one pool per process, started on first use (None where threads cannot start)."""
+    return ThreadPoolExecutor(THREADS, thread_name_prefix="tconv_edu.gemm") if _platform.can_start_threads() else None
+
+
+def _split(fn, count: int, work: int) -> None:
+    """Call ``fn(i, j)`` on slices covering range(count): in up to THREADS threads when ``work`` is large."""
+    parts = min(THREADS, count) if work >= PARALLEL_MIN else 1
+    pool = _pool() if parts > 1 else None
+    if pool is None:
         fn(0, count)
         return
     bounds = [count * k // parts for k in range(parts + 1)]
-    for future in [_pool.submit(fn, bounds[k], bounds[k + 1]) for k in range(parts)]:
+    futures = [pool.submit(fn, bounds[k], bounds[k + 1]) for k in range(1, parts)]
+    fn(bounds[0], bounds[1])
+    for future in futures:
         future.result()
 
 
-def transpose(spec: shapes.TransposeSpec, xp=np):
-    """Compute a checked spec with array module ``xp``: one GEMM for all stamps, then one add per kernel tap.
+def _chunks(n: int, h: int, row_bytes: int):
+    """(i0, i1, r0, r1): images i0..i1-1, source rows r0..r1-1, with about CHUNK_BYTES of stamps each."""
+    rows = max(1, CHUNK_BYTES // max(1, row_bytes))
+    if rows >= h:
+        step = rows // h
+        for i0 in range(0, n, step):
+            yield i0, min(n, i0 + step), 0, h
+    else:
+        for i0 in range(n):
+            for r0 in range(0, h, rows):
+                yield i0, i0 + 1, r0, min(h, r0 + rows)
 
-    Output row ``r = i*s + a*d - crop`` has phase ``r % s``: taps of one phase land on the same sub-grid
-    ``y[r % s :: s]``, shifted by whole rows. So each tap is added, contiguously, into the buffer of its
-    phase at a flat offset, and the ``s*s`` phase buffers are interleaved into y once at the end.
-    """
+
+def _taps(k: int, s: int, d: int, crop: int):
+    """Per tap along one axis: (shift in whole phase rows, phase) of output ``i*s + a*d - crop``."""
+    return [divmod(a * d - crop, s) for a in range(k)]
+
+
+def _bias(spec, g, co):
+    """The bias as (g, co, 1, 1, 1) for (g, co, images, rows, columns) blocks; zeros when there is none."""
+    if spec.bias is None:
+        return np.zeros((g, co, 1, 1, 1), spec.dtype)
+    return spec.bias.reshape(g, co, 1, 1, 1)
+
+
+# -------------------------------------------------------------------------------------------------- phases
+
+def _phases(spec):
+    """Scatter every tap: one GEMM per chunk, one contiguous add per tap into its phase's buffer, one copy each."""
     x, w, g = spec.x, spec.weight, spec.groups
     n, c_in, h, wd = x.shape
-    _, cg_out, kh, kw = w.shape
-    cg_in = c_in // g
+    _, co, kh, kw = w.shape
+    ci = c_in // g
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
-    hq, wq = -(-ho // sh), -(-wo // sw)                        # rows, columns of each phase
-    qa, ra = zip(*(divmod(a * dh - ch, sh) for a in range(kh)))  # tap a: row shift, phase
-    qb, rb = zip(*(divmod(b * dw - cw, sw) for b in range(kw)))
-    # phase buffers of hp x wp: wide enough that a shifted stamp never wraps onto a kept row or column
-    hp, wp = max(h + max(qa), hq - min(qa), h, hq), max(wd + max(qb), wq - min(qb), wd, wq)
+    hq, wq = _ceil_div(ho, sh), _ceil_div(wo, sw)
+    rows_t, cols_t = _taps(kh, sh, dh, ch), _taps(kw, sw, dw, cw)
+    qa, qb = [q for q, _ in rows_t], [q for q, _ in cols_t]
+    # planes of hp x wp: zero margins wide enough that a shifted stamp never wraps onto a kept row or column, so
+    # that one tap is one add over a whole (channel, image) block, however it is shifted
+    hp = max(h + max(0, max(qa)), hq - min(0, min(qa)))
+    wp = max(wd + max(0, max(qb)), wq - min(0, min(qb)))
     size = hp * wp
-    if (hp, wp) == (h, wd):
-        xs = x.reshape(n, g, cg_in, size)
-    else:
-        xs = xp.zeros((n, g, cg_in, hp, wp), dtype=spec.dtype)
-        xs[..., :h, :wd] = x.reshape(n, g, cg_in, h, wd)
-        xs = xs.reshape(n, g, cg_in, size)
-    # weight rows ordered (tap, output channel), so cols[n, g, a, b] is one contiguous (o, pixel) block
-    wt = xp.ascontiguousarray(w.reshape(g, cg_in, cg_out, kh, kw).transpose(0, 1, 3, 4, 2))
-    wt = wt.reshape(g, cg_in, kh * kw * cg_out).transpose(0, 2, 1)
-    taps = {}                                                  # phase -> [(a, b, flat offset)]
-    for a in range(kh):
-        for b in range(kw):
-            taps.setdefault((ra[a], rb[b]), []).append((a, b, qa[a] * wp + qb[b]))
-    per_pixel = n * g * kh * kw * cg_out * spec.dtype.itemsize
-    step = max(2048, CHUNK_BYTES // max(1, per_pixel))
-    as_is = {phase for phase, group in taps.items() if len(group) == 1 and group[0][2] == 0}  # a lone unshifted tap
-    bias = xp.zeros((1, g, cg_out, 1, 1), spec.dtype) if spec.bias is None else spec.bias.reshape(1, g, cg_out, 1, 1)
-    y = xp.empty((n, g, cg_out, ho, wo), dtype=spec.dtype)
-    if len(taps) < sh * sw:                                    # a phase that no tap reaches holds just the bias
-        y[...] = bias
+    xs = np.zeros((g, ci, n, hp, wp), spec.dtype)         # images side by side: one GEMM covers them all
+    xs[..., :h, :wd] = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
+    wt = np.ascontiguousarray(w.reshape(g, ci, co, kh, kw).transpose(0, 3, 4, 2, 1)).reshape(g, kh * kw * co, ci)
+    phases = {}                                            # phase -> [(tap index, flat offset)]
+    for a, (qa_, pa) in enumerate(rows_t):
+        for b, (qb_, pb) in enumerate(cols_t):
+            phases.setdefault((pa, pb), []).append((a * kw + b, qa_ * wp + qb_))
+    for group in phases.values():                          # an unshifted tap first: it starts the buffer
+        group.sort(key=lambda t: t[1] != 0)
+    bias = _bias(spec, g, co)[..., 0]                      # (g, co, 1, 1)
+    y = np.empty((n, g, co, ho, wo), spec.dtype)
+    if len(phases) < sh * sw:                              # a phase no tap reaches holds the bias alone
+        y[...] = bias.reshape(1, g, co, 1, 1)
+    for i0, i1, r0, r1 in _chunks(n, hp, g * kh * kw * co * wp * spec.dtype.itemsize):
+        m, whole = i1 - i0, (r0, r1) == (0, hp)
+        if r0 == 0:
+            bufs = {p: np.empty((g, co, m, size), spec.dtype) for p in phases}
+        xc = xs[:, :, i0:i1, r0:r1].reshape(g, ci, m * (r1 - r0) * wp)
+        cols = np.matmul(wt, xc).reshape(g, kh * kw, co, m, (r1 - r0) * wp)
 
-    def interleave(y_part, buf, bias_part, a, b):
-        """Write one phase buffer, plus the bias, onto its sub-grid y[..., a::sh, b::sw]."""
-        src = buf.reshape(y_part.shape[:3] + (hp, wp))[..., :len(range(a, ho, sh)), :len(range(b, wo, sw))]
-        xp.add(src, bias_part, out=y_part[..., a::sh, b::sw])
+        def place(o0, o1):                                 # output channels o0..o1-1 of every group
+            for (pa, pb), group in phases.items():
+                buf = bufs[pa, pb]
+                start = 0
+                if whole:                                  # flat over (channel, image, pixel): one add per tap
+                    flat, run = buf.reshape(g, -1), co * m * size
+                    if group[0][1] == 0:
+                        np.add(cols[:, group[0][0], o0:o1], bias[:, o0:o1], out=buf[:, o0:o1])
+                        start = 1
+                    else:
+                        buf[:, o0:o1] = bias[:, o0:o1]
+                    for t, off in group[start:]:       # this thread writes its own channels' span only
+                        lo, hi = max(o0 * m * size, off), min(o1 * m * size, run + off)
+                        flat[:, lo:hi] += cols[:, t].reshape(g, -1)[:, lo - off:hi - off]
+                else:                                      # rows r0..r1-1 of one image: one add per tap and plane
+                    if r0 == 0:
+                        buf[:, o0:o1] = bias[:, o0:o1]
+                    for t, off in group:
+                        lo, hi = max(0, r0 * wp + off), min(size, r1 * wp + off)
+                        if lo < hi:
+                            buf[:, o0:o1, :, lo:hi] += cols[:, t, o0:o1, :, lo - off - r0 * wp:hi - off - r0 * wp]
+                if r1 == hp:
+                    sub = y[i0:i1, :, o0:o1, pa::sh, pb::sw]
+                    grid = buf[:, o0:o1].reshape(g, o1 - o0, m, hp, wp)[..., :sub.shape[3], :sub.shape[4]]
+                    np.copyto(sub, grid.transpose(2, 0, 1, 3, 4))
+        _split(place, co, m * g * co * (r1 - r0) * wp)
+    return y.reshape(n, g * co, ho, wo)
 
-    if len(as_is) == len(taps) or step >= size:                # nothing to add up, or all stamps fit the cache
-        # one GEMM; shifting the flat (channel, pixel) block at once is safe thanks to the margins
-        total = cg_out * size
-        cols = xp.matmul(wt, xs).reshape(n, g, kh, kw, total)
 
-        def place(i, j):                                       # batch items i..j-1
-            for (pa, pb), group in taps.items():
-                if (pa, pb) in as_is:                          # its lone tap's stamps, used as they are
-                    buf = cols[i:j, :, group[0][0], group[0][1]]
+# ------------------------------------------------------------------------------------------------- columns
+
+def _columns(spec):
+    """Gather the column taps (column stride 1): one GEMM per chunk on kW shifted copies, one add per row tap."""
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, c_in, h, wd = x.shape
+    _, co, kh, kw = w.shape
+    ci = c_in // g
+    (sh, _), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    ho, wo = spec.out_size
+    # weight rows (row tap, output channel), columns (column tap, input channel)
+    wt = np.ascontiguousarray(w.reshape(g, ci, co, kh, kw).transpose(0, 3, 2, 4, 1)).reshape(g, kh * co, kw * ci)
+    bias = _bias(spec, g, co)
+    y = np.empty((n, g, co, ho, wo), spec.dtype)
+    # row tap a puts source row i on output row i*sh + a*dh - ch: the source rows that land, and where they start
+    offs = [a * dh - ch for a in range(kh)]
+    spans = [(max(0, _ceil_div(-o, sh)), min(h, (ho - 1 - o) // sh + 1)) for o in offs]
+    chunks = list(_chunks(n, h, g * max(kh * co, kw * ci) * wo * spec.dtype.itemsize))
+    # a row tap that covers every output row starts y (with the bias) instead of a fill, where rows are not chunked
+    covers = [a for a, (lo, hi) in enumerate(spans) if sh == 1 and lo == 0 and hi - lo == ho
+              and chunks[0][2:] == (0, h)]
+    order = covers[:1] + [a for a in range(kh) if a not in covers[:1]]
+    if not covers:
+        y[...] = bias.reshape(1, g, co, 1, 1)
+    xg = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)  # (g, ci, n, h, wd), a view
+    for i0, i1, r0, r1 in chunks:
+        m = i1 - i0
+        stack = np.empty((g, kw, ci, m, r1 - r0, wo), spec.dtype)
+        for b in range(kw):                                # output column c reads input column c + cw - b*dw
+            s = b * dw - cw
+            lo = min(wo, max(0, s))
+            hi = max(lo, min(wo, wd + s))
+            stack[:, b, ..., :lo] = 0
+            stack[:, b, ..., hi:] = 0
+            if lo < hi:
+                stack[:, b, ..., lo:hi] = xg[:, :, i0:i1, r0:r1, lo - s:hi - s]
+        rows = np.matmul(wt, stack.reshape(g, kw * ci, -1)).reshape(g, kh, co, m, r1 - r0, wo)
+
+        def place(o0, o1):                                 # output channels o0..o1-1 of every group
+            out = y[i0:i1, :, o0:o1].transpose(1, 2, 0, 3, 4)   # (g, co, m, ho, wo)
+            for a in order:
+                lo, hi = max(spans[a][0], r0), min(spans[a][1], r1)
+                if lo >= hi:
+                    continue
+                src = rows[:, a, o0:o1, :, lo - r0:hi - r0]
+                dst = out[..., lo * sh + offs[a]:(hi - 1) * sh + offs[a] + 1:sh, :]
+                if covers and a == covers[0]:
+                    np.add(src, bias[:, o0:o1], out=dst)
                 else:
-                    buf = xp.zeros((j - i, g, total), dtype=spec.dtype)
-                    for a, b, off in group:
-                        lo, hi = max(0, off), min(total, total + off)
-                        buf[:, :, lo:hi] += cols[i:j, :, a, b, lo - off:hi - off]
-                interleave(y[i:j], buf, bias, pa, pb)
-        if xp is np:
-            _split(place, n, y.size)
-        else:
-            place(0, n)
-    else:
-        bufs = {phase: xp.zeros((n, g, cg_out, size), dtype=spec.dtype) for phase in taps}
-        for p0 in range(0, size, step):                        # pixel chunks small enough to stay in cache
-            p1 = min(size, p0 + step)
-            cols = xp.matmul(wt, xs[..., p0:p1]).reshape(n, g, kh, kw, cg_out, p1 - p0)
+                    dst += src
+        _split(place, co, m * g * co * (r1 - r0) * wo)
+    return y.reshape(n, g * co, ho, wo)
 
-            # serial on purpose: BLAS threads still spin between the chunks' GEMMs, and extra threads only contend
-            for phase, group in taps.items():
-                for a, b, off in group:
-                    lo, hi = max(0, p0 + off), min(size, p1 + off)
-                    if lo < hi:
-                        bufs[phase][..., lo:hi] += cols[:, :, a, b, :, lo - off - p0:hi - off - p0]
-        for phase, buf in bufs.items():
-            interleave(y, buf, bias, *phase)
-    y = y.reshape(n, g * cg_out, ho, wo)
-    return y
+
+_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns}
+
+
+def _ceil_div(a, b):
+    return -(-a // b)
