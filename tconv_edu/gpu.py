@@ -16,8 +16,9 @@ The two pictures of the operation become two kernel designs:
   to multiply and gather's single launch wins.
 
 Arrays: CuPy in, CuPy out; NumPy (or lists) in, NumPy out (copied to the device and back). float32 stays float32,
-float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``). A call's checked plan
-(kernel, arguments, grid) is kept per signature (shapes, dtypes, parameters), so repeated calls skip the checks.
+float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``). For CuPy arrays a call's
+checked plan (kernel, arguments, grid) is kept per signature (shapes, dtypes, parameters, kernel), so repeated calls
+skip the checks: the last ``PLAN_CACHE_SIZE`` (a ``functools.lru_cache``; ``cache_info()``, ``cache_clear()``).
 
 Installing: ``pip install .[gpu]`` installs ``cupy-cuda12x[ctk]>=14`` (the extra is new in CuPy 14): CuPy for
 CUDA 12 and, through ``cuda-toolkit[cublas,cudart,cufft,curand,cusolver,cusparse,nvrtc]==12.*``, NVIDIA's runtime
@@ -41,7 +42,7 @@ import numpy as np
 from . import shapes
 
 __all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
-           "KERNEL_SOURCE"]
+           "KERNEL_SOURCE", "cache_info", "cache_clear"]
 
 #: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)
 KERNELS = ("auto", "gather", "scatter", "gemm")
@@ -217,14 +218,10 @@ def _module():
     return mod
 
 
-_FUNCTIONS: dict = {}
-
-
-def _function(kind: str, dtype):
-    key = f"{kind}_{np.dtype(dtype).name}"
-    if key not in _FUNCTIONS:
-        _FUNCTIONS[key] = _module().get_function(KERNEL_NAMES[key])
-    return _FUNCTIONS[key]
+@functools.lru_cache(maxsize=len(KERNEL_NAMES))
+def _function(kind: str, dtype_name: str):
+    """The compiled kernel ``kind`` ("gather", "scatter", "col2im") for "float32" or "float64" (one per instance)."""
+    return _module().get_function(KERNEL_NAMES[f"{kind}_{dtype_name}"])
 
 
 def geometry(spec: shapes.TransposeSpec) -> dict:
@@ -352,7 +349,7 @@ class Plan:
         """Launch on the spec's (CuPy) arrays; returns the 4-D result."""
         x, w = cupy.ascontiguousarray(spec.x), cupy.ascontiguousarray(spec.weight)
         bias = None if spec.bias is None else cupy.ascontiguousarray(spec.bias)
-        fn = _function(self.kind, spec.dtype)
+        fn = _function(self.kind, spec.dtype.name)
         if self.kernel == "scatter":
             y = cupy.zeros(spec.out_shape, dtype=spec.dtype)
             if self.grid:
@@ -373,24 +370,52 @@ class Plan:
         return y
 
 
-_PLANS: dict = {}                                       # call signature -> Plan, for calls that passed the checks
-_PLANS_MAX = 512
+#: plans kept, least recently used dropped. A plan is small (a few ints, and for gemm two tap tables of
+#: about 8 * (H_out + W_out) * (1 + taps) bytes, on the host and on the device), and a program has a few signatures.
+PLAN_CACHE_SIZE = 128
 
 
-def _signature(cupy, x, weight, bias, params, kernel):
-    """A key that determines the checks' verdict and the plan, or None (then the call is checked in full)."""
-    if not (isinstance(x, cupy.ndarray) and isinstance(weight, cupy.ndarray)
-            and (bias is None or isinstance(bias, cupy.ndarray))):
+def _plain(p) -> bool:
+    """An int, or a pair of ints, exactly (True, 2.0, numpy ints or lists take the fully checked path)."""
+    return type(p) is int or (type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int)
+
+
+def _signature(array_type, x, weight, bias, stride, padding, output_padding, dilation, groups, kernel):
+    """A hashable key that decides the checks' verdict and the plan of a call, or None where it cannot tell.
+
+    x, weight, bias must be ``array_type`` (``cupy.ndarray``); the key is their shapes and dtypes, the parameters
+    (ints or pairs of ints, exactly: ``stride=True`` equals 1 but is refused) and the kernel.
+    """
+    if not (isinstance(x, array_type) and isinstance(weight, array_type)
+            and (bias is None or isinstance(bias, array_type))):
         return None
-    # repr keeps types apart (stride=True is refused, stride=1 is not, yet True == 1)
-    return (x.shape, x.dtype.char, weight.shape, weight.dtype.char,
-            None if bias is None else (bias.shape, bias.dtype.char), repr(params), kernel)
+    params = (stride, padding, output_padding, dilation, groups)
+    if not all(_plain(p) for p in params):
+        return None
+    return (x.shape, x.dtype.str, weight.shape, weight.dtype.str,
+            None if bias is None else (bias.shape, bias.dtype.str), params, kernel)
 
 
-def transpose(spec: shapes.TransposeSpec, kernel: str = "auto"):
-    """Compute a checked spec whose arrays are CuPy arrays; returns the 4-D CuPy result."""
-    import cupy
-    return Plan(spec, kernel).run(cupy, spec)
+@functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
+def _plan(signature) -> Plan:
+    """The Plan of a ``_signature`` key: the full checks run here on data-free NumPy stand-ins of its shapes and
+    dtypes (they read nothing else), so a bad call raises every time and only good ones are kept. Bound:
+    ``PLAN_CACHE_SIZE``; ``cache_clear()`` empties it."""
+    x_shape, x_dtype, w_shape, w_dtype, b, (stride, padding, output_padding, dilation, groups), kernel = signature
+
+    def stand_in(shape, dtype):
+        return np.broadcast_to(np.zeros((), dtype), shape)
+    # (an integer x or weight is cast to float64 here: one host array of its size, once per signature)
+    spec = shapes.transpose_spec(stand_in(x_shape, x_dtype), stand_in(w_shape, w_dtype),
+                                 None if b is None else stand_in(*b), stride=stride, padding=padding,
+                                 output_padding=output_padding, dilation=dilation, groups=groups)
+    return Plan(spec, kernel)
+
+
+#: hits, misses, maxsize and currsize of the plan cache (``functools.lru_cache``'s own)
+cache_info = _plan.cache_info
+#: forget every kept plan (the compiled kernels stay: they are compiled once per process)
+cache_clear = _plan.cache_clear
 
 
 # ------------------------------------------------------------------------------------------------ the public form
@@ -410,15 +435,13 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     if kernel not in KERNELS:
         raise shapes.ArgumentError(f"kernel={kernel!r}: expected one of {list(KERNELS)}")
     cupy = _require_cupy()
-    key = _signature(cupy, x, weight, bias, (stride, padding, output_padding, dilation, groups), kernel)
-    plan = None if key is None else _PLANS.get(key)
-    if plan is None:
+    key = _signature(cupy.ndarray, x, weight, bias, stride, padding, output_padding, dilation, groups, kernel)
+    if key is None:                                     # NumPy in, lists, numpy ints...: checked, plan not kept
         spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding,
                                      output_padding=output_padding, dilation=dilation, groups=groups, xp=cupy)
         plan = Plan(spec, kernel)
-        if key is not None and len(_PLANS) < _PLANS_MAX:
-            _PLANS[key] = plan
-    else:
+    else:                                               # checked once per signature, in _plan
+        plan = _plan(key)
         spec = plan.bind(x, weight, bias)
     y = spec.finish(plan.run(cupy, spec))
     return y if isinstance(x, cupy.ndarray) else cupy.asnumpy(y)

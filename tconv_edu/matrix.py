@@ -19,8 +19,7 @@ scipy loads when a function here runs; ``import tconv_edu`` needs numpy only.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, namedtuple
+import functools
 
 import numpy as np
 
@@ -219,145 +218,59 @@ def conv2d_grad_input(grad_output, weight, input_size, *, stride=1, padding=0, d
 
 # ------------------------------------------------------------------------------------ the transposed convolution
 
-CacheInfo = namedtuple("CacheInfo", "hits misses entries nbytes maxsize maxbytes")
-
-CACHE_SIZE = 8                               # matrices kept
-CACHE_BYTES = 1 << 30                        # and at most this many bytes of them (the newest is always kept)
-_lock = threading.Lock()
-_matrices: OrderedDict = OrderedDict()       # canonical key -> _Entry, least recently used first
-_calls: dict = {}                            # key of a call's raw arguments -> (_Entry, canonical key, meta)
-_stats = {"hits": 0, "misses": 0, "nbytes": 0}
+#: matrices the cache keeps. Each can be hundreds of MB (W1 of benchmarks/cpu.py: 252 MB in float32), so few:
+#: enough for a notebook's examples or a small model at fixed weights, about 1 GB at W1's size.
+CACHE_SIZE = 4
 
 
-class _Entry:
-    """A cached Cᵀ and ``run(xs, y)``: ``y += Cᵀ @ xs`` in place (xs (M,) or (M, N) contiguous, y to match)."""
-    __slots__ = ("CT", "nbytes", "run")
-
-    def __init__(self, CT):
-        self.CT = CT
-        self.nbytes = CT.data.nbytes + CT.indices.nbytes + CT.indptr.nbytes
-        self.run = _runner(CT)
-
-
-def _runner(CT, compiled=True):
-    """Bind scipy's compiled product to this matrix (adding into y lets the bias be y's starting value and skips
-    the dispatch of ``@``, a third of a call at the teaching size); scipy's public ``@`` where it is missing."""
-    try:
-        if not compiled:
-            raise ImportError("public product asked for")
-        from scipy.sparse import _sparsetools
-        vec, vecs = getattr(_sparsetools, CT.format + "_matvec"), getattr(_sparsetools, CT.format + "_matvecs")
-    except (ImportError, AttributeError):
-        def run(xs, y):
-            y += CT @ xs
-        return run
-    rows, cols, ptr, ind, data = CT.shape[0], CT.shape[1], CT.indptr, CT.indices, CT.data
-
-    def run(xs, y):
-        if xs.ndim == 1:
-            vec(rows, cols, ptr, ind, data, xs, y)
-        else:
-            vecs(rows, cols, xs.shape[1], ptr, ind, data, xs, y)
-    return run
-
-
-def cache_info() -> CacheInfo:
-    """Hits, misses, matrices held and their bytes, and the limits of the matrix cache."""
-    with _lock:
-        return CacheInfo(_stats["hits"], _stats["misses"], len(_matrices), _stats["nbytes"], CACHE_SIZE,
-                         CACHE_BYTES)
-
-
-def cache_clear() -> None:
-    """Forget every cached matrix and reset the counters."""
-    with _lock:
-        _matrices.clear()
-        _calls.clear()
-        _stats.update(hits=0, misses=0, nbytes=0)
-
-
-def _matrix_key(spec):
+def _matrix_key(spec) -> tuple:
+    """What Cᵀ depends on, hashable: the weight's bytes, shape and dtype, x's (C_in, H, W), stride, crop (padding),
+    output size, dilation and groups. Two weights that differ in one value differ in their bytes."""
     return (spec.weight.tobytes(), spec.weight.shape, spec.dtype.str, spec.x.shape[1:], spec.stride, spec.crop,
             spec.out_size, spec.dilation, spec.groups)
 
 
-def _entry(spec, key) -> _Entry:
-    """The cached Cᵀ of a checked spec, or a new one (C at the output size, on the input's grid)."""
-    with _lock:
-        entry = _matrices.get(key)
-        if entry is not None:
-            _matrices.move_to_end(key)
-            _stats["hits"] += 1
-            return entry
-        _stats["misses"] += 1
-    _, c_in, h, wd = spec.x.shape
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _transposed(weight_bytes, weight_shape, dtype, x_chw, stride, crop, out_size, dilation, groups):
+    """Cᵀ of a checked call (key: ``_matrix_key``), a (C_out*H_out*W_out, C_in*H*W) CSC matrix with read-only
+    arrays, so that nobody can edit a cached matrix and poison later calls. Least recently used of the last
+    ``CACHE_SIZE`` are kept; ``cache_clear()`` frees them."""
+    weight = np.frombuffer(weight_bytes, dtype=dtype).reshape(weight_shape)
     # the conv that this transposes: the weight (C_in, C_out/g, ...) read as conv2d's (C_out', C_in'/g, ...), on an
     # input of the output's size, padded by the crop; its output grid is x's (with output_padding >= stride, allowed
     # when dilation is larger, the conv itself would give one more row, which x does not have)
-    C = _build(spec.c_out, spec.out_size, spec.weight, spec.stride, spec.crop, spec.dilation, spec.groups, (h, wd))
-    entry = _Entry(C.T)
-    with _lock:
-        _matrices[key] = entry
-        _stats["nbytes"] += entry.nbytes
-        while len(_matrices) > 1 and (len(_matrices) > CACHE_SIZE or _stats["nbytes"] > CACHE_BYTES):
-            old_key, old = _matrices.popitem(last=False)
-            _stats["nbytes"] -= old.nbytes
-            for k in [k for k, v in _calls.items() if v[0] is old]:
-                del _calls[k]
-    return entry
+    C = _build(weight_shape[1] * groups, out_size, weight, stride, crop, dilation, groups, x_chw[1:])
+    CT = C.T
+    for a in (CT.data, CT.indices, CT.indptr):
+        a.flags.writeable = False
+    return CT
 
 
-def _apply(entry, x, dtype, bias, out_chw):
-    """Cᵀ applied to every sample of x (N, ...) in one sparse product; returns (N, C_out, H_out, W_out)."""
+#: hits, misses, maxsize and currsize of the matrix cache (``functools.lru_cache``'s own)
+cache_info = _transposed.cache_info
+#: forget every cached matrix (and reset the counters)
+cache_clear = _transposed.cache_clear
+
+
+def _apply(CT, x, bias, out_chw):
+    """Cᵀ applied to every sample of x (N, C_in, H, W) in one sparse product; returns (N, C_out, H_out, W_out)."""
     n = x.shape[0]
     if n == 0:
-        return np.zeros((0,) + out_chw, dtype=dtype)
-    rows, cols = entry.CT.shape
-    xs = x.reshape(n, -1)
-    if xs.shape[1] != cols:                 # cannot happen after the checks; the compiled kernel trusts sizes
-        raise RuntimeError(f"matrix form: input of {xs.shape[1]} values for a matrix of {cols} columns")
+        return np.zeros((0,) + out_chw, dtype=CT.dtype)
     if n == 1:
-        xs = np.ascontiguousarray(xs[0], dtype=dtype)
-        y = np.empty(rows, dtype=dtype)
+        y = (CT @ x.reshape(-1)).reshape((1,) + out_chw)
     else:                                   # (C_in*H*W, N): the batch is the innermost axis of the product
-        xs = np.ascontiguousarray(xs.T, dtype=dtype)
-        y = np.empty((rows, n), dtype=dtype)
-    if bias is None:
-        y.fill(0)
-    else:                                   # start from the bias: the product adds into y
-        y.reshape(out_chw[0], -1)[...] = bias.reshape(-1, 1)
-    entry.run(xs, y)
-    if n == 1:
-        return y.reshape((1,) + out_chw)
-    return np.ascontiguousarray(y.T).reshape((n,) + out_chw)
+        y = np.ascontiguousarray((CT @ x.reshape(n, -1).T).T).reshape((n,) + out_chw)
+    if bias is not None:
+        y += bias.reshape(-1, 1, 1)
+    return y
 
 
 def transpose(spec: shapes.TransposeSpec, xp=np):
     """Compute a checked spec as ``Cᵀ @ x`` for the whole batch, with the cached matrix (numpy only)."""
     if xp is not np:
         raise TypeError(f"xp={getattr(xp, '__name__', xp)!r}: the matrix form computes with numpy and scipy only")
-    return _apply(_entry(spec, _matrix_key(spec)), spec.x, spec.dtype, spec.bias,
-                  (spec.c_out,) + tuple(spec.out_size))
-
-
-def _plain(p) -> bool:
-    """An int, or a pair of ints, exactly (True, 2.0 or numpy ints take the checked path)."""
-    return type(p) is int or (type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int)
-
-
-def _call_key(x, weight, bias, stride, padding, output_padding, dilation, groups):
-    """Key of a call's raw arguments, or None where only the full check can tell (non-arrays, unusual types).
-
-    Every check of ``shapes.transpose_spec`` depends only on what this key holds (shapes, dtypes, parameter values;
-    the weight's bytes pick the matrix), so a call equal to one that passed before passes again.
-    """
-    if (type(x) is np.ndarray and type(weight) is np.ndarray and (bias is None or type(bias) is np.ndarray)
-            and type(groups) is int and _plain(stride) and _plain(padding) and _plain(output_padding)
-            and _plain(dilation)):
-        return (x.ndim, x.shape[1:] if x.ndim == 4 else x.shape, x.dtype, weight.shape, weight.dtype,
-                weight.tobytes(), None if bias is None else (bias.shape, bias.dtype),
-                stride, padding, output_padding, dilation, groups)
-    return None
+    return _apply(_transposed(*_matrix_key(spec)), spec.x, spec.bias, (spec.c_out,) + tuple(spec.out_size))
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
@@ -365,37 +278,14 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
     Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose2d``: x (N, C_in, H, W), (C_in, H, W)
     or (H, W); weight (C_in, C_out/groups, kH, kW); bias (C_out,); output
-    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``. The matrix is built once
-    per weight, shapes and parameters and cached (``cache_info()``, ``cache_clear()``); the batch is one product.
-    A call whose arrays and parameters equal those of an earlier checked call skips the (identical) checks.
+    ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``. Cᵀ is built once per
+    weight (its values), shapes and parameters and cached (the last ``CACHE_SIZE``; ``cache_info()``,
+    ``cache_clear()``); the batch is one product. Every call is checked in full.
 
     >>> import numpy as np
     >>> conv_transpose2d(np.ones((2, 4, 5, 5)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
     (2, 3, 9, 9)
     """
-    key = _call_key(x, weight, bias, stride, padding, output_padding, dilation, groups)
-    known = _calls.get(key) if key is not None else None
-    if known is not None:
-        entry, mkey, dtype, out_chw, ndim = known
-        with _lock:
-            if mkey in _matrices:
-                _matrices.move_to_end(mkey)
-                _stats["hits"] += 1
-            else:                           # evicted by another thread meanwhile: take the checked path
-                known = None
-    if known is not None:
-        y = _apply(entry, x.reshape((1,) * (4 - ndim) + x.shape), dtype, bias, out_chw)
-        return y[0, 0] if ndim == 2 else y[0] if ndim == 3 else y
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                                  dilation=dilation, groups=groups)
-    mkey = _matrix_key(spec)
-    entry = _entry(spec, mkey)
-    out_chw = (spec.c_out,) + tuple(spec.out_size)
-    y = spec.finish(_apply(entry, spec.x, spec.dtype, spec.bias, out_chw))
-    if key is not None:
-        with _lock:
-            if mkey in _matrices:
-                _calls[key] = (entry, mkey, spec.dtype, out_chw, spec.input_ndim)
-                while len(_calls) > 4 * CACHE_SIZE:
-                    del _calls[next(iter(_calls))]
-    return y
+    return spec.finish(transpose(spec))

@@ -21,7 +21,7 @@ B = np.ones(3)
 
 
 # the functions that do a form's work, where its public function does not go through ``transpose(spec, xp)``
-WORK = {"tconv_edu.matrix": ("_entry", "_apply")}
+WORK = {"tconv_edu.matrix": ("_transposed", "_apply")}
 
 
 @pytest.fixture

@@ -195,7 +195,7 @@ def host_kernels(tmp_path_factory):
 
 
 def _host_run(lib, kernel, x, w, b, kw):
-    """What gpu.transpose launches, with NumPy arrays and the host-compiled kernels."""
+    """What a Plan launches, with NumPy arrays and the host-compiled kernels."""
     spec = shapes.transpose_spec(x, w, b, **kw)
     ctype = {np.float32: "float", np.float64: "double"}[spec.dtype.type]
     arr = [np.ascontiguousarray(a) for a in (spec.x, spec.weight)]
@@ -294,7 +294,8 @@ def test_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
     with _host_cupy(host_kernels) as fake:
         got = gpu.conv_transpose2d(*f, kernel=kernel, **kw)
         again = gpu.conv_transpose2d(*f, kernel=kernel, **kw)             # the cached plan, no checks
-        assert len(gpu._PLANS) == 1
+        info = gpu.cache_info()
+        assert (info.hits, info.misses, info.currsize) == (1, 1, 1)
     chosen = gpu.choose(shapes.transpose_spec(x, w, b, **kw), kernel)
     assert fake.launches == 2 * [{"gemm": "col2im"}.get(chosen, chosen)]
     _assert_close(got, x, w, b, kw, dtype)
@@ -313,7 +314,7 @@ def test_cached_plans_never_let_a_bad_call_through(host_kernels):
         with pytest.raises(shapes.ArgumentError, match="bias"):
             gpu.conv_transpose2d(x, w, np.ones(3), stride=1, padding=(1, 1))
         y = gpu.conv_transpose2d(x[0], w, stride=1, padding=(1, 1))       # another layout: its own plan
-        assert y.shape == (2, 3, 3) and len(gpu._PLANS) == 2
+        assert y.shape == (2, 3, 3) and gpu.cache_info().currsize == 2
 
 
 @contextlib.contextmanager
@@ -325,8 +326,8 @@ def _host_cupy(lib):
 
     def clear():
         gpu._module.cache_clear()
-        gpu._FUNCTIONS.clear()
-        gpu._PLANS.clear()
+        gpu._function.cache_clear()
+        gpu.cache_clear()
     clear()
     try:
         yield fake
@@ -427,3 +428,76 @@ def test_tap_table_lists_the_stamps_landing_on_each_output():
                                   [[1, 0, 0], [1, 10, 0], [2, 1, 20], [1, 11, 0], [1, 21, 0]])
     # padding 1 crops the first row; dilation 2 spreads the taps
     np.testing.assert_array_equal(gpu.tap_table(3, 2, 2, 1, 2, 1, 10, 1), [[1, 1], [1, 10], [1, 11]])
+
+
+# ------------------------------------------------------------------ the plan cache, without CuPy (CI too)
+
+class _FakeArray:
+    """Only what ``gpu._signature`` reads: a shape and a dtype (no data, no CuPy)."""
+    def __init__(self, shape, dtype=np.float32):
+        self.shape, self.dtype = shape, np.dtype(dtype)
+
+
+def _sig(x, w, b, stride=2, padding=1, output_padding=0, dilation=1, groups=1, kernel="auto"):
+    return gpu._signature(_FakeArray, x, w, b, stride, padding, output_padding, dilation, groups, kernel)
+
+
+def test_signature_keys_on_shapes_dtypes_exact_parameters_and_kernel():
+    x, w, b = _FakeArray((1, 2, 5, 5)), _FakeArray((2, 3, 3, 3)), _FakeArray((3,))
+    key = _sig(x, w, b)
+    assert key == _sig(_FakeArray((1, 2, 5, 5)), _FakeArray((2, 3, 3, 3)), _FakeArray((3,))) and hash(key)
+    others = [_sig(_FakeArray((2, 2, 5, 5)), w, b), _sig(_FakeArray((1, 2, 5, 5), np.float64), w, b),
+              _sig(x, _FakeArray((2, 3, 3, 3), np.float64), b), _sig(x, w, None), _sig(x, w, _FakeArray((3,), "f8")),
+              _sig(x, w, b, stride=1), _sig(x, w, b, padding=(1, 0)), _sig(x, w, b, output_padding=1),
+              _sig(x, w, b, dilation=2), _sig(x, w, b, groups=2), _sig(x, w, b, kernel="gemm")]
+    assert len({key, *others}) == len(others) + 1
+    # what the key cannot vouch for takes the fully checked path: other array types, bools, numpy ints, lists
+    for unsure in (_sig(np.ones((1, 2, 5, 5)), w, b), _sig(x, w, np.ones(3)), _sig(x, w, b, stride=True),
+                   _sig(x, w, b, stride=np.int64(2)), _sig(x, w, b, padding=[1, 1]), _sig(x, w, b, dilation=1.0),
+                   _sig(x, w, b, groups=np.int64(1)), _sig(x, w, b, output_padding=(0, False))):
+        assert unsure is None
+
+
+@given(case=transpose_cases(), kernel=st.sampled_from(KERNELS + ["auto"]),
+       dtype=st.sampled_from(DTYPES + [np.int64]))
+def test_a_plan_from_the_signature_is_the_plan_of_the_checked_call(case, kernel, dtype):
+    """_plan checks data-free stand-ins of the key's shapes and dtypes: the same plan as from the real arrays."""
+    x, w, b, kw = case
+    x, w = x.astype(dtype), w.astype(dtype)
+    full = {**dict(stride=1, padding=0, output_padding=0, dilation=1, groups=1), **kw}
+    key = gpu._signature(np.ndarray, x, w, b, full["stride"], full["padding"], full["output_padding"],
+                         full["dilation"], full["groups"], kernel)
+    want, got = gpu.Plan(shapes.transpose_spec(x, w, b, **kw), kernel), gpu._plan(key)
+    for slot in ("kernel", "kind", "ints", "grid", "x4", "w4", "fields"):
+        assert getattr(got, slot) == getattr(want, slot), slot
+    assert len(got.tables) == len(want.tables)
+    for a, e in zip(got.tables, want.tables):
+        np.testing.assert_array_equal(a, e)
+
+
+@pytest.fixture
+def fresh_plans():
+    gpu.cache_clear()
+    yield
+    gpu.cache_clear()
+
+
+def test_plan_cache_is_bounded_clearable_and_keeps_only_good_calls(fresh_plans):
+    def key(h, stride=1):
+        return gpu._signature(np.ndarray, np.ones((1, 1, h, 4)), np.ones((1, 1, 3, 3)), None, stride, 0, 0, 1, 1,
+                              "auto")
+    first = gpu._plan(key(1))
+    assert gpu._plan(key(1)) is first
+    info = gpu.cache_info()
+    assert (info.hits, info.misses, info.currsize, info.maxsize) == (1, 1, 1, gpu.PLAN_CACHE_SIZE)
+    for _ in range(2):                                  # a bad call raises every time and is never kept
+        with pytest.raises(shapes.ArgumentError, match="stride=0"):
+            gpu._plan(key(1, stride=0))
+    assert gpu.cache_info().currsize == 1
+    for h in range(2, gpu.PLAN_CACHE_SIZE + 2):         # PLAN_CACHE_SIZE more: the least recently used goes
+        gpu._plan(key(h))
+    assert gpu.cache_info().currsize == gpu.PLAN_CACHE_SIZE
+    assert gpu._plan(key(gpu.PLAN_CACHE_SIZE + 1)) is gpu._plan(key(gpu.PLAN_CACHE_SIZE + 1))
+    assert gpu._plan(key(1)) is not first
+    gpu.cache_clear()
+    assert gpu.cache_info().currsize == 0

@@ -171,11 +171,11 @@ def test_matrix_form_agrees_with_scatter_for_every_parameter(case, dtype):
     x, w = x.astype(dtype), w.astype(dtype)
     b = None if b is None else b.astype(dtype)
     want = te.scatter.conv_transpose2d(x, w, b, **params)
-    for _ in range(2):                     # built and checked, then from the cache without the checks
+    for _ in range(2):                     # the matrix built, then from the cache
         got = matrix.conv_transpose2d(x, w, b, **params)
         assert got.dtype == dtype
         close(got, want, 1e-5 if dtype == np.float32 else 1e-12)
-    # the same call through the public dispatch, and with numpy integer parameters (the checked path)
+    # the same call through the public dispatch, and with numpy integer parameters (the same matrix)
     close(te.conv_transpose2d(x, w, b, method="matrix", **params), want, 1e-5 if dtype == np.float32 else 1e-12)
     np_params = {k: (np.int64(v) if isinstance(v, int) else tuple(np.int64(u) for u in v)) for k, v in params.items()}
     close(matrix.conv_transpose2d(x, w, b, **np_params), want, 1e-5 if dtype == np.float32 else 1e-12)
@@ -191,19 +191,6 @@ def test_one_matrix_serves_every_batch_size(case, n):
     after = matrix.cache_info()
     assert after.misses == before.misses and after.hits == before.hits + 1
     close(got, te.scatter.conv_transpose2d(big, w, b, **params), 1e-12)
-
-
-def test_public_product_gives_the_same_result_as_the_compiled_kernel():
-    rng = np.random.default_rng(3)
-    w = rng.standard_normal((4, 3, 3, 3))
-    C = matrix.conv_matrix((3, 9, 9), w, stride=2, padding=1)
-    for xs in (rng.standard_normal(C.shape[0]), rng.standard_normal((C.shape[0], 3))):
-        y1 = np.zeros((C.shape[1],) + xs.shape[1:])
-        y2 = y1.copy()
-        matrix._runner(C.T)(xs, y1)
-        matrix._runner(C.T, compiled=False)(xs, y2)
-        np.testing.assert_allclose(y1, y2, rtol=1e-13, atol=1e-13)
-        np.testing.assert_allclose(y1, C.T @ xs, rtol=1e-13, atol=1e-13)
 
 
 def test_matrix_is_registered_as_a_form():
@@ -327,6 +314,12 @@ def test_gradient_matches_torch_autograd():
 
 # -------------------------------------------------------------------------------------------------- memory
 
+def _cached(x, w, b=None, **params):
+    """The cached Cᵀ that matrix.conv_transpose2d(x, w, b, **params) uses (a hit, or a miss that builds it)."""
+    spec = te.shapes.transpose_spec(x, w, b, **params)
+    return matrix._transposed(*matrix._matrix_key(spec))
+
+
 def test_memory_is_values_plus_indices():
     """The built matrix holds nnz values and nnz int32 column indices, plus one row pointer per row."""
     w = np.random.default_rng(7).standard_normal((8, 8, 3, 3)).astype(np.float32)
@@ -335,8 +328,8 @@ def test_memory_is_values_plus_indices():
     assert used <= 1.2 * C.nnz * (4 + 4)
     x = np.ones((1, 8, 32, 32), dtype=np.float32)
     matrix.cache_clear()
-    matrix.conv_transpose2d(x, w, padding=1)
-    assert matrix.cache_info().nbytes <= 1.2 * C.nnz * (4 + 4)
+    CT = _cached(x, w, padding=1)                  # the cache holds Cᵀ: the same arrays, no copy
+    assert CT.nnz == C.nnz and CT.data.nbytes + CT.indices.nbytes + CT.indptr.nbytes <= 1.2 * C.nnz * (4 + 4)
     matrix.cache_clear()
 
 
@@ -355,44 +348,76 @@ def test_cache_counts_hits_and_misses(fresh_cache):
     matrix.conv_transpose2d(x, w, stride=2)
     matrix.conv_transpose2d(x, w, stride=(2, 2))          # other spelling, same matrix
     info = matrix.cache_info()
-    assert (info.hits, info.misses, info.entries) == (2, 1, 1)
-    matrix.conv_transpose2d(x, w, stride=1)
-    assert matrix.cache_info().misses == 2 and matrix.cache_info().entries == 2
+    assert (info.hits, info.misses, info.currsize) == (2, 1, 1)
+    matrix.conv_transpose2d(x, w, stride=1)               # another stride: another matrix
+    matrix.conv_transpose2d(np.ones((1, 2, 5, 4)), w, stride=2)   # another input size: another matrix
+    info = matrix.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (2, 3, 3)
     matrix.cache_clear()
-    assert matrix.cache_info()[:4] == (0, 0, 0, 0)
+    info = matrix.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (0, 0, 0)
+
+
+def test_a_cached_call_uses_the_same_matrix_object(fresh_cache):
+    x, w = np.ones((1, 2, 4, 4)), np.ones((2, 3, 3, 3))
+    first = _cached(x, w, stride=2)
+    assert _cached(x, w, stride=2) is first and _cached(x, w, stride=(2, 2)) is first
+    assert _cached(x, w, stride=1) is not first
+    matrix.cache_clear()
+    assert _cached(x, w, stride=2) is not first
 
 
 def test_changed_weight_values_build_a_new_matrix(fresh_cache):
-    """The key holds the weight's bytes: editing the weight in place must not reuse the old matrix."""
+    """The key holds the weight's bytes: editing one value in place must not reuse the old matrix."""
     rng = np.random.default_rng(8)
     x, w = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 3, 3))
     first = matrix.conv_transpose2d(x, w, stride=2)
+    old = _cached(x, w, stride=2)
     w[0, 0, 0, 0] += 1.0
     second = matrix.conv_transpose2d(x, w, stride=2)
     close(second, te.scatter.conv_transpose2d(x, w, stride=2), 1e-12)
     assert not np.allclose(first, second)
-    assert matrix.cache_info().misses == 2
+    assert matrix.cache_info().misses == 2 and _cached(x, w, stride=2) is not old
+    # the same values in another dtype are another matrix too
+    assert _cached(x.astype(np.float32), w.astype(np.float32), stride=2).dtype == np.float32
 
 
-def test_cache_keeps_at_most_its_size_and_bytes(fresh_cache, monkeypatch):
-    monkeypatch.setattr(matrix, "CACHE_SIZE", 3)
+def test_cache_keeps_at_most_CACHE_SIZE_matrices(fresh_cache):
+    size = matrix.CACHE_SIZE
+    assert matrix.cache_info().maxsize == size and 1 <= size <= 16
     x = np.ones((1, 2, 5, 5))
-    for k in range(1, 6):
-        matrix.conv_transpose2d(x, np.full((2, 2, 3, 3), float(k)))
+    weights = [np.full((2, 2, 3, 3), float(k)) for k in range(size + 1)]
+    for w in weights:
+        matrix.conv_transpose2d(x, w)
     info = matrix.cache_info()
-    assert info.entries == 3 and info.misses == 5
+    assert info.currsize == size and info.misses == size + 1
+    matrix.conv_transpose2d(x, weights[-1])               # the newest is kept
+    assert matrix.cache_info().hits == 1
     # the oldest went: asking for it again builds it again, and the result is still right
-    w1 = np.full((2, 2, 3, 3), 1.0)
-    close(matrix.conv_transpose2d(x, w1), te.scatter.conv_transpose2d(x, w1), 1e-12)
-    assert matrix.cache_info().misses == 6
-    monkeypatch.setattr(matrix, "CACHE_BYTES", 1)          # only the newest is kept
-    matrix.conv_transpose2d(x, np.full((2, 2, 3, 3), 9.0))
-    info = matrix.cache_info()
-    assert info.entries == 1 and info.nbytes == next(iter(matrix._matrices.values())).nbytes
+    close(matrix.conv_transpose2d(x, weights[0]), te.scatter.conv_transpose2d(x, weights[0]), 1e-12)
+    assert matrix.cache_info().misses == size + 2 and matrix.cache_info().currsize == size
+
+
+def test_a_cached_matrix_cannot_be_edited(fresh_cache):
+    """Its arrays are read-only: no caller can change a cached Cᵀ and poison the calls that come after."""
+    rng = np.random.default_rng(9)
+    x, w = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 3, 3))
+    want = te.scatter.conv_transpose2d(x, w, stride=2)
+    CT = _cached(x, w, stride=2)
+    for arr in (CT.data, CT.indices, CT.indptr):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 0
+    with pytest.raises(ValueError, match="read-only"):
+        CT *= 2.0                                          # scipy scales data in place
+    # conv_matrix hands out a matrix of its own, free to edit
+    C = matrix.conv_matrix((3, 9, 9), w, stride=2)
+    C.data[:] = 0
+    close(matrix.conv_transpose2d(x, w, stride=2), want, 1e-12)
+    assert _cached(x, w, stride=2) is CT
 
 
 def test_a_cached_call_still_rejects_bad_parameters(fresh_cache):
-    """The call cache skips the checks only for a call equal to one that passed them."""
+    """Every call is checked, cached matrix or not."""
     x, w = np.ones((1, 2, 4, 4)), np.ones((2, 3, 3, 3))
     matrix.conv_transpose2d(x, w, stride=1)
     with pytest.raises(TypeError, match="stride"):
