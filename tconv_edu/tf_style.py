@@ -89,5 +89,5 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     pads = shapes.tf_padding((h_out, w_out), x.shape[2:], f.shape[:2], stride=s, padding=pad, dilation=d)
     spec = shapes.make_spec(x, f.transpose(3, 2, 0, 1), None, stride=s, dilation=d, groups=1,
                             crop=(pads[0][0], pads[1][0]), out_size=(h_out, w_out), input_ndim=4)
-    y = transpose(spec, np)
+    y = transpose(spec)
     return y if data_format == "NCHW" else y.transpose(0, 2, 3, 1)
