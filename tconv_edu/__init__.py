@@ -22,6 +22,16 @@ from .shapes import (ArgumentError, conv_output_size, output_padding_for, output
 from .subpixel import pixel_shuffle, pixel_unshuffle
 from .tf_style import conv2d_transpose
 
+__all__ = [
+    "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
+    "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
+    "gemm", "scatter", "direct", "matrix", "shapes",
+    "subpixel", "pixel_shuffle", "pixel_unshuffle",
+    "gpu",
+    "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
+    "porting", "Layer", "Ported", "port",
+]
+
 __version__ = "0.1.0"
 
 #: name -> function with the signature of ``conv_transpose2d`` (without ``method``); every form gives the same result.
@@ -54,13 +64,3 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     return FORMS[method](x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                          dilation=dilation, groups=groups)
 
-
-__all__ = [
-    "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
-    "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
-    "gemm", "scatter", "direct", "matrix", "shapes",
-    "subpixel", "pixel_shuffle", "pixel_unshuffle",
-    "gpu",
-    "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
-    "porting", "Layer", "Ported", "port",
-]

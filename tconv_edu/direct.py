@@ -18,7 +18,7 @@ import numpy as np
 from . import shapes
 from .conv import _conv2d
 
-__all__ = ["conv_transpose2d", "zero_insert", "flip_weight"]
+__all__ = ["conv_transpose2d", "zero_insert", "flip_weight", "transpose"]
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):

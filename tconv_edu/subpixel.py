@@ -29,7 +29,7 @@ from . import shapes
 from .conv import _conv2d
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
-           "upsample_nearest", "resize_conv"]
+           "upsample_nearest", "resize_conv", "transpose"]
 
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
