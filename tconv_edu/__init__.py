@@ -32,7 +32,19 @@ __all__ = [
     "porting", "Layer", "Ported", "port",
 ]
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml holds the only copy); "0+unknown" where tconv_edu runs
+    from plain files that pip never installed (a folder on sys.path), so no package metadata exists."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tconv_edu")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 #: name -> function with the signature of ``conv_transpose2d`` (without ``method``); every form gives the same result.
 FORMS = {
