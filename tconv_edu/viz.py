@@ -662,7 +662,7 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
                         f"per workload: {groups}")
 
 
-# --- dilation and groups (issue 12) ---
+# --- dilation and groups ---
 # Figures of notebooks 01 and 02: which input channels stamp into which output channels when groups > 1.
 
 

@@ -334,7 +334,7 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
     return _box(rows, controls, image, message, update)
 
 
-# --- groups and porting (issue 12) ---
+# --- groups and porting ---
 
 def groups_report(c_in, c_out, g, k) -> str:
     """HTML of the groups explorer: the weight and bias shapes ``conv_transpose2d`` accepts, proved by a call."""
