@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 
 import tconv_edu as te  # noqa: E402
 
-#: named workloads (issue 2): layer sizes from real networks and the course
+#: named workloads: layer sizes from real networks and the course
 WORKLOADS = {
     "W1": dict(N=16, C_in=128, C_out=64, H=16, W=16, k=4, stride=2, padding=1, output_padding=0,
                what="DCGAN generator layer"),
@@ -99,7 +99,7 @@ def blas_report() -> list[str]:
     return lines
 
 
-# ------------------------------------------------------------------------------------- the matrix form (issue 3)
+# ----------------------------------------------------------------------------------------------- the matrix form
 
 def matrix_rows(names, repeats: int, max_mb: float) -> None:
     """The matrix form's own table: nnz and bytes of C, time to build it, time of a cached call (Cᵀ @ x for the

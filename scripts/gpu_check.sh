@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issue 4, one call on the lent GPU machine (run from the repository root):
+# The GPU check, one call on the lent GPU machine (run from the repository root):
 #   the whole of tests/test_gpu.py (gpu-marked tests included), then benchmarks/gpu.py.
 # Logs and the results table (.txt + .json) go to $OUT (default /tmp/gpu_check); exit status 0 only if both pass.
 set -u

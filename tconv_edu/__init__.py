@@ -22,7 +22,29 @@ from .shapes import (ArgumentError, conv_output_size, output_padding_for, output
 from .subpixel import pixel_shuffle, pixel_unshuffle
 from .tf_style import conv2d_transpose
 
-__version__ = "0.1.0"
+__all__ = [
+    "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
+    "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
+    "gemm", "scatter", "direct", "matrix", "shapes",
+    "subpixel", "pixel_shuffle", "pixel_unshuffle",
+    "gpu",
+    "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
+    "porting", "Layer", "Ported", "port",
+]
+
+
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml holds the only copy); "0+unknown" where tconv_edu runs
+    from plain files that pip never installed (a folder on sys.path), so no package metadata exists."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tconv_edu")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _version()
 
 #: name -> function with the signature of ``conv_transpose2d`` (without ``method``); every form gives the same result.
 FORMS = {
@@ -54,13 +76,3 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     return FORMS[method](x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                          dilation=dilation, groups=groups)
 
-
-__all__ = [
-    "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",
-    "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
-    "gemm", "scatter", "direct", "matrix", "shapes",
-    "subpixel", "pixel_shuffle", "pixel_unshuffle",
-    "gpu",
-    "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
-    "porting", "Layer", "Ported", "port",
-]

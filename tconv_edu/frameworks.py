@@ -29,7 +29,7 @@ from . import scatter, shapes
 from .shapes import ArgumentError, keras_output_size  # noqa: F401  (keras_output_size: the notebooks' name)
 
 __all__ = ["keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose", "keras_output_size",
-           "WEIGHT_LAYOUTS"]
+           "WEIGHT_LAYOUTS", "JAX_DEFAULT_DIMENSION_NUMBERS", "jax_layout", "crop"]
 
 #: framework -> (layer, weight shape), for a transposed conv from C_in to C_out channels (and its forward conv)
 WEIGHT_LAYOUTS = {

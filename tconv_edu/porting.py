@@ -24,7 +24,7 @@ from . import frameworks, shapes, tf_style
 from .gemm import conv_transpose2d
 from .shapes import ArgumentError
 
-__all__ = ["FRAMEWORKS", "Layer", "Ported", "port", "run"]
+__all__ = ["FRAMEWORKS", "Layer", "Ported", "port", "run", "geometry"]
 
 FRAMEWORKS = ("torch", "tf", "keras", "jax", "onnx")
 _NCHW = ("torch", "onnx")               # data layouts: these NCHW, the others NHWC (their defaults)

@@ -29,7 +29,7 @@ from . import shapes
 from .conv import _conv2d
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
-           "upsample_nearest", "resize_conv"]
+           "upsample_nearest", "resize_conv", "transpose"]
 
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
@@ -41,8 +41,8 @@ def _factor(name, value):
     return r
 
 
-def _array(name, x, xp):
-    x = shapes.as_array(name, x, xp)
+def _array(name, x):
+    x = shapes.as_array(name, x, np)
     if x.ndim < 3:
         raise shapes.ArgumentError(f"{name}: expected (..., C, H, W) with at least 3 dimensions, got shape {x.shape}")
     return x
@@ -71,7 +71,7 @@ def pixel_shuffle(x, upscale_factor):
            [[4, 5],
             [6, 7]]])
     """
-    x = _array("x", x, np)
+    x = _array("x", x)
     r = _factor("upscale_factor", upscale_factor)
     if x.shape[-3] % (r * r):
         raise shapes.ArgumentError(f"upscale_factor={r}: the channels of x ({x.shape[-3]}, shape {x.shape}) "
@@ -86,7 +86,7 @@ def pixel_unshuffle(x, downscale_factor):
     >>> pixel_unshuffle(x, 2).shape, np.array_equal(pixel_shuffle(pixel_unshuffle(x, 2), 2), x)
     ((2, 4, 2, 2), True)
     """
-    x = _array("x", x, np)
+    x = _array("x", x)
     r = _factor("downscale_factor", downscale_factor)
     *lead, c, h, w = x.shape
     if h % r or w % r:
@@ -202,30 +202,30 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     """
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                                  dilation=dilation, groups=groups)
-    return spec.finish(transpose(spec, np))
+    return spec.finish(transpose(spec))
 
 
-def _pad_or_crop(x, pads, xp):
+def _pad_or_crop(x, pads):
     """Zero-pad (positive) or crop (negative) the last two axes by ((top, bottom), (left, right))."""
     (t, b), (l, r) = pads
     h, w = x.shape[-2:]
-    out = xp.zeros(x.shape[:-2] + (h + t + b, w + l + r), dtype=x.dtype)
+    out = np.zeros(x.shape[:-2] + (h + t + b, w + l + r), dtype=x.dtype)
     src = x[..., max(0, -t):h - max(0, -b), max(0, -l):w - max(0, -r)]
     out[..., max(0, t):max(0, t) + src.shape[-2], max(0, l):max(0, l) + src.shape[-1]] = src
     return out
 
 
-def transpose(spec: shapes.TransposeSpec, xp=np):
+def transpose(spec: shapes.TransposeSpec):
     """Compute a checked spec: pad or crop x, conv2d with the sub-pixel weight, shuffle, keep the first out rows."""
     s, p, d = spec.stride, spec.crop, spec.dilation
     (kh, kw), (ho, wo) = spec.weight.shape[2:], spec.out_size
     pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
-    w_sub = xp.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
-    xpad = _pad_or_crop(spec.x, pads, xp)
+    w_sub = np.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
+    xpad = _pad_or_crop(spec.x, pads)
     rows, cols = -(-ho // s[0]), -(-wo // s[1])
     conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
                            padding=(0, 0), dilation=(1, 1), groups=spec.groups, out_size=(rows, cols), input_ndim=4)
-    y = _shuffle(_conv2d(conv, xp), s[0], s[1])[:, :, :ho, :wo]
+    y = _shuffle(_conv2d(conv), s[0], s[1])[:, :, :ho, :wo]
     if spec.bias is not None:
         y = y + spec.bias.reshape(1, -1, 1, 1)
     return y

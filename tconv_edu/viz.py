@@ -24,9 +24,12 @@ from matplotlib.patches import Rectangle
 
 from . import artifacts, shapes, steps
 
-__all__ = ["COLORS", "FIGURE_ROLES", "DescribedFigure", "describe", "alt_text", "figure_html", "png_html",
-           "cmap", "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d",
-           "plot_overlap_2d", "plot_images", "plot_profiles", "new_axes", "new_figure"]
+__all__ = ["COLORS", "CROP_HATCH", "HIGHLIGHT_WIDTH", "FIGURE_ROLES", "PHASE_COLORS", "PHASE_HATCHES",
+           "SERIES_COLORS", "DescribedFigure", "describe", "alt_text", "format_number", "figure_png", "figure_html",
+           "png_html", "cmap", "new_axes", "new_figure",
+           "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d", "plot_overlap_2d",
+           "plot_images", "plot_profiles", "plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle",
+           "plot_curves", "plot_bars", "plot_benchmark", "plot_groups"]
 
 #: role -> colour, the same in every figure of the course. Chosen for colour-vision deficiency: the roles that one
 #: figure draws together (FIGURE_ROLES) stay at least CAM02-UCS ΔE 20 apart under simulated protanopia,
@@ -52,6 +55,7 @@ FIGURE_ROLES = {
     "plot_matrix": ("input", "kernel", "output", "highlight"),
     "plot_grids": ("input", "kernel", "output", "highlight"),
     "plot_matrix_pick": ("input", "kernel", "output", "highlight"),
+    "plot_groups": ("input", "kernel", "output", "highlight"),
 }
 
 
@@ -110,8 +114,8 @@ def _values_text(a, limit=36) -> str:
     if a.size == 0:
         return "empty"
     if a.size <= limit:
-        return "rows " + ", ".join("[" + ", ".join(_fmt(v) for v in row) + "]" for row in a)
-    return f"values from {_fmt(float(a.min()))} to {_fmt(float(a.max()))}"
+        return "rows " + ", ".join("[" + ", ".join(format_number(v) for v in row) + "]" for row in a)
+    return f"values from {format_number(float(a.min()))} to {format_number(float(a.max()))}"
 
 
 def _count(n, word) -> str:
@@ -134,7 +138,8 @@ def _text_color(rgb):
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
 
 
-def _fmt(v):
+def format_number(v) -> str:
+    """A number as the figures and explorers print it: a whole number without decimals, else 3 significant digits."""
     return f"{v:.3g}" if abs(v - round(v)) > 1e-9 else f"{int(round(v))}"
 
 
@@ -174,7 +179,7 @@ def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=No
         fs = fontsize or (10 if max(a.shape) <= 8 else 7 if max(a.shape) <= 14 else 5)
         for (i, j), v in np.ndenumerate(a):
             shade = cm((v - lo) / (hi - lo) if hi > lo else 0.0)
-            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs, color=_text_color(shade))
+            ax.text(j, i, format_number(v), ha="center", va="center", fontsize=fs, color=_text_color(shade))
     cells = _cells(highlight, a.shape)
     for i, j in cells:
         ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=COLORS["highlight"],
@@ -211,20 +216,20 @@ def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dila
     x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
     fig = new_figure(fig, figsize=(13, 3.6))
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [x.shape[1], k.shape[1]] + [st.canvas_size[1]] * 2})
-    plot_grid(x, "input", axes[0], highlight=[st.pixel], title=f"input x: pixel {st.pixel} = {_fmt(st.value)}")
+    plot_grid(x, "input", axes[0], highlight=[st.pixel], title=f"input x: pixel {st.pixel} = {format_number(st.value)}")
     plot_grid(k, "kernel", axes[1], title="kernel K")
     taps = _taps(st, k.shape, dilation)
     lo, hi = min(0.0, float(st.total.min()), float(st.stamp.min())), max(float(st.total.max()), 1e-12)
     d = shapes.pair("dilation", dilation)
     dil = "" if d == (1, 1) else f", dilation {shapes.show(d)}"
     plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
-              title=f"stamp: {_fmt(st.value)} x K at {st.origin}{dil}")
+              title=f"stamp: {format_number(st.value)} x K at {st.origin}{dil}")
     frame = st.crop + tuple(st.out_size)
     t = st.pixel[0] * x.shape[1] + st.pixel[1] + 1
     plot_grid(st.total, "output", axes[3], frame=frame, vmin=lo, vmax=hi, highlight=taps,
               title=f"running sum: {t} of {st.n_steps} stamps")
     fig.tight_layout()
-    return describe(fig, f"stamp {t} of {st.n_steps}: x{list(st.pixel)} = {_fmt(st.value)} times K "
+    return describe(fig, f"stamp {t} of {st.n_steps}: x{list(st.pixel)} = {format_number(st.value)} times K "
                          f"{k.shape[0]} x {k.shape[1]} placed at {st.origin}"
                          f"{'' if d == (1, 1) else f' with its taps {shapes.show(d)} apart (dilation)'}; running sum {_values_text(st.total)}; "
                          f"output {st.out_size[0]} x {st.out_size[1]} (the dashed frame)")
@@ -246,14 +251,14 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     lo, hi = min(0.0, float(last.total.min())), max(float(last.total.max()), 1e-12)
     for ax, st in zip(axes, all_steps):
         plot_grid(st.stamp, "kernel", ax, vmin=lo, vmax=hi, highlight=_taps(st, np.shape(k), dilation),
-                  title=f"{_fmt(st.value)} x K at {st.origin}")
+                  title=f"{format_number(st.value)} x K at {st.origin}")
     d = shapes.pair("dilation", dilation)
     if d != (1, 1):
         fig.suptitle(f"dilation {shapes.show(d)}: the kernel's taps land {shapes.show(d)} apart", fontsize=10)
     plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
-    stamps = ", ".join(f"{_fmt(st.value)} x K at {st.origin}" for st in all_steps)
+    stamps = ", ".join(f"{format_number(st.value)} x K at {st.origin}" for st in all_steps)
     dil = "" if d == (1, 1) else f" with dilation {shapes.show(d)}"
     return describe(fig, f"the {x.size} stamps of the scatter{dil} ({stamps}) and their sum, the output "
                          f"{last.out_size[0]} x {last.out_size[1]}, {_values_text(last.output)}")
@@ -421,9 +426,6 @@ def figure_html(fig: Figure, dpi=None, **savefig) -> str:
 # --- matrix, sub-pixel and learning figures ---
 # Figures of notebooks 03 (matrix form), 04 (equivalent views), 06 (GPU form) and 07 (learned upsampling).
 
-__all__ += ["plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle", "plot_curves", "plot_bars",
-            "plot_benchmark"]
-
 def _shade(colour, t):
     """``colour`` mixed toward black (t < 0) or white (t > 0) by |t|."""
     rgb = np.array(to_rgba(colour)[:3])
@@ -462,7 +464,7 @@ def plot_matrix(m, ax=None, *, rows=(), cols=(), values=None, role="kernel", tit
         fs = 8 if max(a.shape) <= 20 else 6
         for (i, j), v in np.ndenumerate(a):
             if v != 0:
-                ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=fs)
+                ax.text(j, i, format_number(v), ha="center", va="center", fontsize=fs)
     for r in np.atleast_1d(rows):
         ax.add_patch(Rectangle((-0.5, r - 0.5), a.shape[1], 1, fill=False, edgecolor=COLORS["highlight"],
                                lw=HIGHLIGHT_WIDTH))
@@ -481,7 +483,7 @@ def plot_matrix(m, ax=None, *, rows=(), cols=(), values=None, role="kernel", tit
         if idx:
             text += f"; outlined {name} {', '.join(map(str, idx))}"
             rowsof = a[idx] if name == "rows" else a[:, idx].T
-            nz = [", ".join(f"{_fmt(v)} at {j}" for j, v in enumerate(r) if v != 0) or "all zero" for r in rowsof]
+            nz = [", ".join(f"{format_number(v)} at {j}" for j, v in enumerate(r) if v != 0) or "all zero" for r in rowsof]
             text += " (non-zeros " + "; ".join(nz) + ")" if len(idx) <= 2 else ""
     if xlabel:
         text += f"; columns: {xlabel}"
@@ -544,7 +546,7 @@ def plot_matrix_pick(input_size, kernel, pixel, *, stride=1, padding=0, output_p
     plot_grid(np.arange(out[0] * out[1]).reshape(out), "output", axes[2], highlight=[(r, c)],
               title=f"output: pixel {p}\n= ({r}, {c})")
     fig.tight_layout(w_pad=2.0)
-    taps = ", ".join(f"x{list(q)} times {_fmt(C[q[0] * n[1] + q[1], p])}" for q in feeds) or "no input pixel"
+    taps = ", ".join(f"x{list(q)} times {format_number(C[q[0] * n[1] + q[1], p])}" for q in feeds) or "no input pixel"
     return describe(fig, f"output pixel {p} = ({r}, {c}) of {out[0]} x {out[1]} is column {p} of the "
                          f"{C.shape[0]} x {C.shape[1]} matrix C (row {p} of Cᵀ); it is fed by {taps}")
 
@@ -572,7 +574,7 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
             colour = PHASE_COLORS[phases[i, j]]
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=colour, edgecolor="#555555",
                                    hatch=PHASE_HATCHES[phases[i, j]]))
-            ax.text(j, i, _fmt(v), ha="center", va="center", fontsize=8, color=_text_color(to_rgba(colour)),
+            ax.text(j, i, format_number(v), ha="center", va="center", fontsize=8, color=_text_color(to_rgba(colour)),
                     bbox=dict(boxstyle="round,pad=0.1", facecolor=colour, edgecolor="none"))
         if numbers:                               # after the values, so that texts[:size] stay the values
             for (i, j), q in np.ndenumerate(phases):
@@ -610,7 +612,7 @@ def plot_curves(x, curves, ax=None, *, xlabel="", ylabel="", title=None, logx=Fa
         ax.set_title(title, fontsize=10)
     if len(curves) > 1:
         ax.legend(fontsize=8)
-    lines = "; ".join(f"{label}: from {_fmt(float(np.asarray(y)[0]))} to {_fmt(float(np.asarray(y)[-1]))}"
+    lines = "; ".join(f"{label}: from {format_number(float(np.asarray(y)[0]))} to {format_number(float(np.asarray(y)[-1]))}"
                       for label, y in curves.items()) if x.size else "no points"
     return describe(ax, f"{title + ': ' if title else ''}line plot of {ylabel or 'values'} against "
                         f"{xlabel or 'x'} ({x.size} points{', log scales' if logx or logy else ''}): {lines}")
@@ -660,12 +662,8 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
                         f"per workload: {groups}")
 
 
-# --- dilation and groups (issue 12) ---
+# --- dilation and groups ---
 # Figures of notebooks 01 and 02: which input channels stamp into which output channels when groups > 1.
-
-__all__ += ["plot_groups"]
-
-FIGURE_ROLES["plot_groups"] = ("input", "kernel", "output", "highlight")
 
 
 def plot_groups(in_channels, out_channels, groups=1, kernel_size=3, ax=None):

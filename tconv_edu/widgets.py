@@ -28,7 +28,9 @@ from matplotlib.figure import Figure
 
 from . import artifacts, frameworks, shapes, viz
 
-__all__ = ["scatter_stepper", "shape_explorer", "checkerboard_explorer"]
+__all__ = ["Explorer", "PADDINGS", "scatter_stepper", "shape_explorer", "shape_report", "checkerboard_explorer",
+           "matrix_explorer", "matrix_report", "groups_explorer", "groups_report", "porting_explorer", "porting_report",
+           "source_layer"]
 
 _NUMBER = dict(continuous_update=True, style={"description_width": "110px"}, layout=W.Layout(width="230px"))
 
@@ -171,7 +173,7 @@ def scatter_stepper(x=None, k=None):
             image.clear()
             return
         i, j = divmod(c["step"].value, x.shape[1])
-        message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz._fmt(x[i, j])} times K, placed at "
+        message.value = (f"stamp {c['step'].value + 1} of {n}: x[{i}, {j}] = {viz.format_number(x[i, j])} times K, placed at "
                          f"({i * params['stride']}, {j * params['stride']})"
                          + (f" with its taps {params['dilation']} apart (dilation)" if params["dilation"] > 1 else "")
                          + f"; output <b>{out[0]} x {out[1]}</b> (the dashed frame)")
@@ -262,9 +264,6 @@ def checkerboard_explorer(n=6):
 
 # --- matrix, sub-pixel and learning figures ---
 
-__all__ += ["matrix_explorer"]
-
-
 def matrix_report(input_size, k, stride, padding, pixel) -> str:
     """HTML of the matrix explorer: output pixel ``pixel`` of the transposed conv of an (n x n) x with the kernel
     K = 1 .. k*k (so that each entry of C names its tap), read off column p of ``tconv_edu.matrix.conv_matrix``."""
@@ -335,10 +334,7 @@ def matrix_explorer(input_size=3, kernel_size=3, stride=2, padding=0):
     return _box(rows, controls, image, message, update)
 
 
-# --- groups and porting (issue 12) ---
-
-__all__ += ["groups_explorer", "porting_explorer"]
-
+# --- groups and porting ---
 
 def groups_report(c_in, c_out, g, k) -> str:
     """HTML of the groups explorer: the weight and bias shapes ``conv_transpose2d`` accepts, proved by a call."""

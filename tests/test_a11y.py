@@ -1,4 +1,4 @@
-"""Text alternatives and labels (issue 15), checked without a browser (tests/test_browser.py runs axe-core).
+"""Text alternatives and labels, checked without a browser (tests/test_browser.py runs axe-core).
 
 Every figure the course displays carries an alt text made from its data: the committed notebooks' outputs are
 checked here (strict nbval proves they are what a fresh run gives), every plot function's figure has one, a

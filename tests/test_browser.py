@@ -27,7 +27,7 @@ import browser_util as bu
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts" / "browser"
-# issue 7 names the scatter picture and the checkerboard notebook; every notebook that shows an explorer of
+# the scatter picture and the checkerboard notebook must be among them; every notebook that shows an explorer of
 # tconv_edu.widgets is driven (the start notebook, what `make lab` opens, among them)
 REQUIRED_NOTEBOOKS = ["notebooks/01_scatter.ipynb", "notebooks/05_checkerboard.ipynb"]
 
@@ -261,7 +261,7 @@ def test_harness_sees_widgets_errors_and_run_all(page, lab):
 @pytest.mark.usefixtures("kernels_down")
 @pytest.mark.parametrize("path", EXPLORER_NOTEBOOKS)
 def test_explorers_render_and_respond(page, lab, path):
-    assert (ROOT / path).is_file(), f"{path} is missing (issue 7 drives its explorers in the browser)"
+    assert (ROOT / path).is_file(), f"{path} is missing (its explorers must be driven in the browser)"
     records = _run_notebook(page, lab, path)
     assert bu.problems(records) == [], f"{path}: cells show errors"
     explorers = _explorers(page)
@@ -342,7 +342,7 @@ def test_voila_app_serves_explorers_without_code(page, voila):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# accessibility (issue 15): axe-core on every course notebook and on the Voila app, the explorers by keyboard
+# accessibility: axe-core on every course notebook and on the Voila app, the explorers by keyboard
 
 COURSE_NOTEBOOKS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,4 +1,4 @@
-"""The course's notebooks keep the shape the issue asks for: title, objectives, short cells, figures from viz,
+"""The course's notebooks keep one shape: title, objectives, short cells, figures from viz,
 no long helpers, a summary and an exercises pointer, committed with outputs as nbformat 4.5."""
 import ast
 import re

@@ -91,6 +91,30 @@ def test_environment_yml_installs_the_package_editable():
     assert "pip" in conda_specs(), "list pip itself before the pip section"
 
 
+def test_the_version_lives_in_pyproject_only():
+    """tconv_edu.__version__ comes from the installed package's metadata (the wheel JupyterLite installs has it too),
+    so pyproject.toml is the one place to change it."""
+    import tconv_edu
+
+    version = PYPROJECT["project"]["version"]
+    assert tconv_edu.__version__ == version
+    sources = [p for p in (ROOT / "tconv_edu").rglob("*.py") if f'"{version}"' in p.read_text(encoding="utf-8")]
+    assert sources == [], f"a second copy of the version in {sources}"
+
+
+def test_the_version_without_package_metadata(monkeypatch):
+    """From plain files that pip never installed there is no metadata: a version that says so, not an error."""
+    import importlib.metadata
+
+    import tconv_edu
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert tconv_edu._version() == "0+unknown"
+
+
 def test_ci_installs_chromium_node_and_npm_then_runs_make_test():
     script = (ROOT / ".ci" / "run").read_text()
     lines = [ln.strip() for ln in script.splitlines() if ln.strip() and not ln.strip().startswith("#")]

@@ -20,7 +20,7 @@ W = np.ones((4, 3, 3, 3))            # (C_in, C_out/groups, kH, kW): C_out=3 wit
 B = np.ones(3)
 
 
-# the functions that do a form's work, where its public function does not go through ``transpose(spec, xp)``
+# the functions that do a form's work, where its public function does not go through ``transpose(spec)``
 WORK = {"tconv_edu.matrix": ("_transposed", "_apply")}
 
 

@@ -1,4 +1,4 @@
-"""The course as a JupyterLite site (issue 14): ``make lite`` builds it, and it works in a browser.
+"""The course as a JupyterLite site: ``make lite`` builds it, and it works in a browser.
 
 The build runs as ``make lite`` does, in its own environment (.venv-lite, created by make on a fresh machine), and
 the tests check what the site holds. Then a variant whose kernel needs no network (Pyodide's core from the npm

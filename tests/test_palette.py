@@ -1,4 +1,4 @@
-"""The course's colours survive colour-vision deficiency (issue 15).
+"""The course's colours survive colour-vision deficiency.
 
 Distances are CAM02-UCS ΔE (``colorspacious.deltaE`` on colours converted to "CAM02-UCS"); deficiencies are
 simulated with colorspacious' "sRGB1+CVD" model (Machado et al. 2009) at severity 100. Greyscale keeps lightness
@@ -55,7 +55,7 @@ def test_the_four_phases_of_a_x2_pixel_shuffle_stay_apart(vision):
 
 
 def test_the_phases_are_shades_of_the_output_colour():
-    """pixel_shuffle's channel maps are output values: they keep the output's colour (issue 12), told apart by
+    """pixel_shuffle's channel maps are output values: they keep the output's colour, told apart by
     lightness, hatch and number, never by the input's blue or the kernel's gold."""
     base = np.array(to_rgb(viz.COLORS["output"]))
     for c in map(np.array, map(to_rgb, viz.PHASE_COLORS)):
@@ -85,6 +85,6 @@ def test_highlight_is_readable_as_text_on_white():
 
 
 def test_the_old_palette_failed():
-    """The colours before issue 15, measured the same way: the test would have caught them."""
+    """The course's first palette, measured the same way: the test would have caught its clashes."""
     old = {"input": "#3b75af", "kernel": "#e1812c", "output": "#3a923a", "crop": "#8c8c8c", "highlight": "#c03d3e"}
     assert closest_pair(old, "deuteranomaly", figure_pairs())[0] < 5

@@ -59,7 +59,7 @@ def test_scatter_step_figure_draws_the_running_sum(kw):
     full = steps.scatter_step(x, k, 8, **kw)
     assert np.array_equal(full.output, te.conv_transpose2d(x, k, **kw))
     total_panel = fig.axes[3]
-    assert _numbers(total_panel) == [viz._fmt(v) for v in full.total.ravel()]
+    assert _numbers(total_panel) == [viz.format_number(v) for v in full.total.ravel()]
 
 
 def test_scatter_step_reuses_figure_and_checks_step():

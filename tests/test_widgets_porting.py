@@ -1,4 +1,4 @@
-"""The groups and porting explorers (issue 12): every number they show comes from the library, and every port
+"""The groups and porting explorers: every number they show comes from the library, and every port
 they report is checked by computing the layer in both frameworks' conventions."""
 import matplotlib
 

@@ -18,6 +18,8 @@ from ._remote import Kernel, KernelGone
 from ._submission import plan
 from .exercises import EXERCISES
 
+__all__ = ["Options", "Row", "Report", "grade_notebook"]
+
 
 @dataclass
 class Options:

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import nbformat
 
+__all__ = ["STUB", "TEXT_STUB", "CHECK_TAG", "Refused", "exercise_id", "student_cell", "fingerprint",
+           "student_notebook", "text", "is_generated", "generate", "workspace"]
+
 STUB = "# YOUR CODE HERE\nraise NotImplementedError(\"Exercise {id}: not implemented yet\")"
 TEXT_STUB = "YOUR ANSWER HERE"
 CHECK_TAG = "raises-exception"
