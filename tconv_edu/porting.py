@@ -133,11 +133,11 @@ def geometry(layer: Layer):
         if layer.input_size is None or p.get("output_shape") is None:
             raise ArgumentError("a tf layer needs input_size and params['output_shape'] (H, W): "
                                 "tf.nn.conv2d_transpose takes its output size as an argument")
-        s = tf_style._tf_pair("strides", _get(layer, "strides", 1), "NHWC")
-        d = tf_style._tf_pair("dilations", _get(layer, "dilations", 1), "NHWC")
+        s = shapes.tf_pair("strides", _get(layer, "strides", 1))
+        d = shapes.tf_pair("dilations", _get(layer, "dilations", 1))
         g, out = 1, shapes.pair("output_shape", p["output_shape"])
-        crops = shapes.tf_crops(out, n, k, stride=s, padding=tf_style._tf_explicit(_get(layer, "padding", "SAME"),
-                                                                                       "NHWC"), dilation=d)
+        crops = shapes.tf_crops(out, n, k, stride=s, padding=shapes.tf_explicit_padding(_get(layer, "padding", "SAME")),
+                                dilation=d)
     elif f == "keras":
         s, d = shapes.pair("strides", _get(layer, "strides", 1)), shapes.pair("dilation_rate",
                                                                                _get(layer, "dilation_rate", 1))
