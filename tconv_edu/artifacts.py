@@ -26,9 +26,8 @@ def overlap_1d(n, k, stride):
     n: input length, k: kernel size, stride: step between stamps. Returns an int array of length
     ``(n - 1) * stride + k``.
     """
-    for name, v in (("n", n), ("k", k)):
-        if shapes.integer(name, v) < 1:
-            raise shapes.ArgumentError(f"{name}={v}: must be >= 1")
+    shapes.positive_int("n", n)
+    shapes.positive_int("k", k)
     return overlap_2d((1, n), (1, k), (1, stride))[0]
 
 
@@ -46,18 +45,14 @@ def overlap_2d(n, k, stride):
            [1, 1, 2, 1, 2, 1, 1],
            [1, 1, 2, 1, 2, 1, 1]])
     """
-    n, k = shapes.pair("n", n), shapes.pair("k", k)
-    shapes.at_least("n", n, 1)
-    shapes.at_least("k", k, 1)
+    n, k = shapes.pair("n", n, 1), shapes.pair("k", k, 1)
     y = scatter.conv_transpose2d(np.ones(n), np.ones(k), stride=stride)
     return np.rint(y).astype(int)
 
 
 def uniform(k, stride) -> bool:
     """True when every interior output pixel gets the same number of stamps: ``k % stride == 0`` (each axis)."""
-    k, s = shapes.pair("k", k), shapes.pair("stride", stride)
-    shapes.at_least("k", k, 1)
-    shapes.at_least("stride", s, 1)
+    k, s = shapes.pair("k", k, 1), shapes.pair("stride", stride, 1)
     return all(ki % si == 0 for ki, si in zip(k, s))
 
 
@@ -70,11 +65,7 @@ def phase_means(y, period, margin=0):
     y = shapes.as_array("y", y, np).astype(float)
     if y.ndim not in (1, 2):
         raise shapes.ArgumentError(f"y: expected a 1-D or 2-D array, got shape {y.shape}")
-    period, margin = shapes.integer("period", period), shapes.integer("margin", margin)
-    if period < 1:
-        raise shapes.ArgumentError(f"period={period}: must be >= 1")
-    if margin < 0:
-        raise shapes.ArgumentError(f"margin={margin}: must be >= 0")
+    period, margin = shapes.positive_int("period", period), shapes.int_at_least("margin", margin, 0)
     if min(y.shape) - 2 * margin < period:
         raise shapes.ArgumentError(f"margin={margin}: leaves fewer than period={period} pixels of y's {y.shape}")
     inner = y[tuple(slice(margin, n - margin) for n in y.shape)]

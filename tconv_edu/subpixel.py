@@ -34,13 +34,6 @@ __all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padd
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
 
-def _factor(name, value):
-    r = shapes.integer(name, value)
-    if r < 1:
-        raise shapes.ArgumentError(f"{name}={r}: must be >= 1")
-    return r
-
-
 def _array(name, x, xp):
     x = shapes.as_array(name, x, xp)
     if x.ndim < 3:
@@ -72,7 +65,7 @@ def pixel_shuffle(x, upscale_factor):
             [6, 7]]])
     """
     x = _array("x", x, np)
-    r = _factor("upscale_factor", upscale_factor)
+    r = shapes.positive_int("upscale_factor", upscale_factor)
     if x.shape[-3] % (r * r):
         raise shapes.ArgumentError(f"upscale_factor={r}: the channels of x ({x.shape[-3]}, shape {x.shape}) "
                                    f"must be divisible by upscale_factor**2 = {r * r}")
@@ -87,7 +80,7 @@ def pixel_unshuffle(x, downscale_factor):
     ((2, 4, 2, 2), True)
     """
     x = _array("x", x, np)
-    r = _factor("downscale_factor", downscale_factor)
+    r = shapes.positive_int("downscale_factor", downscale_factor)
     *lead, c, h, w = x.shape
     if h % r or w % r:
         raise shapes.ArgumentError(f"downscale_factor={r}: the height and width of x ({h}, {w}, shape {x.shape}) "
@@ -109,7 +102,7 @@ def _plan(k, s, p, d):
     top, L).
     """
     k_eff = d * (k - 1) + 1
-    n_taps = -(-k_eff // s)                                  # M = ceil(k_eff / s): taps per phase
+    n_taps = shapes.ceil_div(k_eff, s)                       # M: taps per phase
     c = [(q + p) // s for q in range(s)]
     top = n_taps - 1 - min(c)
     length = n_taps + max(c) - min(c)
@@ -148,14 +141,11 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
     if w.ndim not in (2, 4):
         raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
     w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
-    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
-    shapes.at_least("stride", s, 1)
-    shapes.at_least("padding", p, 0)
-    shapes.at_least("dilation", d, 1)
-    g = shapes.integer("groups", groups)
+    s, p, _, d = shapes.transpose_params(stride, padding, 0, dilation)
+    g = shapes.positive_int("groups", groups)
     c_in, cg_out, kh, kw = w4.shape
-    if g < 1 or c_in % g:
-        raise shapes.ArgumentError(f"groups={g}: must be >= 1 and divide the weight's C_in={c_in}")
+    if c_in % g:
+        raise shapes.ArgumentError(f"groups={g}: must divide the weight's C_in={c_in}")
     if min(kh, kw) < 1:
         raise shapes.ArgumentError(f"weight: kernel size must be >= 1, got shape {w.shape}")
     (th, _, lh), (tw, _, lw) = _plan(kh, s[0], p[0], d[0]), _plan(kw, s[1], p[1], d[1])
@@ -184,7 +174,7 @@ def _pads(n, k, s, p, d, out):
     pads = []
     for i in range(2):
         _, top, length = _plan(k[i], s[i], p[i], d[i])
-        rows = -(-out[i] // s[i])                            # conv2d rows: ceil(out / r)
+        rows = shapes.ceil_div(out[i], s[i])                 # conv2d rows
         pads.append((top, rows + length - 1 - n[i] - top))
     return tuple(pads)
 
@@ -222,23 +212,13 @@ def transpose(spec: shapes.TransposeSpec, xp=np):
     pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
     w_sub = xp.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
     xpad = _pad_or_crop(spec.x, pads, xp)
-    rows, cols = -(-ho // s[0]), -(-wo // s[1])
+    rows, cols = shapes.ceil_div(ho, s[0]), shapes.ceil_div(wo, s[1])
     conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
                            padding=(0, 0), dilation=(1, 1), groups=spec.groups, out_size=(rows, cols), input_ndim=4)
     y = _shuffle(_conv2d(conv, xp), s[0], s[1])[:, :, :ho, :wo]
     if spec.bias is not None:
         y = y + spec.bias.reshape(1, -1, 1, 1)
     return y
-
-
-def _shape4(name, shape, layout) -> tuple:
-    """A 4-D shape of ints >= 0."""
-    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
-        raise shapes.ArgumentError(f"{name}={shape!r}: expected 4 sizes {layout}")
-    dims = tuple(shapes.integer(name, v) for v in shape)
-    if min(dims) < 0:
-        raise shapes.ArgumentError(f"{name}={shape!r}: sizes must be >= 0")
-    return dims
 
 
 def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> dict:
@@ -253,10 +233,10 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     >>> macs((1, 1, 16, 16), (1, 1, 4, 4), stride=2, padding=1)
     {'scatter': 4096, 'zero insertion': 16384, 'sub-pixel': 9216}
     """
-    n, c_in, h, w = _shape4("x_shape", x_shape, "(N, C_in, H, W)")
-    c_in_w, cg_out, kh, kw = _shape4("weight_shape", weight_shape, "(C_in, C_out/groups, kH, kW)")
-    g = shapes.integer("groups", groups)
-    if c_in_w != c_in or g < 1 or c_in % g:
+    n, c_in, h, w = shapes.sizes("x_shape", x_shape, (4,), "4 sizes (N, C_in, H, W)")
+    c_in_w, cg_out, kh, kw = shapes.sizes("weight_shape", weight_shape, (4,), "4 sizes (C_in, C_out/groups, kH, kW)")
+    g = shapes.positive_int("groups", groups)
+    if c_in_w != c_in or c_in % g:
         raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in} "
                                    f"and groups={g} must divide it")
     s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)

@@ -232,7 +232,7 @@ def shape_explorer():
 def checkerboard_explorer(n=6):
     """Kernel size and stride: the 2-D overlap map and the 1-D profile of stamps per output pixel, with the
     unevenness as a number (0 exactly when the kernel size is divisible by the stride). n: input size."""
-    n = shapes.integer("n", n)
+    n = shapes.positive_int("n", n)
     controls = {"kernel_size": _number("kernel size", 3, 1, 8), "stride": _number("stride", 2, 1, 4)}
     image, message = _Picture(), W.HTML()
     c = controls
