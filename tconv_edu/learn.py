@@ -24,7 +24,7 @@ import numpy as np
 from . import shapes
 from .conv import conv2d
 from .gemm import conv_transpose2d
-from .subpixel import upsample_nearest
+from .artifacts import upsample_nearest
 
 __all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean",
            "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]

@@ -9,7 +9,9 @@ interleave them into the r-times larger image with ``pixel_shuffle``. Nothing is
 - ``subpixel_weight`` and ``subpixel_padding``: the conv2d weight and input padding for a transposed-conv weight.
 - ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way.
 - ``macs``: the multiply-adds of the scatter, zero-insertion and sub-pixel views of one layer.
-- ``upsample_nearest`` and ``resize_conv``: resize then convolve, the checkerboard-free remedy.
+
+Resize-convolution (``upsample_nearest``, ``resize_conv``), the other checkerboard remedy, lives with the
+checkerboard measures in ``tconv_edu.artifacts``.
 
 >>> import numpy as np
 >>> from tconv_edu import conv2d, scatter
@@ -28,8 +30,7 @@ import numpy as np
 from . import shapes
 from .conv import _conv2d
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
-           "upsample_nearest", "resize_conv"]
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs"]
 
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
@@ -245,50 +246,4 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     lh, lw = _plan(kh, s[0], p[0], d[0])[2], _plan(kw, s[1], p[1], d[1])[2]
     return {"scatter": pairs * h * w * kh * kw,
             "zero insertion": pairs * ho * wo * kh * kw,
-            "sub-pixel": pairs * s[0] * s[1] * lh * lw * -(-ho // s[0]) * -(-wo // s[1])}
-
-
-# ------------------------------------------------------------------------------------- resize, then convolve
-
-def upsample_nearest(x, scale):
-    """Nearest-neighbour upsampling: repeat every pixel ``scale`` times along H and W. x (..., H, W) -> (..., H*s, W*s).
-
-    >>> upsample_nearest(np.array([[1, 2], [3, 4]]), 2)
-    array([[1, 1, 2, 2],
-           [1, 1, 2, 2],
-           [3, 3, 4, 4],
-           [3, 3, 4, 4]])
-    """
-    x = shapes.as_array("x", x, np)
-    if x.ndim < 2:
-        raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
-    sh, sw = shapes.pair("scale", scale)
-    shapes.at_least("scale", (sh, sw), 1)
-    return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
-
-
-def resize_conv(x, weight, scale, bias=None, *, groups=1):
-    """Resize-convolution (Odena et al. 2016): nearest-neighbour upsampling by ``scale``, then a 'same' conv2d.
-
-    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: a conv2d weight (C_out, C_in/groups, kH, kW) (or (kH, kW));
-    bias: (C_out,). Returns (..., C_out, H*scale, W*scale): the input is zero-padded by ``k - 1`` per axis, the odd
-    pixel (even k) at the bottom/right as TensorFlow's 'SAME'. Every output pixel sees the same number of kernel
-    taps, so a flat input stays flat away from the border: no checkerboard, whatever k and scale.
-
-    >>> resize_conv(np.ones((4, 4)), np.ones((3, 3)) / 9, 2)[2:6, 2:6]
-    array([[1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.]])
-    """
-    from .conv import conv2d
-
-    w = shapes.as_array("weight", weight, np)
-    if w.ndim not in (2, 4):
-        raise shapes.ArgumentError(f"weight: expected a conv2d weight (C_out, C_in/groups, kH, kW) or (kH, kW), "
-                                   f"got shape {w.shape}")
-    up = upsample_nearest(x, scale)
-    kh, kw = w.shape[-2:]
-    pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
-    width = [(0, 0)] * (up.ndim - 2) + [pads[0], pads[1]]
-    return conv2d(np.pad(up, width), w, bias, groups=groups)
+            "sub-pixel": pairs * s[0] * s[1] * lh * lw * shapes.ceil_div(ho, s[0]) * shapes.ceil_div(wo, s[1])}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 import tconv_edu as te
-from tconv_edu import artifacts, learn, matrix, shapes, subpixel
+from tconv_edu import artifacts, learn, matrix, shapes
 
 from ._cases import AnyValue, Case, Exercise, Mistake, Raises
 
@@ -790,7 +790,7 @@ def _resize_conv_kernel(k3):
     """The library's resize-conv of an impulse: a 1 at (1, 1) stamps the k=4, s=2, p=1 kernel at rows 1..4."""
     impulse = np.zeros((3, 3))
     impulse[1, 1] = 1
-    return subpixel.resize_conv(impulse, k3, 2)[1:5, 1:5]
+    return artifacts.resize_conv(impulse, k3, 2)[1:5, 1:5]
 
 
 def _box_sums(k3):
