@@ -6,6 +6,8 @@ Where no exact equivalent exists, the nearest one comes with the crop still to a
 'SAME' with k=3, s=2 is PyTorch padding 0 plus one row and column cropped at the bottom/right.
 
 Every framework's layer is the full scatter output cropped (``tconv_edu.shapes``): porting maps crops to crops.
+One topic, one module: the five frameworks' parameters, weight layouts and ports are read together (each target's
+rule sits beside the others), and the size rules themselves stay in ``shapes``.
 
 >>> tf = Layer("tf", 8, 4, (3, 3), {"strides": 2, "padding": "SAME", "output_shape": (8, 8)}, input_size=(4, 4))
 >>> p = port(tf, "torch")

@@ -6,6 +6,8 @@ reachable for tests and for code: ``box.controls[name]`` (a dict of the number b
 (an ``HTML`` widget showing the figure as ``<img alt=...>``, the alt being ``viz.alt_text`` of the figure:
 ipywidgets' ``Image`` has no alt), ``box.png`` (that figure's PNG bytes) and ``box.message``. Every control is reached with Tab, changed with the
 arrow keys and named by its description. A combination the library rejects shows the library's ``ArgumentError``.
+One module for every explorer, on purpose: they share the accessible controls, the picture and the message box
+(and the app imports them from one place).
 
 >>> box = shape_explorer()
 >>> box.controls["stride"].value = 2

@@ -1,7 +1,8 @@
 """The twelve exercises: their cases, the library's answer to each, and the mistakes the checks recognise.
 
 Every expected value comes from the library (``tconv_edu``); the mistakes are computed here, as the mistaken code
-would, so that a learner's answer can be matched against them.
+would, so that a learner's answer can be matched against them. One module, one numbered section per exercise:
+the catalogue ``EXERCISES`` is read as a whole, and its sections share the case makers at the top.
 """
 from __future__ import annotations
 
