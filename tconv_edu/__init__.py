@@ -13,7 +13,8 @@ Importing needs numpy only; scipy, matplotlib, ipywidgets and cupy load when a f
 """
 from __future__ import annotations
 
-from . import direct, frameworks, gemm, gpu, matrix, porting, scatter, shapes, subpixel
+from . import artifacts, direct, frameworks, gemm, gpu, matrix, porting, scatter, shapes, subpixel
+from .artifacts import resize_conv, upsample_nearest
 from .conv import conv2d
 from .frameworks import jax_conv_transpose, keras_conv2d_transpose, onnx_conv_transpose
 from .porting import Layer, Ported, port
@@ -27,6 +28,7 @@ __all__ = [
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
     "gemm", "scatter", "direct", "matrix", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",
+    "artifacts", "upsample_nearest", "resize_conv",
     "gpu",
     "frameworks", "keras_conv2d_transpose", "jax_conv_transpose", "onnx_conv_transpose",
     "porting", "Layer", "Ported", "port",

@@ -4,6 +4,10 @@ A transposed conv with kernel size ``k`` and stride ``s`` stamps a k-wide kernel
 ``k % s != 0`` some output pixels are covered by more stamps than their neighbours: a flat input comes out
 striped (1-D) or checkered (2-D). The counts come from the library itself: the transposed conv of ones by ones.
 
+The remedy beside the measures: resize-convolution (``upsample_nearest`` then a 'same' conv2d, ``resize_conv``)
+gives every output pixel the same number of taps. (The other remedy, sub-pixel convolution, is in
+``tconv_edu.subpixel``.)
+
 >>> overlap_1d(4, 3, 2)
 array([1, 1, 2, 1, 2, 1, 2, 1, 1])
 >>> round(unevenness(overlap_1d(8, 3, 2), 2, margin=2), 3), unevenness(overlap_1d(8, 4, 2), 2, margin=3)
@@ -16,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import scatter, shapes
+from .conv import conv2d
 
-__all__ = ["overlap_1d", "overlap_2d", "unevenness", "uniform", "phase_means"]
+__all__ = ["overlap_1d", "overlap_2d", "unevenness", "uniform", "phase_means", "upsample_nearest", "resize_conv"]
 
 
 def overlap_1d(n, k, stride):
@@ -26,9 +31,8 @@ def overlap_1d(n, k, stride):
     n: input length, k: kernel size, stride: step between stamps. Returns an int array of length
     ``(n - 1) * stride + k``.
     """
-    for name, v in (("n", n), ("k", k)):
-        if shapes.integer(name, v) < 1:
-            raise shapes.ArgumentError(f"{name}={v}: must be >= 1")
+    shapes.positive_int("n", n)
+    shapes.positive_int("k", k)
     return overlap_2d((1, n), (1, k), (1, stride))[0]
 
 
@@ -46,18 +50,14 @@ def overlap_2d(n, k, stride):
            [1, 1, 2, 1, 2, 1, 1],
            [1, 1, 2, 1, 2, 1, 1]])
     """
-    n, k = shapes.pair("n", n), shapes.pair("k", k)
-    shapes.at_least("n", n, 1)
-    shapes.at_least("k", k, 1)
+    n, k = shapes.pair("n", n, 1), shapes.pair("k", k, 1)
     y = scatter.conv_transpose2d(np.ones(n), np.ones(k), stride=stride)
     return np.rint(y).astype(int)
 
 
 def uniform(k, stride) -> bool:
     """True when every interior output pixel gets the same number of stamps: ``k % stride == 0`` (each axis)."""
-    k, s = shapes.pair("k", k), shapes.pair("stride", stride)
-    shapes.at_least("k", k, 1)
-    shapes.at_least("stride", s, 1)
+    k, s = shapes.pair("k", k, 1), shapes.pair("stride", stride, 1)
     return all(ki % si == 0 for ki, si in zip(k, s))
 
 
@@ -70,11 +70,7 @@ def phase_means(y, period, margin=0):
     y = shapes.as_array("y", y, np).astype(float)
     if y.ndim not in (1, 2):
         raise shapes.ArgumentError(f"y: expected a 1-D or 2-D array, got shape {y.shape}")
-    period, margin = shapes.integer("period", period), shapes.integer("margin", margin)
-    if period < 1:
-        raise shapes.ArgumentError(f"period={period}: must be >= 1")
-    if margin < 0:
-        raise shapes.ArgumentError(f"margin={margin}: must be >= 0")
+    period, margin = shapes.positive_int("period", period), shapes.int_at_least("margin", margin, 0)
     if min(y.shape) - 2 * margin < period:
         raise shapes.ArgumentError(f"margin={margin}: leaves fewer than period={period} pixels of y's {y.shape}")
     inner = y[tuple(slice(margin, n - margin) for n in y.shape)]
@@ -96,3 +92,46 @@ def unevenness(y, period, margin=0) -> float:
     if mean == 0:
         raise shapes.ArgumentError("y: its mean is 0, so a relative unevenness is undefined")
     return float((m.max() - m.min()) / abs(mean))
+
+
+# ------------------------------------------------------------------------------------- resize, then convolve
+
+def upsample_nearest(x, scale):
+    """Nearest-neighbour upsampling: repeat every pixel ``scale`` times along H and W. x (..., H, W) -> (..., H*s, W*s).
+
+    >>> upsample_nearest(np.array([[1, 2], [3, 4]]), 2)
+    array([[1, 1, 2, 2],
+           [1, 1, 2, 2],
+           [3, 3, 4, 4],
+           [3, 3, 4, 4]])
+    """
+    x = shapes.as_array("x", x, np)
+    if x.ndim < 2:
+        raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
+    sh, sw = shapes.pair("scale", scale, 1)
+    return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
+
+
+def resize_conv(x, weight, scale, bias=None, *, groups=1):
+    """Resize-convolution (Odena et al. 2016): nearest-neighbour upsampling by ``scale``, then a 'same' conv2d.
+
+    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: a conv2d weight (C_out, C_in/groups, kH, kW) (or (kH, kW));
+    bias: (C_out,). Returns (..., C_out, H*scale, W*scale): the input is zero-padded by ``k - 1`` per axis, the odd
+    pixel (even k) at the bottom/right as TensorFlow's 'SAME'. Every output pixel sees the same number of kernel
+    taps, so a flat input stays flat away from the border: no checkerboard, whatever k and scale.
+
+    >>> resize_conv(np.ones((4, 4)), np.ones((3, 3)) / 9, 2)[2:6, 2:6]
+    array([[1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.],
+           [1., 1., 1., 1.]])
+    """
+    w = shapes.as_array("weight", weight, np)
+    if w.ndim not in (2, 4):
+        raise shapes.ArgumentError(f"weight: expected a conv2d weight (C_out, C_in/groups, kH, kW) or (kH, kW), "
+                                   f"got shape {w.shape}")
+    up = upsample_nearest(x, scale)
+    kh, kw = w.shape[-2:]
+    pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
+    width = [(0, 0)] * (up.ndim - 2) + [pads[0], pads[1]]
+    return conv2d(np.pad(up, width), w, bias, groups=groups)

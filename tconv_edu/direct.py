@@ -33,8 +33,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 def zero_insert(x, stride):
     """Insert ``stride - 1`` zeros between the pixels of x (..., H, W) -> (..., (H-1)*s_h + 1, (W-1)*s_w + 1)."""
-    sh, sw = shapes.pair("stride", stride)
-    shapes.at_least("stride", (sh, sw), 1)
+    sh, sw = shapes.pair("stride", stride, 1)
     h, w = x.shape[-2:]
     z = np.zeros(x.shape[:-2] + ((h - 1) * sh + 1, (w - 1) * sw + 1), dtype=x.dtype)
     z[..., ::sh, ::sw] = x

@@ -74,11 +74,6 @@ def _four_d(name, a, layout):
         raise ArgumentError(f"{name}: every dimension must be >= 1, got shape {a.shape}")
 
 
-def _bias(bias, c_out):
-    if bias is not None and (bias.ndim != 1 or bias.shape[0] != c_out):
-        raise ArgumentError(f"bias: expected shape ({c_out},) (one value per output channel), got {bias.shape}")
-
-
 def _same_dtype(what, *arrays):
     kinds = {a.dtype for a in arrays if a is not None and a.dtype.kind == "f"}
     if len(kinds) > 1:
@@ -117,7 +112,7 @@ def keras_conv2d_transpose(x, kernel, bias=None, *, strides=1, padding="valid", 
         raise ArgumentError(f"kernel: shape {k.shape} is (kH, kW, C_out, C_in), so its last dim must match the "
                             f"input channels {x4.shape[1]} (Keras: \"The number of input channels must match the "
                             f"kernel's input channels\"), got {k.shape[3]}")
-    _bias(bias, k.shape[2])
+    shapes.check_bias(bias, k.shape[2])
     _, crops = shapes.keras_crops(x4.shape[2:], k.shape[:2], strides=strides, padding=padding,
                                   output_padding=output_padding, dilation_rate=dilation_rate)
     y = _compute(x4, k.transpose(3, 2, 0, 1), bias, stride=shapes.pair("strides", strides),
@@ -216,16 +211,14 @@ def onnx_conv_transpose(X, W, B=None, *, auto_pad="NOTSET", dilations=None, grou
     _four_d("X", x, "(N, C, H, W)")
     _four_d("W", w, "(C, M / group, kH, kW)")
     _same_dtype("ONNX ConvTranspose (type T)", x, w, b)
-    g = shapes.integer("group", group)
-    if g < 1:
-        raise ArgumentError(f"group={g}: ONNX: \"Attribute group must be > 0\"")
+    g = shapes.positive_int("group", group, ' (ONNX: "Attribute group must be > 0")')
     if x.shape[1] % g:
         raise ArgumentError(f"group={g}: must divide the input channels C={x.shape[1]} (ONNX: \"Input channels C "
                             f"must be divisible by group\")")
     if w.shape[0] != x.shape[1]:
         raise ArgumentError(f"W: shape {w.shape} is (C, M / group, kH, kW), so its dim 0 must equal X's channels "
                             f"C={x.shape[1]}, got {w.shape[0]}")
-    _bias(b, w.shape[1] * g)
+    shapes.check_bias(b, w.shape[1] * g)
     _, crops = shapes.onnx_crops(x.shape[2:], w.shape[2:], auto_pad=auto_pad, dilations=dilations,
                                  kernel_shape=kernel_shape, output_padding=output_padding,
                                  output_shape=output_shape, pads=pads, strides=strides)

@@ -4,9 +4,9 @@ Same result as ``scatter.conv_transpose2d`` (read that first: one matrix product
 strided add per kernel tap). This form does the same arithmetic with fewer passes over memory, and picks one of
 three routes per call (``route``), from the shapes alone:
 
-- **"tiny"** (one input channel per group, little work, as in the course's 2-D examples): no matrix product at all.
-  The stamps are one broadcast product ``x * w``; each tap is one strided add. Below ~50 microseconds, every numpy
-  call counts, so this route makes about a dozen.
+- **"tiny"** (one input channel per group, little work, as in the course's 2-D examples): no stamps at all. Each
+  row of x times one small banded matrix (the kernel's columns, placed) gives whole output rows; one strided add
+  per kernel row places them. Where a call takes microseconds, every numpy call counts: this route makes ~6.
 - **"phases"** (the general route): one GEMM ``cols = W^T X`` gives every stamp; the taps are then grouped by
   output phase. Output row ``r = i*s + a*d - crop`` has phase ``r % s``, so all taps of one phase land on one
   sub-grid ``y[r % s :: s]``, shifted by whole rows and columns: each tap becomes ONE contiguous add per channel
@@ -48,8 +48,8 @@ CHUNK_BYTES = 32 << 20
 THREADS = int(os.environ.get("TCONV_EDU_THREADS") or 0) or min(4, os.cpu_count() or 1)
 #: output elements below which one thread places everything (a thread hand-off costs more than it saves)
 PARALLEL_MIN = 1 << 17
-#: multiply-adds below which a call with one input channel per group takes the "tiny" route
-TINY_MAX = 1 << 16
+#: multiply-adds of the banded product below which a call with one input channel per group takes the "tiny" route
+TINY_MAX = 1 << 18
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
@@ -77,7 +77,7 @@ def route(spec: shapes.TransposeSpec) -> str:
     n, c_in, h, wd = spec.x.shape
     _, cg_out, kh, kw = spec.weight.shape
     cg_in = c_in // spec.groups
-    if cg_in == 1 and n * c_in * cg_out * h * wd * kh * kw <= TINY_MAX:
+    if cg_in == 1 and n * c_in * cg_out * h * wd * kh * spec.out_size[1] <= TINY_MAX:
         return "tiny"
     if spec.stride[1] == 1 and kw > 1 and kw * cg_in + 2 * kh * cg_out < 2 * kh * kw * cg_out:
         return "columns"
@@ -87,20 +87,38 @@ def route(spec: shapes.TransposeSpec) -> str:
 # ---------------------------------------------------------------------------------------------------- tiny
 
 def _tiny(spec):
-    """No GEMM: stamps = x * w by broadcasting (one input channel per group), then one strided add per tap."""
+    """No stamps GEMM (one input channel per group): each row of x times a banded matrix gives whole output rows.
+
+    ``band[j, (o, a), c] = sum over b of w[o, a, b] where c == j*sw + b*dw - cw``: one product with it places
+    every column tap of every row tap at once; one strided add per row tap places the rows.
+    """
     x, w, g = spec.x, spec.weight, spec.groups
     n, _, h, wd = x.shape
     _, co, kh, kw = w.shape
-    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
-    stamps = x.reshape(n, g, 1, 1, 1, h, wd) * w.reshape(1, g, co, kh, kw, 1, 1)
-    full_h, full_w = spec.full_size
-    y = np.zeros((n, g, co, max(full_h, ph + ho), max(full_w, pw + wo)), dtype=spec.dtype)
-    for a in range(kh):
-        for b in range(kw):
-            y[..., a * dh:a * dh + (h - 1) * sh + 1:sh, b * dw:b * dw + (wd - 1) * sw + 1:sw] += stamps[:, :, :, a, b]
-    y = y[..., ph:ph + ho, pw:pw + wo].reshape(n, g * co, ho, wo)
-    return y if spec.bias is None else y + spec.bias.reshape(1, -1, 1, 1)
+    band = np.matmul(w.reshape(g, 1, co * kh, kw), _placement(wd, wo, kw, sw, dw, cw, spec.dtype.str))
+    rows = np.matmul(x.reshape(n, g, h, wd), band.reshape(g, wd, co * kh * wo)).reshape(n, g, h, co, kh, wo)
+    y = np.empty((n, g, co, ho, wo), spec.dtype)
+    y[...] = 0 if spec.bias is None else spec.bias.reshape(1, g, co, 1, 1)
+    for a in range(kh):                                   # source row i lands on output row i*sh + a*dh - ch
+        off = a * dh - ch
+        lo, hi = max(0, shapes.ceil_div(-off, sh)), min(h, (ho - 1 - off) // sh + 1)
+        if lo < hi:
+            y[:, :, :, lo * sh + off:(hi - 1) * sh + off + 1:sh] += rows[:, :, lo:hi, :, a].transpose(0, 1, 3, 2, 4)
+    return y.reshape(n, g * co, ho, wo)
+
+
+@functools.lru_cache(maxsize=64)
+def _placement(wd: int, wo: int, kw: int, sw: int, dw: int, cw: int, dtype: str):
+    """(W, kW, W_out) 0/1 matrices, read-only: entry [j, b, c] is 1 where column tap b of input column j lands."""
+    t = np.zeros((wd, kw, wo), dtype)
+    j, b = np.meshgrid(np.arange(wd), np.arange(kw), indexing="ij")
+    c = j * sw + b * dw - cw
+    keep = (c >= 0) & (c < wo)
+    t[j[keep], b[keep], c[keep]] = 1
+    t.flags.writeable = False
+    return t
 
 
 # ------------------------------------------------------------------------------------------- shared machinery
@@ -160,7 +178,7 @@ def _phases(spec):
     ci = c_in // g
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
-    hq, wq = _ceil_div(ho, sh), _ceil_div(wo, sw)
+    hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
     rows_t, cols_t = _taps(kh, sh, dh, ch), _taps(kw, sw, dw, cw)
     qa, qb = [q for q, _ in rows_t], [q for q, _ in cols_t]
     # planes of hp x wp: zero margins wide enough that a shifted stamp never wraps onto a kept row or column, so
@@ -233,7 +251,7 @@ def _columns(spec):
     y = np.empty((n, g, co, ho, wo), spec.dtype)
     # row tap a puts source row i on output row i*sh + a*dh - ch: the source rows that land, and where they start
     offs = [a * dh - ch for a in range(kh)]
-    spans = [(max(0, _ceil_div(-o, sh)), min(h, (ho - 1 - o) // sh + 1)) for o in offs]
+    spans = [(max(0, shapes.ceil_div(-o, sh)), min(h, (ho - 1 - o) // sh + 1)) for o in offs]
     chunks = list(_chunks(n, h, g * max(kh * co, kw * ci) * wo * spec.dtype.itemsize))
     # a row tap that covers every output row starts y (with the bias) instead of a fill, where rows are not chunked
     covers = [a for a, (lo, hi) in enumerate(spans) if sh == 1 and lo == 0 and hi - lo == ho
@@ -272,7 +290,3 @@ def _columns(spec):
 
 
 _ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns}
-
-
-def _ceil_div(a, b):
-    return -(-a // b)

@@ -11,13 +11,15 @@ For ``y = conv_transpose2d(x, w, stride=s, padding=p, ...)`` and a loss L with g
 ``bilinear_kernel`` and ``upsample_nearest`` are the hand-made kernels it is compared with; ``bilinear_weight``
 is the same kernel as a multi-channel layer's initial weight (FCN).
 
+Notebook 07's module (the package maps notebooks to modules by name): the gradients, the hand-made kernels, the
+fit and its measures are one lesson, each step using the one before.
+
 >>> import numpy as np
 >>> bilinear_kernel(2)[0] * 16
 array([1., 3., 3., 1.])
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +27,7 @@ import numpy as np
 from . import shapes
 from .conv import conv2d
 from .gemm import conv_transpose2d
-from .subpixel import upsample_nearest
+from .artifacts import upsample_nearest
 
 __all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean",
            "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
@@ -57,8 +59,7 @@ def grad_input(grad_output, weight, *, stride=1, padding=0, output_padding=0, di
     """
     w = shapes.as_array("weight", weight, np)
     g = shapes.as_array("grad_output", grad_output, np)
-    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
-    op = shapes.pair("output_padding", output_padding)
+    s, p, op, d = shapes.transpose_params(stride, padding, output_padding, dilation)
     if g.ndim < 2 or w.ndim < 2:
         raise shapes.ArgumentError(f"grad_output, weight: expected at least 2-D arrays, got {g.shape} and {w.shape}")
     # the input size the forward call had: invert the output-size formula (op rows are computed, not free)
@@ -93,9 +94,8 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
     """
     x = shapes.as_array("x", x, np)
     g = shapes.as_array("grad_output", grad_output, np)
-    kh, kw = shapes.pair("kernel_size", kernel_size)
-    shapes.at_least("kernel_size", (kh, kw), 1)
-    groups = shapes.integer("groups", groups)
+    kh, kw = shapes.pair("kernel_size", kernel_size, 1)
+    groups = shapes.positive_int("groups", groups)
     if x.ndim not in (2, 3, 4) or g.ndim != x.ndim:
         raise shapes.ArgumentError(f"x, grad_output: expected both (N, C, H, W), (C, H, W) or (H, W), got shapes "
                                    f"{x.shape} and {g.shape}")
@@ -103,8 +103,8 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
         w_shape = (kh, kw)
     else:
         c_out = g.shape[-3]
-        if groups < 1 or c_out % groups:
-            raise shapes.ArgumentError(f"groups={groups}: must be >= 1 and divide grad_output's C_out={c_out}")
+        if c_out % groups:
+            raise shapes.ArgumentError(f"groups={groups}: must divide grad_output's C_out={c_out}")
         w_shape = (x.shape[-3], c_out // groups, kh, kw)
     spec, g4 = _check_grad(x, g, np.zeros(w_shape, dtype=g.dtype), stride, padding, output_padding, dilation,
                            groups)
@@ -142,9 +142,7 @@ def bilinear_kernel(stride):
            [3., 9., 9., 3.],
            [1., 3., 3., 1.]])
     """
-    s = shapes.integer("stride", stride)
-    if s < 1:
-        raise shapes.ArgumentError(f"stride={s}: must be >= 1")
+    s = shapes.positive_int("stride", stride)
     f = _bilinear_taps(2 * s - s % 2)
     return np.outer(f, f)
 
@@ -171,9 +169,7 @@ def bilinear_weight(k, channels):
     array([[0.5625, 0.75  , 0.75  ],
            [0.75  , 1.    , 1.    ]])
     """
-    k, c = shapes.integer("k", k), shapes.integer("channels", channels)
-    if k < 1 or c < 1:
-        raise shapes.ArgumentError(f"k={k}, channels={c}: both must be >= 1")
+    k, c = shapes.positive_int("k", k), shapes.positive_int("channels", channels)
     taps = _bilinear_taps(k)
     w = np.zeros((c, c, k, k))
     w[np.arange(c), np.arange(c)] = np.outer(taps, taps)
@@ -190,9 +186,7 @@ def downsample_mean(x, factor=2):
            [10.5, 12.5]])
     """
     x = shapes.as_array("x", x, np)
-    f = shapes.integer("factor", factor)
-    if f < 1:
-        raise shapes.ArgumentError(f"factor={f}: must be >= 1")
+    f = shapes.positive_int("factor", factor)
     if x.ndim < 2 or min(x.shape[-2:]) < f:
         raise shapes.ArgumentError(f"x: expected (..., H, W) with H, W >= factor={f}, got shape {x.shape}")
     h, w = x.shape[-2] // f, x.shape[-1] // f
@@ -216,9 +210,7 @@ def upsample(x, kernel, stride=2):
     if x.ndim < 2:
         raise shapes.ArgumentError(f"x: expected (..., H, W), got shape {x.shape}")
     k = shapes.as_array("kernel", kernel, np)
-    s = shapes.integer("stride", stride)
-    if s < 1:
-        raise shapes.ArgumentError(f"stride={s}: must be >= 1")
+    s = shapes.positive_int("stride", stride)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] < s or (k.shape[0] - s) % 2:
         raise shapes.ArgumentError(f"kernel: expected a square (k, k) with k >= stride={s} and k - stride even "
                                    f"(e.g. ({2 * s - s % 2}, {2 * s - s % 2})), got shape {k.shape}")
@@ -265,16 +257,14 @@ def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scal
         high = high[None]
     if high.ndim != 3 or high.shape[1] % 2 or high.shape[2] % 2 or min(high.shape[1:]) < 4:
         raise shapes.ArgumentError(f"images: expected (H, W) or (N, H, W) with even H, W >= 4, got {high.shape}")
-    steps, seed = shapes.integer("steps", steps), shapes.integer("seed", seed)
-    momentum, init_scale = _real("momentum", momentum), _real("init_scale", init_scale)
-    if steps < 0:
-        raise shapes.ArgumentError(f"steps={steps}: must be >= 0")
+    steps, seed = shapes.int_at_least("steps", steps, 0), shapes.integer("seed", seed)
+    momentum, init_scale = shapes.real_scalar("momentum", momentum), shapes.real_scalar("init_scale", init_scale)
     if not 0 <= momentum < 1:
         raise shapes.ArgumentError(f"momentum={momentum}: must be in [0, 1)")
     low = downsample_mean(high, 2)
     if lr is None:
         lr = 1.0 / _curvature(low)
-    elif not _real("lr", lr) > 0:
+    elif not shapes.real_scalar("lr", lr) > 0:
         raise shapes.ArgumentError(f"lr={lr}: must be > 0")
     w = init_scale * np.random.default_rng(seed).standard_normal((4, 4))
     v = np.zeros_like(w)
@@ -286,13 +276,6 @@ def fit_upsampler(images, *, steps=200, lr=None, momentum=0.7, seed=0, init_scal
         w = w + v
     losses.append(_loss_and_grad(w, low, high)[0])
     return Fit(weight=w, losses=np.array(losses), lr=float(lr))
-
-
-def _real(name, value) -> float:
-    """One real-number parameter (bools and strings are type errors)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}={value!r}: expected a real number, got {type(value).__name__}")
-    return float(value)
 
 
 def _curvature(low, iters=30):
@@ -333,12 +316,12 @@ def mse(a, b, margin=0):
     a, b = shapes.as_array("a", a, np), shapes.as_array("b", b, np)
     if a.shape != b.shape:
         raise shapes.ArgumentError(f"a, b: expected the same shape, got {a.shape} and {b.shape}")
-    margin = shapes.integer("margin", margin)
+    margin = shapes.int_at_least("margin", margin, 0)
     if margin and a.ndim < 2:
         raise shapes.ArgumentError(f"margin={margin}: crops the borders of (..., H, W) images; a, b have shape "
                                    f"{a.shape}")
-    if margin < 0 or (a.ndim >= 2 and 2 * margin >= min(a.shape[-2:])):
-        raise shapes.ArgumentError(f"margin={margin}: must be >= 0 and leave pixels of the {a.shape[-2:]} images")
+    if a.ndim >= 2 and 2 * margin >= min(a.shape[-2:]):
+        raise shapes.ArgumentError(f"margin={margin}: must leave pixels of the {a.shape[-2:]} images")
     d = _crop(a.astype(float), margin) - _crop(b.astype(float), margin)
     return float(np.mean(d * d))
 
@@ -349,7 +332,7 @@ def psnr(a, b, data_range=1.0, margin=0):
     >>> round(psnr(np.zeros((4, 4)), np.full((4, 4), 0.1)), 6)
     20.0
     """
-    data_range = _real("data_range", data_range)
+    data_range = shapes.real_scalar("data_range", data_range)
     if not data_range > 0:
         raise shapes.ArgumentError(f"data_range={data_range}: must be > 0 (the largest possible pixel value)")
     e = mse(a, b, margin)
@@ -364,9 +347,7 @@ def sample_image(name="grace_hopper.jpg", shrink=4):
     import matplotlib.cbook as cbook
     import matplotlib.image as mimage
 
-    shrink = shapes.integer("shrink", shrink)
-    if shrink < 1:
-        raise shapes.ArgumentError(f"shrink={shrink}: must be >= 1")
+    shrink = shapes.positive_int("shrink", shrink)
     raw = mimage.imread(cbook.get_sample_data(name, asfileobj=False))
     img = raw / 255.0 if raw.dtype.kind in "ui" else np.asarray(raw, dtype=float)   # JPEG: 8-bit; PNG: [0, 1]
     if img.ndim == 3:

@@ -38,11 +38,7 @@ DENSE_LIMIT = 10_000_000
 
 def _zeros_like_shape(name, shape, dtype):
     """A read-only all-zero array of ``shape`` that takes no memory (for checking a shape with shapes.conv_spec)."""
-    if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3, 4):
-        raise shapes.ArgumentError(f"{name}={shape!r}: expected (C, H, W) or (H, W)")
-    dims = tuple(shapes.integer(name, v) for v in shape)
-    if min(dims) < 1:
-        raise shapes.ArgumentError(f"{name}={shape!r}: every size must be >= 1")
+    dims = shapes.sizes(name, shape, (2, 3, 4), "(C, H, W) or (H, W)", minimum=1)
     return np.broadcast_to(np.zeros((), dtype), dims)
 
 

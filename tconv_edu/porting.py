@@ -6,6 +6,8 @@ Where no exact equivalent exists, the nearest one comes with the crop still to a
 'SAME' with k=3, s=2 is PyTorch padding 0 plus one row and column cropped at the bottom/right.
 
 Every framework's layer is the full scatter output cropped (``tconv_edu.shapes``): porting maps crops to crops.
+One topic, one module: the five frameworks' parameters, weight layouts and ports are read together (each target's
+rule sits beside the others), and the size rules themselves stay in ``shapes``.
 
 >>> tf = Layer("tf", 8, 4, (3, 3), {"strides": 2, "padding": "SAME", "output_shape": (8, 8)}, input_size=(4, 4))
 >>> p = port(tf, "torch")
@@ -66,9 +68,8 @@ class Layer:
             raise ArgumentError(f"params: {sorted(unknown)} are not {self.framework} arguments; it takes "
                                 f"{_PARAMS[self.framework]}")
         for name in ("in_channels", "out_channels"):
-            if shapes.integer(name, getattr(self, name)) < 1:
-                raise ArgumentError(f"{name}={getattr(self, name)}: must be >= 1")
-        shapes.at_least("kernel_size", shapes.pair("kernel_size", self.kernel_size), 1)
+            shapes.positive_int(name, getattr(self, name))
+        shapes.pair("kernel_size", self.kernel_size, 1)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def geometry(layer: Layer):
     p = layer.params
     if f == "torch":
         s, d = shapes.pair("stride", _get(layer, "stride", 1)), shapes.pair("dilation", _get(layer, "dilation", 1))
-        g = shapes.integer("groups", _get(layer, "groups", 1))
+        g = _groups(layer)
         pad, op = _get(layer, "padding", 0), _get(layer, "output_padding", 0)
         out = shapes.output_size(n, k, stride=s, padding=pad, output_padding=op, dilation=d)
         crops = shapes.torch_crops(pad, op)
@@ -133,11 +134,11 @@ def geometry(layer: Layer):
         if layer.input_size is None or p.get("output_shape") is None:
             raise ArgumentError("a tf layer needs input_size and params['output_shape'] (H, W): "
                                 "tf.nn.conv2d_transpose takes its output size as an argument")
-        s = tf_style._tf_pair("strides", _get(layer, "strides", 1), "NHWC")
-        d = tf_style._tf_pair("dilations", _get(layer, "dilations", 1), "NHWC")
+        s = shapes.tf_pair("strides", _get(layer, "strides", 1))
+        d = shapes.tf_pair("dilations", _get(layer, "dilations", 1))
         g, out = 1, shapes.pair("output_shape", p["output_shape"])
-        crops = shapes.tf_crops(out, n, k, stride=s, padding=tf_style._tf_explicit(_get(layer, "padding", "SAME"),
-                                                                                       "NHWC"), dilation=d)
+        crops = shapes.tf_crops(out, n, k, stride=s, padding=shapes.tf_explicit_padding(_get(layer, "padding", "SAME")),
+                                dilation=d)
     elif f == "keras":
         s, d = shapes.pair("strides", _get(layer, "strides", 1)), shapes.pair("dilation_rate",
                                                                                _get(layer, "dilation_rate", 1))
@@ -151,7 +152,7 @@ def geometry(layer: Layer):
         out, crops = shapes.jax_crops(n, k, strides=p["strides"], padding=p["padding"],
                                       rhs_dilation=p.get("rhs_dilation"))
     else:
-        g = shapes.integer("group", _get(layer, "group", 1))
+        g = _groups(layer)
         out, crops = shapes.onnx_crops(n, k, auto_pad=_get(layer, "auto_pad", "NOTSET"), dilations=p.get("dilations"),
                                        output_padding=p.get("output_padding"), output_shape=p.get("output_shape"),
                                        pads=p.get("pads"), strides=p.get("strides"))
@@ -164,12 +165,18 @@ def geometry(layer: Layer):
 
 # ----------------------------------------------------------------------------------------------------- weights
 
+def _groups(layer):
+    """A torch or onnx layer's groups (ONNX names it ``group``), an int >= 1."""
+    name = "group" if layer.framework == "onnx" else "groups"
+    return shapes.positive_int(name, _get(layer, name, 1))
+
+
 def _weight_shape(layer):
     """The shape of ``layer``'s weight in its framework's layout."""
     f, (kh, kw) = layer.framework, shapes.pair("kernel_size", layer.kernel_size)
     c_in, c_out = layer.in_channels, layer.out_channels
     if f in ("torch", "onnx"):
-        return (c_in, c_out // shapes.integer("groups", _get(layer, "groups" if f == "torch" else "group", 1)), kh, kw)
+        return (c_in, c_out // _groups(layer), kh, kw)
     if f == "jax" and not layer.params.get("transpose_kernel"):
         return (kh, kw, c_in, c_out)
     return (kh, kw, c_out, c_in)
@@ -182,7 +189,7 @@ def _to_torch(w, layer):
         return w.transpose(3, 2, 0, 1), 1
     if f == "jax":
         return w.transpose(2, 3, 0, 1)[:, :, ::-1, ::-1], 1
-    return w, shapes.integer("groups", _get(layer, "groups" if f == "torch" else "group", 1))
+    return w, _groups(layer)
 
 
 def _dense(wt, g):
@@ -211,7 +218,7 @@ def _from_torch(wt, g, target, dilate):
     f = target.framework
     wt = _dilated(wt, dilate)
     if f in ("torch", "onnx"):
-        tg = shapes.integer("groups", _get(target, "groups" if f == "torch" else "group", 1))
+        tg = _groups(target)
         return wt if tg == g else _dense(wt, g)
     wt = _dense(wt, g)
     if f == "jax" and not target.params.get("transpose_kernel"):

@@ -1,7 +1,10 @@
 """Argument checking and output-size arithmetic: the one place every form calls.
 
 Every rule of the operation lives here, so that every form, the TensorFlow entry point, the widgets and the
-grading code agree, and every bad argument is reported before any work is done.
+grading code agree, and every bad argument is reported before any work is done. It is one long module on purpose
+(the design asks for one module of rules): read it by its sections, scalar parameters (``positive_int``,
+``real_scalar``, ``pair``, ``transpose_params``, ``ceil_div``), PyTorch's sizes, crops, TensorFlow and Keras, JAX,
+ONNX, arrays.
 
 Sizes per axis (PyTorch's rules):
 
@@ -26,11 +29,19 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
-    "ArgumentError", "pair", "output_size", "conv_output_size", "output_size_range", "output_padding_for",
-    "tf_output_size_range", "tf_padding", "full_size", "torch_crops", "torch_params_for", "tf_crops",
+    "ArgumentError",
+    # scalar parameters
+    "integer", "int_at_least", "positive_int", "real_scalar", "ceil_div", "pair", "at_least", "sizes", "show",
+    "transpose_params",
+    # PyTorch's sizes
+    "output_size", "conv_output_size", "output_size_range", "output_padding_for",
+    # crops, and each framework's rules
+    "full_size", "torch_crops", "torch_params_for",
+    "tf_pair", "tf_explicit_padding", "tf_output_size_range", "tf_padding", "tf_crops",
     "keras_output_size", "keras_crops", "jax_crops", "onnx_crops", "ONNX_AUTO_PADS",
-    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec",
-    "compute_dtype", "as_array", "integer", "make_spec", "at_least", "show",
+    # arrays
+    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec", "compute_dtype", "as_array", "check_bias",
+    "make_spec",
 ]
 
 AXES = ("height", "width")
@@ -49,23 +60,70 @@ def integer(name: str, value) -> int:
     return int(value)
 
 
-def pair(name: str, value) -> tuple[int, int]:
-    """Normalise an int-or-(h, w) parameter to a pair of ints.
+def int_at_least(name: str, value, low: int, why: str = "") -> int:
+    """One integer parameter that must be >= ``low`` (TypeError for a non-integer, ArgumentError below ``low``).
 
-    >>> pair("stride", 2), pair("stride", (2, 1))
+    >>> int_at_least("margin", 0, 0)
+    0
+    """
+    v = integer(name, value)
+    if v < low:
+        raise ArgumentError(f"{name}={v}: must be >= {low}{why}")
+    return v
+
+
+def positive_int(name: str, value, why: str = "") -> int:
+    """A count, factor or size: an int >= 1 (``numpy`` integers accepted, bools and floats refused).
+
+    >>> positive_int("groups", np.int64(2))
+    2
+    """
+    return int_at_least(name, value, 1, why)
+
+
+def real_scalar(name: str, value) -> float:
+    """One real-number parameter as a float; bools, strings and None are type errors.
+
+    >>> real_scalar("lr", 1), real_scalar("lr", np.float32(0.5))
+    (1.0, 0.5)
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}={value!r}: expected a real number, got {type(value).__name__}")
+    return float(value)
+
+
+def ceil_div(a: int, b: int) -> int:
+    """``ceil(a / b)`` in integer arithmetic, for ``b > 0`` (exact for any size, unlike ``math.ceil(a / b)``).
+
+    >>> ceil_div(7, 2), ceil_div(8, 2), ceil_div(-1, 2)
+    (4, 4, 0)
+    """
+    return -(-a // b)
+
+
+def pair(name: str, value, minimum: int | None = None, why: str = "") -> tuple[int, int]:
+    """Normalise an int-or-(h, w) parameter (stride, padding, output_padding, dilation, sizes) to a pair of ints.
+
+    With ``minimum``, both entries must be >= it (``at_least``; ``why`` is added to the message).
+
+    >>> pair("stride", 2), pair("stride", (2, 1), 1)
     ((2, 2), (2, 1))
     """
     if isinstance(value, (tuple, list, np.ndarray)):
         items = list(np.asarray(value, dtype=object).ravel()) if isinstance(value, np.ndarray) else list(value)
         if len(items) != 2:
             raise ArgumentError(f"{name}={value!r}: expected an int or a pair (h, w), got {len(items)} values")
-        return (integer(name, items[0]), integer(name, items[1]))
-    try:
-        v = integer(name, value)
-    except TypeError:
-        raise TypeError(f"{name}={value!r}: expected an int or a pair of ints (h, w), "
-                        f"got {type(value).__name__}") from None
-    return (v, v)
+        out = (integer(name, items[0]), integer(name, items[1]))
+    else:
+        try:
+            v = integer(name, value)
+        except TypeError:
+            raise TypeError(f"{name}={value!r}: expected an int or a pair of ints (h, w), "
+                            f"got {type(value).__name__}") from None
+        out = (v, v)
+    if minimum is not None:
+        at_least(name, out, minimum, why)
+    return out
 
 
 def at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
@@ -75,12 +133,35 @@ def at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None
             raise ArgumentError(f"{name}={show(value)}: must be >= {low}{why} (the {axis} is {v})")
 
 
+def sizes(name: str, value, lengths: tuple, layout: str, minimum: int = 0) -> tuple:
+    """A shape given as a tuple or list of ints: ``len(value)`` in ``lengths``, every size >= ``minimum``.
+
+    >>> sizes("x_shape", [1, 2, 3, 4], (4,), "(N, C_in, H, W)")
+    (1, 2, 3, 4)
+    """
+    if not isinstance(value, (tuple, list)) or len(value) not in lengths:
+        raise ArgumentError(f"{name}={value!r}: expected {layout}")
+    dims = tuple(integer(name, v) for v in value)
+    if min(dims) < minimum:
+        raise ArgumentError(f"{name}={value!r}: every size must be >= {minimum}")
+    return dims
+
+
 def show(p: tuple[int, int]):
     """A pair as the user would write it: ``2`` for (2, 2), else the pair."""
     return p[0] if p[0] == p[1] else p
 
 
-def _check_transpose_params(stride, padding, output_padding, dilation):
+def transpose_params(stride=1, padding=0, output_padding=0, dilation=1):
+    """A transposed conv's stride, padding, output_padding and dilation as checked (h, w) pairs (PyTorch's rules).
+
+    stride, dilation >= 1; padding, output_padding >= 0; output_padding < stride or < dilation, per axis.
+
+    >>> transpose_params(2, 1, 1)
+    ((2, 2), (1, 1), (1, 1), (1, 1))
+    """
+    stride, padding = pair("stride", stride), pair("padding", padding)
+    output_padding, dilation = pair("output_padding", output_padding), pair("dilation", dilation)
     at_least("stride", stride, 1)
     at_least("dilation", dilation, 1)
     at_least("padding", padding, 0, " (padding crops the output; it cannot be negative)")
@@ -90,6 +171,7 @@ def _check_transpose_params(stride, padding, output_padding, dilation):
             raise ArgumentError(
                 f"output_padding={show(output_padding)}: along the {axis}, output_padding {op} must be smaller "
                 f"than the stride ({s}) or the dilation ({d}); only then does it pick one of the sizes that convolve back to the input")
+    return stride, padding, output_padding, dilation
 
 
 # ----------------------------------------------------------------------------------------------- size arithmetic
@@ -102,12 +184,8 @@ def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=
     >>> output_size((3, 5), 3, stride=2)
     (7, 11)
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, p, op, d = (pair("stride", stride), pair("padding", padding),
-                   pair("output_padding", output_padding), pair("dilation", dilation))
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    _check_transpose_params(s, p, op, d)
+    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
+    s, p, op, d = transpose_params(stride, padding, output_padding, dilation)
     out = tuple((n[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
     for axis, o, pi in zip(AXES, out, p):
         if o < 1:
@@ -122,13 +200,8 @@ def conv_output_size(input_size, kernel_size, *, stride=1, padding=0, dilation=1
     >>> conv_output_size(7, 3, stride=2), conv_output_size(8, 3, stride=2)
     ((3, 3), (3, 3))
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    at_least("stride", s, 1)
-    at_least("dilation", d, 1)
-    at_least("padding", p, 0)
+    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
+    s, p, d = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
     for axis, ni, ki, pi, di in zip(AXES, n, k, p, d):
         if ni + 2 * pi < di * (ki - 1) + 1:
             raise ArgumentError(f"kernel_size={show(k)}: the (dilated) kernel spans {di * (ki - 1) + 1} "
@@ -141,11 +214,8 @@ def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=
 
     All of them convolve back to ``input_size``; PyTorch's rule: ``max = min + stride - 1``.
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
-    at_least("input_size", n, 1)
-    at_least("kernel_size", k, 1)
-    _check_transpose_params(s, p, (0, 0), d)
+    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
+    s, p, _, d = transpose_params(stride, padding, 0, dilation)
     out = []
     for axis, ni, ki, si, pi, di in zip(AXES, n, k, s, p, d):
         low = (ni - 1) * si - 2 * pi + di * (ki - 1) + 1      # may be < 1: output_padding can still reach 1
@@ -170,99 +240,6 @@ def output_padding_for(input_size, target_size, kernel_size, *, stride=1, paddin
                                 f"valid {axis}s for this input, kernel, stride and padding: {lo}..{hi}")
     s = pair("stride", stride)
     return tuple(target[i] - (ranges[i][1] - s[i] + 1) for i in range(2))   # from the unclipped minimum
-
-
-# ------------------------------------------------------------------------------------ TensorFlow's arithmetic
-
-def _checked_sizes(input_size, kernel_size, stride, dilation):
-    """input_size, kernel_size and the (name, value) of the stride and dilation as pairs, each checked >= 1."""
-    out = []
-    for name, value in (("input_size", input_size), ("kernel_size", kernel_size), stride, dilation):
-        out.append(pair(name, value))
-        at_least(name, out[-1], 1)
-    return tuple(out)
-
-
-def _pad_pairs(padding, what):
-    """Explicit padding: one ``what`` pair of ints per spatial axis (TF's (before, after), JAX's (lo, hi))."""
-    try:
-        rows = [tuple(r) for r in padding]
-    except TypeError:
-        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of {what} pairs") from None
-    if len(rows) != 2 or any(len(r) != 2 for r in rows):
-        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis")
-    return tuple(tuple(integer("padding", v) for v in r) for r in rows)
-
-
-def _tf_pads_spec(padding):
-    """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
-    if isinstance(padding, str):
-        mode = padding                                  # upper case only, as tf.nn.conv2d_transpose
-        if mode not in ("SAME", "VALID"):
-            raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' (upper case) or explicit pairs")
-        return mode
-    pads = _pad_pairs(padding, "(before, after)")
-    for axis, r in zip(AXES, pads):
-        if min(r) < 0:
-            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis}'s (before, after) pair is {r})")
-    return pads
-
-
-def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
-    """Sizes TensorFlow accepts as the output of a transposed conv, per axis: ``((lo, hi), (lo, hi))``.
-
-    A size is valid when the forward conv (TF's windowed-size rule) maps it back to ``input_size``.
-
-    >>> tf_output_size_range(4, 3, stride=2, padding="SAME")
-    ((7, 8), (7, 8))
-    >>> tf_output_size_range(4, 3, stride=2, padding="VALID")
-    ((9, 10), (9, 10))
-    """
-    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", stride), ("dilations", dilation))
-    mode = _tf_pads_spec(padding)
-    out = []
-    for i in range(2):
-        k_eff = d[i] * (k[i] - 1) + 1
-        if mode == "SAME":          # ceil(out / s) == in
-            lo, hi = (n[i] - 1) * s[i] + 1, n[i] * s[i]
-        else:                       # (out + pads - k_eff) // s + 1 == in
-            pads = 0 if mode == "VALID" else sum(mode[i])
-            lo = max(1, (n[i] - 1) * s[i] + k_eff - pads)
-            hi = (n[i] - 1) * s[i] + k_eff - pads + s[i] - 1
-        out.append((lo, hi))
-    return tuple(out)
-
-
-def tf_padding(output_size_hw, input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
-    """Padding ``((top, bottom), (left, right))`` of the forward conv that TF's transposed conv inverts.
-
-    'SAME': ``need = max(0, (in - 1) * s + k_eff - out)``, top = need // 2, the extra pixel at the bottom/right.
-    Raises ``ArgumentError`` (listing the valid sizes) when ``output_size_hw`` does not convolve back to the input.
-
-    >>> tf_padding((8, 8), (4, 4), 3, stride=2, padding="SAME")
-    ((0, 1), (0, 1))
-    """
-    out = pair("output_shape", output_size_hw)
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, d = pair("strides", stride), pair("dilations", dilation)
-    ranges = tf_output_size_range(n, k, stride=s, padding=padding, dilation=d)
-    mode = _tf_pads_spec(padding)
-    for i, axis in enumerate(AXES):
-        lo, hi = ranges[i]
-        if not lo <= out[i] <= hi:
-            raise ArgumentError(
-                f"output_shape: {axis} {out[i]} does not convolve back to the input's {n[i]} with "
-                f"padding {padding!r}, stride {s[i]}, kernel {k[i]} (TensorFlow: \"Size of out_backprop doesn't match "
-                f"computed\"); valid {axis}s: {f'{lo}..{hi}' if lo <= hi else 'none (the padding crops too much)'}")
-    if mode == "VALID":
-        return ((0, 0), (0, 0))
-    if mode != "SAME":
-        return mode
-    pads = []
-    for i in range(2):
-        need = max(0, (n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - out[i])
-        pads.append((need // 2, need - need // 2))
-    return tuple(pads)
 
 
 # ------------------------------------------------------------------- crops: every framework in one vocabulary
@@ -311,6 +288,142 @@ def torch_params_for(crops, *, stride=1, dilation=1):
     return tuple(p), tuple(op)
 
 
+def _pad_pairs(padding, what):
+    """Explicit padding: one ``what`` pair of ints per spatial axis (TF's (before, after), JAX's (lo, hi))."""
+    try:
+        rows = [tuple(r) for r in padding]
+    except TypeError:
+        raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of {what} pairs") from None
+    if len(rows) != 2 or any(len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis")
+    return tuple(tuple(integer("padding", v) for v in r) for r in rows)
+
+
+# ------------------------------------------------------------------------ TensorFlow and Keras: one section
+# tf.nn.conv2d_transpose takes output_shape and checks it against the input (tf_output_size_range, tf_padding);
+# Keras computes that output_shape itself from its padding and output_padding (keras_output_size) and hands it to
+# TensorFlow: its crops are TensorFlow's crops of that size. The argument forms TF accepts (strides as 1, 2 or 4
+# ints, explicit padding as 4 pairs in data_format order) are here too, for tf_style and porting.
+
+def _tf_spatial(data_format):
+    """Indices of H and W in a 4-D ``data_format`` ('NHWC' or 'NCHW')."""
+    return (1, 2) if data_format == "NHWC" else (2, 3)
+
+
+def tf_pair(name, value, data_format="NHWC"):
+    """TF's strides or dilations as an (h, w) pair: an int, or a list of 1, 2 or 4 ints (4: in ``data_format``
+    order, with 1 for batch and channels).
+
+    >>> tf_pair("strides", [1, 2, 3, 1]), tf_pair("strides", [1, 1, 2, 3], "NCHW")
+    ((2, 3), (2, 3))
+    """
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) in (1, 4):
+        items = list(value)
+        if len(items) == 1:
+            return pair(name, items[0])
+        h, w = _tf_spatial(data_format)
+        others = [items[i] for i in range(4) if i not in (h, w)]
+        if any(pair(name, v)[0] != 1 for v in others):
+            raise ArgumentError(f"{name}={value!r}: the batch and channel entries must be 1 "
+                                f"(data_format={data_format!r})")
+        return pair(name, (items[h], items[w]))
+    return pair(name, value)
+
+
+def tf_explicit_padding(padding, data_format="NHWC"):
+    """TF's explicit padding, 4 (before, after) pairs in ``data_format`` order, as the 2 spatial pairs.
+
+    'SAME', 'VALID', 2 pairs and anything else pass through unchanged (``tf_padding`` names what is wrong).
+
+    >>> tf_explicit_padding([[0, 0], [1, 2], [0, 1], [0, 0]])
+    [(1, 2), (0, 1)]
+    """
+    if isinstance(padding, str) or not isinstance(padding, (list, tuple, np.ndarray)):
+        return padding
+    rows = [tuple(r) if isinstance(r, (list, tuple, np.ndarray)) else r for r in padding]
+    if len(rows) == 2:
+        return rows
+    if len(rows) != 4:
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs 4 (before, after) pairs, "
+                            f"one per dimension of {data_format}")
+    h, w = _tf_spatial(data_format)
+    if any(rows[i] != (0, 0) for i in range(4) if i not in (h, w)):
+        raise ArgumentError(f"padding={padding!r}: the batch and channel pairs must be (0, 0)")
+    return [rows[h], rows[w]]
+
+
+def _tf_pads_spec(padding):
+    """'SAME', 'VALID' or explicit ((top, bottom), (left, right))."""
+    if isinstance(padding, str):
+        mode = padding                                  # upper case only, as tf.nn.conv2d_transpose
+        if mode not in ("SAME", "VALID"):
+            raise ArgumentError(f"padding={padding!r}: expected 'SAME', 'VALID' (upper case) or explicit pairs")
+        return mode
+    pads = _pad_pairs(padding, "(before, after)")
+    for axis, r in zip(AXES, pads):
+        if min(r) < 0:
+            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis}'s (before, after) pair is {r})")
+    return pads
+
+
+def tf_output_size_range(input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
+    """Sizes TensorFlow accepts as the output of a transposed conv, per axis: ``((lo, hi), (lo, hi))``.
+
+    A size is valid when the forward conv (TF's windowed-size rule) maps it back to ``input_size``.
+
+    >>> tf_output_size_range(4, 3, stride=2, padding="SAME")
+    ((7, 8), (7, 8))
+    >>> tf_output_size_range(4, 3, stride=2, padding="VALID")
+    ((9, 10), (9, 10))
+    """
+    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
+    s, d = pair("strides", stride, 1), pair("dilations", dilation, 1)
+    mode = _tf_pads_spec(padding)
+    out = []
+    for i in range(2):
+        k_eff = d[i] * (k[i] - 1) + 1
+        if mode == "SAME":          # ceil(out / s) == in
+            lo, hi = (n[i] - 1) * s[i] + 1, n[i] * s[i]
+        else:                       # (out + pads - k_eff) // s + 1 == in
+            pads = 0 if mode == "VALID" else sum(mode[i])
+            lo = max(1, (n[i] - 1) * s[i] + k_eff - pads)
+            hi = (n[i] - 1) * s[i] + k_eff - pads + s[i] - 1
+        out.append((lo, hi))
+    return tuple(out)
+
+
+def tf_padding(output_size_hw, input_size, kernel_size, *, stride=1, padding="SAME", dilation=1):
+    """Padding ``((top, bottom), (left, right))`` of the forward conv that TF's transposed conv inverts.
+
+    'SAME': ``need = max(0, (in - 1) * s + k_eff - out)``, top = need // 2, the extra pixel at the bottom/right.
+    Raises ``ArgumentError`` (listing the valid sizes) when ``output_size_hw`` does not convolve back to the input.
+
+    >>> tf_padding((8, 8), (4, 4), 3, stride=2, padding="SAME")
+    ((0, 1), (0, 1))
+    """
+    out = pair("output_shape", output_size_hw)
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    s, d = pair("strides", stride), pair("dilations", dilation)
+    ranges = tf_output_size_range(n, k, stride=s, padding=padding, dilation=d)
+    mode = _tf_pads_spec(padding)
+    for i, axis in enumerate(AXES):
+        lo, hi = ranges[i]
+        if not lo <= out[i] <= hi:
+            raise ArgumentError(
+                f"output_shape: {axis} {out[i]} does not convolve back to the input's {n[i]} with "
+                f"padding {padding!r}, stride {s[i]}, kernel {k[i]} (TensorFlow: \"Size of out_backprop doesn't match "
+                f"computed\"); valid {axis}s: {f'{lo}..{hi}' if lo <= hi else 'none (the padding crops too much)'}")
+    if mode == "VALID":
+        return ((0, 0), (0, 0))
+    if mode != "SAME":
+        return mode
+    pads = []
+    for i in range(2):
+        need = max(0, (n[i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 - out[i])
+        pads.append((need // 2, need - need // 2))
+    return tuple(pads)
+
+
 def tf_crops(output_size_hw, input_size, kernel_size, *, stride=1, padding="SAME", dilation=1) -> tuple:
     """TensorFlow's transposed conv as crops (``tf_padding`` checks ``output_shape`` first).
 
@@ -344,11 +457,11 @@ def keras_output_size(input_size, kernel_size, *, strides=1, padding="valid", ou
     >>> keras_output_size(4, 1, strides=2, padding="valid")
     (8, 8)
     """
-    n, k, s, d = _checked_sizes(input_size, kernel_size, ("strides", strides), ("dilation_rate", dilation_rate))
+    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
+    s, d = pair("strides", strides, 1), pair("dilation_rate", dilation_rate, 1)
     mode = _keras_mode(padding)
-    op = None if output_padding is None else pair("output_padding", output_padding)
+    op = None if output_padding is None else pair("output_padding", output_padding, 0)
     if op is not None:
-        at_least("output_padding", op, 0)
         for axis, o, si in zip(AXES, op, s):
             if o >= si:
                 raise ArgumentError(f"output_padding={show(op)}: along the {axis}, output_padding {o} "
@@ -397,6 +510,8 @@ def keras_crops(input_size, kernel_size, *, strides=1, padding="valid", output_p
     return out, tuple(crops)
 
 
+# ------------------------------------------------------------------------------------------------------- JAX
+
 def _jax_ints(name, value):
     """A sequence of 2 ints (JAX takes sequences, not a lone int)."""
     if isinstance(value, (bool, np.bool_)) or isinstance(value, numbers.Number) or isinstance(value, str):
@@ -432,7 +547,7 @@ def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
             k_eff = d[i] * (k[i] - 1) + 1
             if padding == "SAME":
                 total = k_eff + s[i] - 2
-                lo = k_eff - 1 if s[i] > k_eff - 1 else -(-total // 2)
+                lo = k_eff - 1 if s[i] > k_eff - 1 else ceil_div(total, 2)
             else:
                 total = k_eff + s[i] - 2 + max(k_eff - s[i], 0)
                 lo = k_eff - 1
@@ -452,6 +567,8 @@ def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
         out.append(size)
     return tuple(out), tuple(crops)
 
+
+# ------------------------------------------------------------------------------------------------------ ONNX
 
 ONNX_AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
 
@@ -621,7 +738,8 @@ class TransposeSpec:
 
 
 def _check_arrays(x, weight, bias, *, transposed: bool, groups):
-    """Shared ndim, channel, groups and bias checks; returns 4-D x, 4-D weight and C_out."""
+    """Shared ndim, channel, groups and bias checks; returns x as (N, C_in, H, W), the weight as 4-D (a 2-D kernel
+    becomes (1, 1, kH, kW)) and groups as an int."""
     what = "conv_transpose2d" if transposed else "conv2d"
     layout = "(C_in, C_out/groups, kH, kW)" if transposed else "(C_out, C_in/groups, kH, kW)"
     if x.ndim not in (2, 3, 4):
@@ -634,9 +752,7 @@ def _check_arrays(x, weight, bias, *, transposed: bool, groups):
         raise ArgumentError(f"weight: {what} expects {layout}, got shape {weight.shape}{hint}")
     x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
     w4 = weight.reshape((1, 1) + weight.shape) if weight.ndim == 2 else weight
-    groups = integer("groups", groups)
-    if groups < 1:
-        raise ArgumentError(f"groups={groups}: must be >= 1")
+    groups = positive_int("groups", groups)
     c_in = x4.shape[1]
     if c_in % groups:
         raise ArgumentError(f"groups={groups}: must divide the input channels C_in={c_in}")
@@ -657,9 +773,14 @@ def _check_arrays(x, weight, bias, *, transposed: bool, groups):
         c_out = w4.shape[0]
         if c_out % groups:
             raise ArgumentError(f"groups={groups}: must divide the output channels C_out={c_out}")
+    check_bias(bias, c_out)
+    return x4, w4, groups
+
+
+def check_bias(bias, c_out: int) -> None:
+    """A bias is None or (C_out,): one value per output channel (every framework's rule)."""
     if bias is not None and (bias.ndim != 1 or bias.shape[0] != c_out):
         raise ArgumentError(f"bias: expected shape ({c_out},) (one value per output channel), got {bias.shape}")
-    return x4, w4, groups
 
 
 def transpose_spec(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,

@@ -9,7 +9,9 @@ interleave them into the r-times larger image with ``pixel_shuffle``. Nothing is
 - ``subpixel_weight`` and ``subpixel_padding``: the conv2d weight and input padding for a transposed-conv weight.
 - ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way.
 - ``macs``: the multiply-adds of the scatter, zero-insertion and sub-pixel views of one layer.
-- ``upsample_nearest`` and ``resize_conv``: resize then convolve, the checkerboard-free remedy.
+
+Resize-convolution (``upsample_nearest``, ``resize_conv``), the other checkerboard remedy, lives with the
+checkerboard measures in ``tconv_edu.artifacts``.
 
 >>> import numpy as np
 >>> from tconv_edu import conv2d, scatter
@@ -29,17 +31,10 @@ from . import shapes
 from .conv import _conv2d
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
-           "upsample_nearest", "resize_conv", "transpose"]
+           "transpose"]
 
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
-
-def _factor(name, value):
-    r = shapes.integer(name, value)
-    if r < 1:
-        raise shapes.ArgumentError(f"{name}={r}: must be >= 1")
-    return r
-
 
 def _array(name, x):
     x = shapes.as_array(name, x, np)
@@ -72,7 +67,7 @@ def pixel_shuffle(x, upscale_factor):
             [6, 7]]])
     """
     x = _array("x", x)
-    r = _factor("upscale_factor", upscale_factor)
+    r = shapes.positive_int("upscale_factor", upscale_factor)
     if x.shape[-3] % (r * r):
         raise shapes.ArgumentError(f"upscale_factor={r}: the channels of x ({x.shape[-3]}, shape {x.shape}) "
                                    f"must be divisible by upscale_factor**2 = {r * r}")
@@ -87,7 +82,7 @@ def pixel_unshuffle(x, downscale_factor):
     ((2, 4, 2, 2), True)
     """
     x = _array("x", x)
-    r = _factor("downscale_factor", downscale_factor)
+    r = shapes.positive_int("downscale_factor", downscale_factor)
     *lead, c, h, w = x.shape
     if h % r or w % r:
         raise shapes.ArgumentError(f"downscale_factor={r}: the height and width of x ({h}, {w}, shape {x.shape}) "
@@ -109,7 +104,7 @@ def _plan(k, s, p, d):
     top, L).
     """
     k_eff = d * (k - 1) + 1
-    n_taps = -(-k_eff // s)                                  # M = ceil(k_eff / s): taps per phase
+    n_taps = shapes.ceil_div(k_eff, s)                       # M: taps per phase
     c = [(q + p) // s for q in range(s)]
     top = n_taps - 1 - min(c)
     length = n_taps + max(c) - min(c)
@@ -148,14 +143,11 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
     if w.ndim not in (2, 4):
         raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
     w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
-    s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
-    shapes.at_least("stride", s, 1)
-    shapes.at_least("padding", p, 0)
-    shapes.at_least("dilation", d, 1)
-    g = shapes.integer("groups", groups)
+    s, p, _, d = shapes.transpose_params(stride, padding, 0, dilation)
+    g = shapes.positive_int("groups", groups)
     c_in, cg_out, kh, kw = w4.shape
-    if g < 1 or c_in % g:
-        raise shapes.ArgumentError(f"groups={g}: must be >= 1 and divide the weight's C_in={c_in}")
+    if c_in % g:
+        raise shapes.ArgumentError(f"groups={g}: must divide the weight's C_in={c_in}")
     if min(kh, kw) < 1:
         raise shapes.ArgumentError(f"weight: kernel size must be >= 1, got shape {w.shape}")
     (th, _, lh), (tw, _, lw) = _plan(kh, s[0], p[0], d[0]), _plan(kw, s[1], p[1], d[1])
@@ -184,7 +176,7 @@ def _pads(n, k, s, p, d, out):
     pads = []
     for i in range(2):
         _, top, length = _plan(k[i], s[i], p[i], d[i])
-        rows = -(-out[i] // s[i])                            # conv2d rows: ceil(out / r)
+        rows = shapes.ceil_div(out[i], s[i])                 # conv2d rows
         pads.append((top, rows + length - 1 - n[i] - top))
     return tuple(pads)
 
@@ -222,23 +214,13 @@ def transpose(spec: shapes.TransposeSpec):
     pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
     w_sub = np.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
     xpad = _pad_or_crop(spec.x, pads)
-    rows, cols = -(-ho // s[0]), -(-wo // s[1])
+    rows, cols = shapes.ceil_div(ho, s[0]), shapes.ceil_div(wo, s[1])
     conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
                            padding=(0, 0), dilation=(1, 1), groups=spec.groups, out_size=(rows, cols), input_ndim=4)
     y = _shuffle(_conv2d(conv), s[0], s[1])[:, :, :ho, :wo]
     if spec.bias is not None:
         y = y + spec.bias.reshape(1, -1, 1, 1)
     return y
-
-
-def _shape4(name, shape, layout) -> tuple:
-    """A 4-D shape of ints >= 0."""
-    if not isinstance(shape, (tuple, list)) or len(shape) != 4:
-        raise shapes.ArgumentError(f"{name}={shape!r}: expected 4 sizes {layout}")
-    dims = tuple(shapes.integer(name, v) for v in shape)
-    if min(dims) < 0:
-        raise shapes.ArgumentError(f"{name}={shape!r}: sizes must be >= 0")
-    return dims
 
 
 def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> dict:
@@ -253,10 +235,10 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     >>> macs((1, 1, 16, 16), (1, 1, 4, 4), stride=2, padding=1)
     {'scatter': 4096, 'zero insertion': 16384, 'sub-pixel': 9216}
     """
-    n, c_in, h, w = _shape4("x_shape", x_shape, "(N, C_in, H, W)")
-    c_in_w, cg_out, kh, kw = _shape4("weight_shape", weight_shape, "(C_in, C_out/groups, kH, kW)")
-    g = shapes.integer("groups", groups)
-    if c_in_w != c_in or g < 1 or c_in % g:
+    n, c_in, h, w = shapes.sizes("x_shape", x_shape, (4,), "4 sizes (N, C_in, H, W)")
+    c_in_w, cg_out, kh, kw = shapes.sizes("weight_shape", weight_shape, (4,), "4 sizes (C_in, C_out/groups, kH, kW)")
+    g = shapes.positive_int("groups", groups)
+    if c_in_w != c_in or c_in % g:
         raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in} "
                                    f"and groups={g} must divide it")
     s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
@@ -265,50 +247,4 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     lh, lw = _plan(kh, s[0], p[0], d[0])[2], _plan(kw, s[1], p[1], d[1])[2]
     return {"scatter": pairs * h * w * kh * kw,
             "zero insertion": pairs * ho * wo * kh * kw,
-            "sub-pixel": pairs * s[0] * s[1] * lh * lw * -(-ho // s[0]) * -(-wo // s[1])}
-
-
-# ------------------------------------------------------------------------------------- resize, then convolve
-
-def upsample_nearest(x, scale):
-    """Nearest-neighbour upsampling: repeat every pixel ``scale`` times along H and W. x (..., H, W) -> (..., H*s, W*s).
-
-    >>> upsample_nearest(np.array([[1, 2], [3, 4]]), 2)
-    array([[1, 1, 2, 2],
-           [1, 1, 2, 2],
-           [3, 3, 4, 4],
-           [3, 3, 4, 4]])
-    """
-    x = shapes.as_array("x", x, np)
-    if x.ndim < 2:
-        raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
-    sh, sw = shapes.pair("scale", scale)
-    shapes.at_least("scale", (sh, sw), 1)
-    return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
-
-
-def resize_conv(x, weight, scale, bias=None, *, groups=1):
-    """Resize-convolution (Odena et al. 2016): nearest-neighbour upsampling by ``scale``, then a 'same' conv2d.
-
-    x: (N, C_in, H, W), (C_in, H, W) or (H, W); weight: a conv2d weight (C_out, C_in/groups, kH, kW) (or (kH, kW));
-    bias: (C_out,). Returns (..., C_out, H*scale, W*scale): the input is zero-padded by ``k - 1`` per axis, the odd
-    pixel (even k) at the bottom/right as TensorFlow's 'SAME'. Every output pixel sees the same number of kernel
-    taps, so a flat input stays flat away from the border: no checkerboard, whatever k and scale.
-
-    >>> resize_conv(np.ones((4, 4)), np.ones((3, 3)) / 9, 2)[2:6, 2:6]
-    array([[1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.],
-           [1., 1., 1., 1.]])
-    """
-    from .conv import conv2d
-
-    w = shapes.as_array("weight", weight, np)
-    if w.ndim not in (2, 4):
-        raise shapes.ArgumentError(f"weight: expected a conv2d weight (C_out, C_in/groups, kH, kW) or (kH, kW), "
-                                   f"got shape {w.shape}")
-    up = upsample_nearest(x, scale)
-    kh, kw = w.shape[-2:]
-    pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
-    width = [(0, 0)] * (up.ndim - 2) + [pads[0], pads[1]]
-    return conv2d(np.pad(up, width), w, bias, groups=groups)
+            "sub-pixel": pairs * s[0] * s[1] * lh * lw * shapes.ceil_div(ho, s[0]) * shapes.ceil_div(wo, s[1])}

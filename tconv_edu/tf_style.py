@@ -22,37 +22,6 @@ from .gemm import transpose
 __all__ = ["conv2d_transpose"]
 
 
-def _tf_pair(name, value, data_format):
-    """An int, or a list of 1, 2 or 4 ints (4: in data_format order, with 1 for batch and channels)."""
-    if isinstance(value, (list, tuple, np.ndarray)) and len(value) in (1, 4):
-        items = list(value)
-        if len(items) == 1:
-            return shapes.pair(name, items[0])
-        h, w = (1, 2) if data_format == "NHWC" else (2, 3)
-        others = [items[i] for i in range(4) if i not in (h, w)]
-        if any(shapes.pair(name, v)[0] != 1 for v in others):
-            raise shapes.ArgumentError(f"{name}={value!r}: the batch and channel entries must be 1 "
-                                       f"(data_format={data_format!r})")
-        return shapes.pair(name, (items[h], items[w]))
-    return shapes.pair(name, value)
-
-
-def _tf_explicit(padding, data_format):
-    """Explicit padding: 4 (before, after) pairs in data_format order -> the 2 spatial pairs."""
-    if isinstance(padding, str) or not isinstance(padding, (list, tuple, np.ndarray)):
-        return padding                                  # shapes names what is wrong with it
-    rows = [tuple(r) if isinstance(r, (list, tuple, np.ndarray)) else r for r in padding]
-    if len(rows) == 2:
-        return rows
-    if len(rows) != 4:
-        raise shapes.ArgumentError(f"padding={padding!r}: explicit padding needs 4 (before, after) pairs, "
-                                   f"one per dimension of {data_format}")
-    h, w = (1, 2) if data_format == "NHWC" else (2, 3)
-    if any(rows[i] != (0, 0) for i in range(4) if i not in (h, w)):
-        raise shapes.ArgumentError(f"padding={padding!r}: the batch and channel pairs must be (0, 0)")
-    return [rows[h], rows[w]]
-
-
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None):
     """``tf.nn.conv2d_transpose``: input (N, H, W, C_in) [NHWC] or (N, C_in, H, W) [NCHW];
     filters (kH, kW, C_out, C_in); output_shape (N, H_out, W_out, C_out) in data_format order.
@@ -67,9 +36,9 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
         raise shapes.ArgumentError(f"input: expected a 4-D {data_format} array, got shape {x.shape}")
     if f.ndim != 4:
         raise shapes.ArgumentError(f"filters: expected (kH, kW, C_out, C_in), got shape {f.shape}")
-    s = _tf_pair("strides", strides, data_format)
-    d = _tf_pair("dilations", 1 if dilations is None else dilations, data_format)
-    pad = _tf_explicit(padding, data_format)
+    s = shapes.tf_pair("strides", strides, data_format)
+    d = shapes.tf_pair("dilations", 1 if dilations is None else dilations, data_format)
+    pad = shapes.tf_explicit_padding(padding, data_format)
     try:
         shape = [shapes.integer("output_shape", v) for v in np.asarray(output_shape).ravel().tolist()]
     except TypeError:

@@ -9,6 +9,9 @@ Every figure also says what it shows: ``alt_text(fig_or_ax)`` is a short text ma
 made here (``ax=None``/``fig=None``) are ``DescribedFigure``s: shown in a notebook they display as an HTML ``<img>``
 whose ``alt`` is that text (and the text is their ``text/plain``), so screen readers in JupyterLab and Voila read it.
 
+One module for every figure of the course, on purpose: the colours, the alt texts and ``new_axes``/``new_figure``
+are shared by all of them, and the design keeps plotting in one place apart from computing.
+
 >>> import numpy as np
 >>> ax = plot_grid(np.array([[1, 2], [3, 4]]), "input")
 >>> [t.get_text() for t in ax.texts]
@@ -559,7 +562,7 @@ def plot_pixel_shuffle(channels, r, *, fig=None):
     from .subpixel import pixel_shuffle
 
     ch = np.asarray(channels, dtype=float)
-    r = shapes.integer("r", r)
+    r = shapes.positive_int("r", r)
     if ch.ndim != 3 or ch.shape[0] != r * r or r * r > len(PHASE_COLORS):
         raise shapes.ArgumentError(f"channels: expected (r*r, H, W) with r={r} <= 3, got shape {ch.shape}")
     out = pixel_shuffle(ch, r)[0]
@@ -673,12 +676,11 @@ def plot_groups(in_channels, out_channels, groups=1, kernel_size=3, ax=None):
     kernel ``w[c, o % (C_out/groups)]`` that input channel c stamps into output channel o; each group is framed.
     The weight is ``(C_in, C_out/groups, kH, kW)`` and the bias ``(C_out,)``: what ``conv_transpose2d`` accepts.
     """
-    c_in, c_out = shapes.integer("in_channels", in_channels), shapes.integer("out_channels", out_channels)
-    g = shapes.integer("groups", groups)
+    c_in, c_out = shapes.positive_int("in_channels", in_channels), shapes.positive_int("out_channels", out_channels)
+    g = shapes.positive_int("groups", groups)
     k = shapes.pair("kernel_size", kernel_size)
-    if min(c_in, c_out, g) < 1 or c_in % g or c_out % g:
-        raise shapes.ArgumentError(f"groups={g}: must be >= 1 and divide in_channels={c_in} and "
-                                   f"out_channels={c_out}")
+    if c_in % g or c_out % g:
+        raise shapes.ArgumentError(f"groups={g}: must divide in_channels={c_in} and out_channels={c_out}")
     ci, co = c_in // g, c_out // g
     rows = max(c_in, c_out)
     ax = new_axes(ax, figsize=(4.6, 0.9 + 0.42 * rows))

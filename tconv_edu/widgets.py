@@ -6,6 +6,8 @@ reachable for tests and for code: ``box.controls[name]`` (a dict of the number b
 (an ``HTML`` widget showing the figure as ``<img alt=...>``, the alt being ``viz.alt_text`` of the figure:
 ipywidgets' ``Image`` has no alt), ``box.png`` (that figure's PNG bytes) and ``box.message``. Every control is reached with Tab, changed with the
 arrow keys and named by its description. A combination the library rejects shows the library's ``ArgumentError``.
+One module for every explorer, on purpose: they share the accessible controls, the picture and the message box
+(and the app imports them from one place).
 
 >>> box = shape_explorer()
 >>> box.controls["stride"].value = 2
@@ -234,7 +236,7 @@ def shape_explorer():
 def checkerboard_explorer(n=6):
     """Kernel size and stride: the 2-D overlap map and the 1-D profile of stamps per output pixel, with the
     unevenness as a number (0 exactly when the kernel size is divisible by the stride). n: input size."""
-    n = shapes.integer("n", n)
+    n = shapes.positive_int("n", n)
     controls = {"kernel_size": _number("kernel size", 3, 1, 8), "stride": _number("stride", 2, 1, 4)}
     image, message = _Picture(), W.HTML()
     c = controls

@@ -1,10 +1,17 @@
-"""Overlap counts and unevenness, against hand counts and brute force."""
+"""Overlap counts and unevenness, against hand counts and brute force; resize-convolution, the remedy."""
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import tconv_edu as te
-from tconv_edu import artifacts, frameworks, steps
+from tconv_edu import artifacts, frameworks, scatter, steps
+from tconv_edu.artifacts import resize_conv, upsample_nearest
+
+try:
+    import torch
+except ImportError:                                   # the torch comparison skips; the rest runs on numpy
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
 
 
 def brute_overlap_1d(n, k, s):
@@ -109,3 +116,65 @@ def test_keras_default_size_is_a_valid_tf_size(n, k, s, mode):
     size = frameworks.keras_output_size(n, k, strides=s, padding=mode)[0]
     lo, hi = te.tf_output_size_range(n, k, stride=s, padding=mode.upper())[0]
     assert lo <= size <= hi
+
+
+# --------------------------------------------------------------------------------------- resize-convolution
+
+@needs_torch
+@pytest.mark.parametrize("k, scale", [(3, 2), (4, 2), (5, 3), (1, 2)])
+def test_resize_conv_matches_torch(k, scale):
+    rng = np.random.default_rng(k)
+    x, w, b = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((4, 3, k, k)), rng.standard_normal(4)
+    t = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale, mode="nearest")
+    assert np.array_equal(upsample_nearest(x, scale), t.numpy())
+    t = torch.nn.functional.pad(t, ((k - 1) // 2, k // 2, (k - 1) // 2, k // 2))
+    want = torch.nn.functional.conv2d(t, torch.from_numpy(w), torch.from_numpy(b)).numpy()
+    got = resize_conv(x, w, scale, b)
+    assert got.shape == (2, 4, 5 * scale, 4 * scale)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k, s", [(3, 2), (5, 2), (5, 3)])
+def test_resize_conv_has_no_checkerboard_where_transposed_conv_has(k, s):
+    # a flat input through a flat kernel: the transposed conv's interior is uneven when k % s != 0, resize-conv's is not
+    x = np.ones((6, 6))
+    y = scatter.conv_transpose2d(x, np.ones((k, k)), stride=s)[k:-k, k:-k]
+    assert y.max() > y.min()
+    z = resize_conv(x, np.ones((k, k)), s)[k:-k, k:-k]
+    assert z.max() == z.min() == k * k
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: upsample_nearest(np.ones((2, 2)), 0), ["scale=0", ">= 1"]),
+    (lambda: resize_conv(np.ones((1, 2, 3, 3)), np.ones((1, 3, 3, 3)), 2), ["weight", "C_in"]),
+])
+def test_resize_conv_errors_name_the_argument(call, words):
+    with pytest.raises(te.ArgumentError) as err:
+        call()
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_resize_conv_checks_the_weight_before_upsampling():
+    with pytest.raises(te.ArgumentError, match=r"weight: expected a conv2d weight .* got shape \(1, 3, 3\)"):
+        resize_conv(np.ones((4, 4)), np.ones((1, 3, 3)), 0)       # scale 0 would be reported otherwise
+
+
+@pytest.mark.parametrize("hw", [(1, 1), (2, 3), (5, 4)])
+def test_nearest_x2_then_3x3_is_a_k4_s2_p1_transposed_conv_borders_included(hw):
+    # the 4x4 kernel: the 180-degree-flipped 3x3 kernel, padded with one zero, summed over each 2x2 box
+    rng = np.random.default_rng(sum(hw))
+    k3 = rng.standard_normal((3, 3))
+    f = np.pad(k3[::-1, ::-1], 1)
+    k4 = f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:]
+    x = rng.standard_normal(hw)
+    y = te.conv_transpose2d(x, k4, stride=2, padding=1)
+    assert y.shape == (2 * hw[0], 2 * hw[1])
+    np.testing.assert_allclose(y, resize_conv(x, k3, 2), rtol=1e-12, atol=1e-12)     # every pixel, borders too
+    # channels: Conv2d's (C_out, C_in) weight becomes the transposed conv's (C_in, C_out), kernel by kernel
+    w3 = rng.standard_normal((2, 3, 3, 3))
+    fw = np.pad(w3[..., ::-1, ::-1], ((0, 0), (0, 0), (1, 1), (1, 1)))
+    w4 = (fw[..., :-1, :-1] + fw[..., :-1, 1:] + fw[..., 1:, :-1] + fw[..., 1:, 1:]).transpose(1, 0, 2, 3)
+    xc = rng.standard_normal((2, 3) + hw)
+    np.testing.assert_allclose(te.conv_transpose2d(xc, w4, stride=2, padding=1), resize_conv(xc, w3, 2),
+                               rtol=1e-12, atol=1e-12)

@@ -364,6 +364,18 @@ def test_port_names_what_is_missing():
         porting.Layer("keras", 1, 1, (3, 3), {"stride": 2})
 
 
+@pytest.mark.parametrize("layer, match", [
+    (("torch", 4, 2, (3, 3), {"groups": 0}), "^groups=0: must be >= 1$"),
+    (("onnx", 4, 2, (3, 3), {"group": 0}), "^group=0: must be >= 1$"),
+    (("torch", 0, 2, (3, 3)), "^in_channels=0: must be >= 1$"),
+    (("torch", 2, 2, (3, 0)), r"^kernel_size=\(3, 0\): must be >= 1"),
+])
+def test_port_reports_counts_below_one_by_name(layer, match):
+    """Not Python's 'integer modulo by zero' from deep inside the port."""
+    with pytest.raises(te.ArgumentError, match=match):
+        porting.port(porting.Layer(*layer), "keras")
+
+
 def test_the_entry_points_and_port_need_numpy_only():
     """Importing tconv_edu and running every framework's entry point and port loads no framework and no scipy."""
     import subprocess

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tconv_edu as te
-from tconv_edu import learn, subpixel
+from tconv_edu import artifacts, learn
 from tconv_edu.grading import EXERCISES
 from tconv_edu.grading._cases import Case
 
@@ -70,7 +70,7 @@ def test_resize_conv_kernel_reference_is_the_flipped_kernel_summed_over_2x2_boxe
         f = np.pad(k3[::-1, ::-1], 1)
         np.testing.assert_allclose(k4, f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:], rtol=1e-12, atol=1e-12)
         x = rng.standard_normal((3, 5))
-        np.testing.assert_allclose(te.conv_transpose2d(x, k4, stride=2, padding=1), subpixel.resize_conv(x, k3, 2),
+        np.testing.assert_allclose(te.conv_transpose2d(x, k4, stride=2, padding=1), artifacts.resize_conv(x, k3, 2),
                                    rtol=1e-12, atol=1e-12)
 
 

@@ -1,4 +1,7 @@
-"""Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake."""
+"""Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake.
+
+One module: comparing, picking the smallest failure and naming the mistake all work on the same list of failures.
+"""
 from __future__ import annotations
 
 import contextlib

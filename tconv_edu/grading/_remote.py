@@ -3,6 +3,7 @@
 A ``Kernel`` runs in a folder of its own. ``define(cells)`` executes the learner's cells (a cell past its time
 limit is interrupted, a cell that kills the kernel is left out after a restart); ``call(function, args)`` runs
 one call and returns a ``Call`` record rebuilt from plain data; ``restart()`` starts afresh and defines again.
+One module: the kernel's limits, its messages and its restarts are one object's life cycle.
 """
 from __future__ import annotations
 

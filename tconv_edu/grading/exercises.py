@@ -1,14 +1,15 @@
 """The twelve exercises: their cases, the library's answer to each, and the mistakes the checks recognise.
 
 Every expected value comes from the library (``tconv_edu``); the mistakes are computed here, as the mistaken code
-would, so that a learner's answer can be matched against them.
+would, so that a learner's answer can be matched against them. One module, one numbered section per exercise:
+the catalogue ``EXERCISES`` is read as a whole, and its sections share the case makers at the top.
 """
 from __future__ import annotations
 
 import numpy as np
 
 import tconv_edu as te
-from tconv_edu import artifacts, learn, matrix, shapes, subpixel
+from tconv_edu import artifacts, learn, matrix, shapes
 
 from ._cases import AnyValue, Case, Exercise, Mistake, Raises
 
@@ -790,7 +791,7 @@ def _resize_conv_kernel(k3):
     """The library's resize-conv of an impulse: a 1 at (1, 1) stamps the k=4, s=2, p=1 kernel at rows 1..4."""
     impulse = np.zeros((3, 3))
     impulse[1, 1] = 1
-    return subpixel.resize_conv(impulse, k3, 2)[1:5, 1:5]
+    return artifacts.resize_conv(impulse, k3, 2)[1:5, 1:5]
 
 
 def _box_sums(k3):
