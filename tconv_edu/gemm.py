@@ -181,53 +181,81 @@ def _phases(spec):
     hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
     rows_t, cols_t = _taps(kh, sh, dh, ch), _taps(kw, sw, dw, cw)
     qa, qb = [q for q, _ in rows_t], [q for q, _ in cols_t]
-    # planes of hp x wp: zero margins wide enough that a shifted stamp never wraps onto a kept row or column, so
-    # that one tap is one add over a whole (channel, image) block, however it is shifted
-    hp = max(h + max(0, max(qa)), hq - min(0, min(qa)))
+    # Planes of hp x wp, where a tap's shift is one flat offset: x gets zero columns at the right, enough that a
+    # shifted stamp never wraps onto a kept column. Rows: where a phase grid has as many rows as x ("tight"), the
+    # stamps a shift takes off the grid are zeroed (whole rows: cheap); else x gets zero rows at the bottom too.
+    tight = hq == h
+    hp = h if tight else max(h + max(0, max(qa)), hq - min(0, min(qa)))
     wp = max(wd + max(0, max(qb)), wq - min(0, min(qb)))
     size = hp * wp
-    xs = np.zeros((g, ci, n, hp, wp), spec.dtype)         # images side by side: one GEMM covers them all
-    xs[..., :h, :wd] = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
-    wt = np.ascontiguousarray(w.reshape(g, ci, co, kh, kw).transpose(0, 3, 4, 2, 1)).reshape(g, kh * kw * co, ci)
-    phases = {}                                            # phase -> [(tap index, flat offset)]
+    phases = {}                                            # phase -> [(tap, row shift, column shift, flat offset)]
     for a, (qa_, pa) in enumerate(rows_t):
         for b, (qb_, pb) in enumerate(cols_t):
-            phases.setdefault((pa, pb), []).append((a * kw + b, qa_ * wp + qb_))
-    for group in phases.values():                          # an unshifted tap first: it starts the buffer
-        group.sort(key=lambda t: t[1] != 0)
+            phases.setdefault((pa, pb), []).append((a * kw + b, qa_, qb_, qa_ * wp + qb_))
+    chunks = list(_chunks(n, hp, g * kh * kw * co * wp * spec.dtype.itemsize))
+    whole = all(r0 == 0 and r1 == hp for _, _, r0, r1 in chunks)
+    # where all rows of a chunk are one GEMM, an unshifted tap's stamps are its phase's buffer, and the bias joins
+    # the GEMM as one more input channel of ones, weighted by the bias in that tap only
+    bases = {p: next((t for t in group if t[1:3] == (0, 0)), None) if whole else None for p, group in phases.items()}
+    ones = spec.bias is not None and any(bases.values())
+    xs = np.empty((g, ci + ones, n, hp, wp), spec.dtype)  # images side by side: one GEMM covers them all
+    xt = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
+
+    def lay_out(c0, c1):                                   # input channels c0..c1-1 of every group
+        xs[:, c0:c1, :, :h, :wd] = xt[:, c0:c1]
+        xs[:, c0:c1, :, h:] = 0
+        xs[:, c0:c1, :, :h, wd:] = 0
+    _split(lay_out, ci, xs.size)
+    wt = np.zeros((g, kh * kw, co, ci + ones), spec.dtype)
+    wt[..., :ci] = w.reshape(g, ci, co, kh * kw).transpose(0, 3, 2, 1)
+    if ones:
+        xs[:, ci] = 1
+        for base in bases.values():
+            if base is not None:
+                wt[:, base[0], :, ci] = spec.bias.reshape(g, co)
+    wt = wt.reshape(g, kh * kw * co, ci + ones)
     bias = _bias(spec, g, co)[..., 0]                      # (g, co, 1, 1)
     y = np.empty((n, g, co, ho, wo), spec.dtype)
     if len(phases) < sh * sw:                              # a phase no tap reaches holds the bias alone
         y[...] = bias.reshape(1, g, co, 1, 1)
-    for i0, i1, r0, r1 in _chunks(n, hp, g * kh * kw * co * wp * spec.dtype.itemsize):
-        m, whole = i1 - i0, (r0, r1) == (0, hp)
+    for i0, i1, r0, r1 in chunks:
+        m = i1 - i0
         if r0 == 0:
-            bufs = {p: np.empty((g, co, m, size), spec.dtype) for p in phases}
-        xc = xs[:, :, i0:i1, r0:r1].reshape(g, ci, m * (r1 - r0) * wp)
+            bufs = {p: np.empty((g, co, m, size), spec.dtype) for p in phases if bases[p] is None}
+        xc = xs[:, :, i0:i1, r0:r1].reshape(g, ci + ones, m * (r1 - r0) * wp)
         cols = np.matmul(wt, xc).reshape(g, kh * kw, co, m, (r1 - r0) * wp)
 
         def place(o0, o1):                                 # output channels o0..o1-1 of every group
-            for (pa, pb), group in phases.items():
-                buf = bufs[pa, pb]
-                start = 0
-                if whole:                                  # flat over (channel, image, pixel): one add per tap
-                    flat, run = buf.reshape(g, -1), co * m * size
-                    if group[0][1] == 0:
-                        np.add(cols[:, group[0][0], o0:o1], bias[:, o0:o1], out=buf[:, o0:o1])
-                        start = 1
-                    else:
-                        buf[:, o0:o1] = bias[:, o0:o1]
-                    for t, off in group[start:]:       # this thread writes its own channels' span only
-                        lo, hi = max(o0 * m * size, off), min(o1 * m * size, run + off)
-                        flat[:, lo:hi] += cols[:, t].reshape(g, -1)[:, lo - off:hi - off]
-                else:                                      # rows r0..r1-1 of one image: one add per tap and plane
+            for phase, group in phases.items():
+                base = bases[phase]
+                if base is None:
+                    buf = bufs[phase]
                     if r0 == 0:
                         buf[:, o0:o1] = bias[:, o0:o1]
-                    for t, off in group:
+                else:
+                    buf = cols[:, base[0]]
+                if tight and whole:                        # zero the stamp rows that a shift takes off the grid
+                    for t, qa_, _, _ in group:
+                        rows = cols[:, t, o0:o1].reshape(g, o1 - o0, m, hp, wp)
+                        if qa_ > 0:
+                            rows[..., max(0, hp - qa_):, :] = 0
+                        elif qa_ < 0:
+                            rows[..., :min(hp, -qa_), :] = 0
+                if whole:                                  # flat over (channel, image, pixel): one add per tap
+                    span, run = m * size, co * m * size
+                    dst, srcs = buf.reshape(g, -1), cols.reshape(g, kh * kw, -1)
+                    for t, _, _, off in group:
+                        if base is None or t != base[0]:   # dst and src inside this thread's channels
+                            lo, hi = max(o0 * span, o0 * span + off), min(o1 * span, o1 * span + off, run)
+                            if lo < hi:
+                                dst[:, lo:hi] += srcs[:, t, lo - off:hi - off]
+                else:                                      # rows r0..r1-1 of one image: one add per tap and plane
+                    for t, _, _, off in group:
                         lo, hi = max(0, r0 * wp + off), min(size, r1 * wp + off)
                         if lo < hi:
                             buf[:, o0:o1, :, lo:hi] += cols[:, t, o0:o1, :, lo - off - r0 * wp:hi - off - r0 * wp]
                 if r1 == hp:
+                    pa, pb = phase
                     sub = y[i0:i1, :, o0:o1, pa::sh, pb::sw]
                     grid = buf[:, o0:o1].reshape(g, o1 - o0, m, hp, wp)[..., :sub.shape[3], :sub.shape[4]]
                     np.copyto(sub, grid.transpose(2, 0, 1, 3, 4))
@@ -263,14 +291,16 @@ def _columns(spec):
     for i0, i1, r0, r1 in chunks:
         m = i1 - i0
         stack = np.empty((g, kw, ci, m, r1 - r0, wo), spec.dtype)
-        for b in range(kw):                                # output column c reads input column c + cw - b*dw
-            s = b * dw - cw
-            lo = min(wo, max(0, s))
-            hi = max(lo, min(wo, wd + s))
-            stack[:, b, ..., :lo] = 0
-            stack[:, b, ..., hi:] = 0
-            if lo < hi:
-                stack[:, b, ..., lo:hi] = xg[:, :, i0:i1, r0:r1, lo - s:hi - s]
+
+        def gather(c0, c1):                                # input channels c0..c1-1 of every group
+            for b in range(kw):                            # output column c reads input column c + cw - b*dw
+                s = b * dw - cw
+                lo = min(wo, max(0, s))
+                hi = max(lo, min(wo, wd + s))
+                stack[:, b, c0:c1, ..., :lo] = 0
+                stack[:, b, c0:c1, ..., hi:] = 0
+                stack[:, b, c0:c1, ..., lo:hi] = xg[:, c0:c1, i0:i1, r0:r1, lo - s:hi - s]
+        _split(gather, ci, stack.size)
         rows = np.matmul(wt, stack.reshape(g, kw * ci, -1)).reshape(g, kh, co, m, r1 - r0, wo)
 
         def place(o0, o1):                                 # output channels o0..o1-1 of every group
