@@ -89,7 +89,7 @@ def route(spec: shapes.TransposeSpec) -> str:
 def _tiny(spec):
     """No stamps GEMM (one input channel per group): each row of x times a banded matrix gives whole output rows.
 
-    ``band[j, (o, a), c] = sum over b of w[o, a, b] where c == j*sw + b*dw - cw``: one product with it places
+    ``band[(o, a), j, c] = sum over b of w[o, a, b] where c == j*sw + b*dw - cw``: one product with it places
     every column tap of every row tap at once; one strided add per row tap places the rows.
     """
     x, w, g = spec.x, spec.weight, spec.groups
@@ -97,26 +97,43 @@ def _tiny(spec):
     _, co, kh, kw = w.shape
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
-    band = np.matmul(w.reshape(g, 1, co * kh, kw), _placement(wd, wo, kw, sw, dw, cw, spec.dtype.str))
-    rows = np.matmul(x.reshape(n, g, h, wd), band.reshape(g, wd, co * kh * wo)).reshape(n, g, h, co, kh, wo)
+    band = np.matmul(w.reshape(g, co * kh, kw), _placement(wd, wo, kw, sw, dw, cw, spec.dtype.str))
+    rows = np.matmul(x.reshape(n, g, 1, h, wd), band.reshape(g, co * kh, wd, wo)).reshape(n, g, co, kh, h, wo)
+    bias = 0 if spec.bias is None else spec.bias.reshape(1, g, co, 1, 1)
     y = np.empty((n, g, co, ho, wo), spec.dtype)
-    y[...] = 0 if spec.bias is None else spec.bias.reshape(1, g, co, 1, 1)
-    for a in range(kh):                                   # source row i lands on output row i*sh + a*dh - ch
+    # source row i of row tap a lands on output row i*sh + a*dh - ch; a tap that covers every row of its phase
+    # writes them (with the bias), the others add; a phase no tap covers starts as the bias
+    taps, first = [], {}
+    for a in range(kh):
         off = a * dh - ch
         lo, hi = max(0, shapes.ceil_div(-off, sh)), min(h, (ho - 1 - off) // sh + 1)
         if lo < hi:
-            y[:, :, :, lo * sh + off:(hi - 1) * sh + off + 1:sh] += rows[:, :, lo:hi, :, a].transpose(0, 1, 3, 2, 4)
+            r0 = lo * sh + off
+            taps.append((a, lo, hi, r0))
+            if r0 < sh and hi - lo == len(range(r0, ho, sh)):
+                first.setdefault(r0, a)
+    for phase in range(sh):
+        if phase not in first:
+            y[:, :, :, phase::sh] = bias
+    for a, lo, hi, r0 in sorted(taps, key=lambda t: t[0] not in first.values()):
+        dst = y[:, :, :, r0:r0 + (hi - lo - 1) * sh + 1:sh]
+        if first.get(r0 % sh) == a:
+            np.add(rows[:, :, :, a, lo:hi], bias, out=dst)
+        else:
+            np.add(dst, rows[:, :, :, a, lo:hi], out=dst)
     return y.reshape(n, g * co, ho, wo)
 
 
 @functools.lru_cache(maxsize=64)
 def _placement(wd: int, wo: int, kw: int, sw: int, dw: int, cw: int, dtype: str):
-    """(W, kW, W_out) 0/1 matrices, read-only: entry [j, b, c] is 1 where column tap b of input column j lands."""
-    t = np.zeros((wd, kw, wo), dtype)
-    j, b = np.meshgrid(np.arange(wd), np.arange(kw), indexing="ij")
+    """(kW, W * W_out) 0/1 matrix, read-only: entry [b, j * W_out + c] is 1 where column tap b of input column j
+    lands, ``c = j*sw + b*dw - cw``."""
+    t = np.zeros((kw, wd, wo), dtype)
+    b, j = np.meshgrid(np.arange(kw), np.arange(wd), indexing="ij")
     c = j * sw + b * dw - cw
     keep = (c >= 0) & (c < wo)
-    t[j[keep], b[keep], c[keep]] = 1
+    t[b[keep], j[keep], c[keep]] = 1
+    t = t.reshape(kw, wd * wo)
     t.flags.writeable = False
     return t
 

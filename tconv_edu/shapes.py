@@ -23,8 +23,10 @@ say how many rows and columns their layer crops from the full scatter output, in
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,6 +57,8 @@ class ArgumentError(ValueError):
 
 def integer(name: str, value) -> int:
     """One integer parameter; bools, floats and strings are type errors, never silently converted."""
+    if type(value) is int:                  # the common case, first (bool is not int here: type(True) is bool)
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}={value!r}: expected an int, got {type(value).__name__}")
     return int(value)
@@ -109,7 +113,9 @@ def pair(name: str, value, minimum: int | None = None, why: str = "") -> tuple[i
     >>> pair("stride", 2), pair("stride", (2, 1), 1)
     ((2, 2), (2, 1))
     """
-    if isinstance(value, (tuple, list, np.ndarray)):
+    if type(value) is int:
+        out = (value, value)
+    elif isinstance(value, (tuple, list, np.ndarray)):
         items = list(np.asarray(value, dtype=object).ravel()) if isinstance(value, np.ndarray) else list(value)
         if len(items) != 2:
             raise ArgumentError(f"{name}={value!r}: expected an int or a pair (h, w), got {len(items)} values")
@@ -185,7 +191,11 @@ def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=
     (7, 11)
     """
     n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
-    s, p, op, d = transpose_params(stride, padding, output_padding, dilation)
+    return _output_size(n, k, *transpose_params(stride, padding, output_padding, dilation))
+
+
+def _output_size(n, k, s, p, op, d) -> tuple[int, int]:
+    """``output_size`` on pairs already checked (sizes >= 1, ``transpose_params``): the arithmetic and its one rule."""
     out = tuple((n[i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + op[i] + 1 for i in range(2))
     for axis, o, pi in zip(AXES, out, p):
         if o < 1:
@@ -670,7 +680,10 @@ def onnx_crops(input_size, kernel_size, *, auto_pad="NOTSET", dilations=None, ke
 
 def compute_dtype(*arrays):
     """float32 stays float32, float64 stays float64, integers (and mixes with float64) compute in float64."""
-    dt = np.result_type(*[a.dtype for a in arrays if a is not None])
+    dts = {a.dtype for a in arrays if a is not None}
+    if len(dts) == 1 and next(iter(dts)) in _FLOATS:   # the common case, without numpy's promotion machinery
+        return next(iter(dts))
+    dt = np.result_type(*dts)
     if dt.kind in "iu":
         return np.dtype(np.float64)
     if dt.itemsize < 4:
@@ -694,13 +707,16 @@ def as_array(name: str, value, xp, optional: bool = False):
     return a
 
 
-@dataclass(frozen=True)
-class TransposeSpec:
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class TransposeSpec(NamedTuple):
     """A checked transposed-conv call, in the canonical 4-D layout every form computes on.
 
     x: (N, C_in, H, W); weight: (C_in, C_out/groups, kH, kW); bias: (C_out,) or None; all in ``dtype``.
     The result is the full scatter output (zero-extended at the bottom/right) cropped to
     rows ``crop[0] : crop[0] + out_size[0]`` and columns ``crop[1] : crop[1] + out_size[1]``.
+    (An immutable named tuple: a call of a few microseconds cannot afford a frozen dataclass's construction.)
     """
     x: object
     weight: object
@@ -737,44 +753,52 @@ class TransposeSpec:
         return y
 
 
-def _check_arrays(x, weight, bias, *, transposed: bool, groups):
-    """Shared ndim, channel, groups and bias checks; returns x as (N, C_in, H, W), the weight as 4-D (a 2-D kernel
-    becomes (1, 1, kH, kW)) and groups as an int."""
+def _check_shapes(x_shape, w_shape, bias_shape, *, transposed: bool, groups):
+    """Shared ndim, channel, groups and bias checks on shapes; returns the shapes of x as (N, C_in, H, W) and of the
+    weight as 4-D (a 2-D kernel becomes (1, 1, kH, kW)), and groups as an int."""
     what = "conv_transpose2d" if transposed else "conv2d"
     layout = "(C_in, C_out/groups, kH, kW)" if transposed else "(C_out, C_in/groups, kH, kW)"
-    if x.ndim not in (2, 3, 4):
-        raise ArgumentError(f"x: expected (N, C_in, H, W), (C_in, H, W) or (H, W), got shape {x.shape}")
-    if x.ndim == 2:
-        if weight.ndim != 2:
-            raise ArgumentError(f"weight: a 2-D x (H, W) takes a 2-D kernel (kH, kW), got shape {weight.shape}")
-    elif weight.ndim != 4:
-        hint = " (a 2-D kernel goes with a 2-D x only)" if weight.ndim == 2 else ""
-        raise ArgumentError(f"weight: {what} expects {layout}, got shape {weight.shape}{hint}")
-    x4 = x.reshape((1,) * (4 - x.ndim) + x.shape)
-    w4 = weight.reshape((1, 1) + weight.shape) if weight.ndim == 2 else weight
+    if len(x_shape) not in (2, 3, 4):
+        raise ArgumentError(f"x: expected (N, C_in, H, W), (C_in, H, W) or (H, W), got shape {x_shape}")
+    if len(x_shape) == 2:
+        if len(w_shape) != 2:
+            raise ArgumentError(f"weight: a 2-D x (H, W) takes a 2-D kernel (kH, kW), got shape {w_shape}")
+    elif len(w_shape) != 4:
+        hint = " (a 2-D kernel goes with a 2-D x only)" if len(w_shape) == 2 else ""
+        raise ArgumentError(f"weight: {what} expects {layout}, got shape {w_shape}{hint}")
+    x4 = (1,) * (4 - len(x_shape)) + tuple(x_shape)
+    w4 = (1, 1) + tuple(w_shape) if len(w_shape) == 2 else tuple(w_shape)
     groups = positive_int("groups", groups)
-    c_in = x4.shape[1]
+    c_in = x4[1]
     if c_in % groups:
         raise ArgumentError(f"groups={groups}: must divide the input channels C_in={c_in}")
-    if min(w4.shape[2:]) < 1:
-        raise ArgumentError(f"weight: kernel size must be >= 1, got shape {weight.shape}")
-    if min(x4.shape[2:]) < 1:
-        raise ArgumentError(f"x: spatial size must be >= 1, got shape {x.shape}")
+    if min(w4[2:]) < 1:
+        raise ArgumentError(f"weight: kernel size must be >= 1, got shape {w_shape}")
+    if min(x4[2:]) < 1:
+        raise ArgumentError(f"x: spatial size must be >= 1, got shape {x_shape}")
     if transposed:
-        if w4.shape[0] != c_in:
-            raise ArgumentError(f"weight: shape {weight.shape} is {layout}, so its dim 0 must equal the input's "
-                                f"C_in={c_in}, got {w4.shape[0]} (a Conv2d weight (C_out, C_in, ...) is the "
+        if w4[0] != c_in:
+            raise ArgumentError(f"weight: shape {w_shape} is {layout}, so its dim 0 must equal the input's "
+                                f"C_in={c_in}, got {w4[0]} (a Conv2d weight (C_out, C_in, ...) is the "
                                 f"other way round)")
-        c_out = w4.shape[1] * groups
+        c_out = w4[1] * groups
     else:
-        if w4.shape[1] * groups != c_in:
-            raise ArgumentError(f"weight: shape {weight.shape} is {layout}, so dim 1 x groups must equal the "
-                                f"input's C_in={c_in}, got {w4.shape[1]} x {groups}")
-        c_out = w4.shape[0]
+        if w4[1] * groups != c_in:
+            raise ArgumentError(f"weight: shape {w_shape} is {layout}, so dim 1 x groups must equal the "
+                                f"input's C_in={c_in}, got {w4[1]} x {groups}")
+        c_out = w4[0]
         if c_out % groups:
             raise ArgumentError(f"groups={groups}: must divide the output channels C_out={c_out}")
-    check_bias(bias, c_out)
+    if bias_shape is not None and (len(bias_shape) != 1 or bias_shape[0] != c_out):
+        raise ArgumentError(f"bias: expected shape ({c_out},) (one value per output channel), got {bias_shape}")
     return x4, w4, groups
+
+
+def _check_arrays(x, weight, bias, *, transposed: bool, groups):
+    """``_check_shapes`` on arrays; returns 4-D x, 4-D weight (views) and groups as an int."""
+    x4, w4, groups = _check_shapes(x.shape, weight.shape, None if bias is None else bias.shape,
+                                   transposed=transposed, groups=groups)
+    return x.reshape(x4), weight.reshape(w4), groups
 
 
 def check_bias(bias, c_out: int) -> None:
@@ -783,16 +807,39 @@ def check_bias(bias, c_out: int) -> None:
         raise ArgumentError(f"bias: expected shape ({c_out},) (one value per output channel), got {bias.shape}")
 
 
+def _plain(value) -> bool:
+    """An exact int, or a pair of exact ints: a hashable parameter whose meaning its hash cannot blur (``True`` hashes
+    like 1, ``2.0`` like 2, so those take the uncached path and its TypeError)."""
+    return type(value) is int or (type(value) is tuple and len(value) == 2
+                                  and type(value[0]) is int and type(value[1]) is int)
+
+
+def _transpose_geometry(x_shape, w_shape, bias_shape, stride, padding, output_padding, dilation, groups):
+    """Every check of a transposed-conv call that depends on shapes and parameters only, done once.
+
+    Returns (4-D x shape, 4-D weight shape, groups, stride, padding, dilation, output size) as checked ints.
+    """
+    x4, w4, groups = _check_shapes(x_shape, w_shape, bias_shape, transposed=True, groups=groups)
+    s, p, op, d = transpose_params(stride, padding, output_padding, dilation)
+    return x4, w4, groups, s, p, d, _output_size(x4[2:], w4[2:], s, p, op, d)
+
+
+#: the checked geometry of recent calls with plain parameters: a pure function of shapes and ints, bounded
+#: (``transpose_geometry_cache.cache_clear()`` empties it); a call that fails its checks is never stored
+transpose_geometry_cache = functools.lru_cache(maxsize=256)(_transpose_geometry)
+
+
 def transpose_spec(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
                    xp=np) -> TransposeSpec:
     """Check a PyTorch-style transposed-conv call and put it in canonical form (no computation)."""
     x, weight = as_array("x", x, xp), as_array("weight", weight, xp)
     bias = as_array("bias", bias, xp, optional=True)
-    s, p = pair("stride", stride), pair("padding", padding)
-    op, d = pair("output_padding", output_padding), pair("dilation", dilation)
-    x4, w4, groups = _check_arrays(x, weight, bias, transposed=True, groups=groups)
-    out = output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, output_padding=op, dilation=d)
-    return make_spec(x4, w4, bias, stride=s, dilation=d, groups=groups, crop=p, out_size=out, input_ndim=x.ndim)
+    args = (x.shape, weight.shape, None if bias is None else bias.shape, stride, padding, output_padding, dilation,
+            groups)
+    plain = all(_plain(v) for v in args[3:])
+    x4, w4, groups, s, p, d, out = (transpose_geometry_cache if plain else _transpose_geometry)(*args)
+    return make_spec(x.reshape(x4), weight.reshape(w4), bias, stride=s, dilation=d, groups=groups, crop=p,
+                     out_size=out, input_ndim=x.ndim)
 
 
 def make_spec(x4, w4, bias, *, stride, dilation, groups, crop, out_size, input_ndim) -> TransposeSpec:
