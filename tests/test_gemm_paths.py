@@ -1,45 +1,111 @@
-"""The GEMM form has two code paths (one GEMM, or GEMMs over pixel chunks) and threads; all must agree."""
+"""The GEMM form's routes (tiny, phases, columns), its chunks and its threads must all give the same result."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tconv_edu as te
-from tconv_edu import gemm
+from tconv_edu import gemm, shapes
 
 CASES = [  # (stride, padding, output_padding, dilation, kernel, groups)
     (1, 1, 0, 1, 3, 1),
     (2, 1, 1, 1, 4, 2),
     (3, 0, 2, 2, 2, 1),
     ((2, 1), (0, 2), (1, 0), (1, 2), 3, 1),
-    (2, 0, 0, 1, 2, 1),          # kernel == stride: every phase one unshifted tap
+    (2, 0, 0, 1, 2, 1),          # kernel == stride: every phase one unshifted tap (the pixel-shuffle shortcut)
     (2, 5, 0, 3, 3, 1),          # padding larger than d * (k - 1): negative shifts
+    ((1, 1), (0, 3), (0, 0), (1, 2), 4, 1),   # column stride 1 with a crop: the columns route's edges
 ]
 
 
+def routes_for(spec):
+    """Every route that can compute this spec (tiny needs one input channel per group, columns column stride 1)."""
+    names = ["phases"]
+    if spec.x.shape[1] == spec.groups:
+        names.append("tiny")
+    if spec.stride[1] == 1:
+        names.append("columns")
+    return names
+
+
+def every_way(monkeypatch, x, w, b, **kw):
+    """{(route, chunked, threaded): result} for every route that applies."""
+    spec = shapes.transpose_spec(x, w, b, **kw)
+    out = {}
+    for chunk in (gemm.CHUNK_BYTES, 1):
+        for threads, parallel_min in ((1, gemm.PARALLEL_MIN), (3, 0)):
+            monkeypatch.setattr(gemm, "CHUNK_BYTES", chunk)
+            monkeypatch.setattr(gemm, "THREADS", threads)
+            monkeypatch.setattr(gemm, "PARALLEL_MIN", parallel_min)
+            for name in routes_for(spec):
+                out[name, chunk == 1, threads > 1] = gemm._ROUTES[name](spec)
+    return out
+
+
 @pytest.mark.parametrize("stride, padding, output_padding, dilation, k, groups", CASES)
-def test_chunked_path_matches_one_gemm(monkeypatch, stride, padding, output_padding, dilation, k, groups):
+@pytest.mark.parametrize("c_in_per_group", [1, 2])
+def test_every_route_chunk_and_thread_count_agree(monkeypatch, stride, padding, output_padding, dilation, k, groups,
+                                                  c_in_per_group):
     rng = np.random.default_rng(7)
-    x = rng.standard_normal((2, 2 * groups, 50, 47))             # 50 x 47 > 2048 pixels: several chunks
-    w = rng.standard_normal((2 * groups, 3, k, k))
+    x = rng.standard_normal((2, c_in_per_group * groups, 13, 11))
+    w = rng.standard_normal((c_in_per_group * groups, 3, k, k))
     b = rng.standard_normal(3 * groups)
     kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
-    one = gemm.conv_transpose2d(x, w, b, **kw)
-    monkeypatch.setattr(gemm, "CHUNK_BYTES", 1)
-    chunked = gemm.conv_transpose2d(x, w, b, **kw)
-    np.testing.assert_allclose(chunked, one, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(one, te.direct.conv_transpose2d(x, w, b, **kw), rtol=1e-10, atol=1e-10)
+    want = te.direct.conv_transpose2d(x, w, b, **kw)
+    results = every_way(monkeypatch, x, w, b, **kw)
+    assert len(results) >= 4
+    for how, got in results.items():
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=str(how))
 
 
-@pytest.mark.parametrize("stride, padding, output_padding, dilation, k, groups", CASES)
-@pytest.mark.parametrize("n", [1, 2, 5])
-def test_threaded_placement_matches_serial(monkeypatch, n, stride, padding, output_padding, dilation, k, groups):
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal((n, 2 * groups, 9, 8))
-    w = rng.standard_normal((2 * groups, 3, k, k))
-    b = rng.standard_normal(3 * groups)
-    kw = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation, groups=groups)
-    monkeypatch.setattr(gemm, "THREADS", 1)
-    serial = gemm.conv_transpose2d(x, w, b, **kw)
-    monkeypatch.setattr(gemm, "THREADS", 3)
-    monkeypatch.setattr(gemm, "PARALLEL_MIN", 0)       # threads even for this small case
-    threaded = gemm.conv_transpose2d(x, w, b, **kw)
-    np.testing.assert_array_equal(threaded, serial)
+@settings(max_examples=150, deadline=None)
+@given(n=st.integers(1, 3), groups=st.integers(1, 2), cg_in=st.integers(1, 3), cg_out=st.integers(1, 3),
+       h=st.integers(1, 7), w=st.integers(1, 7), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
+       ph=st.integers(0, 3), pw=st.integers(0, 3), bias=st.booleans(), data=st.data())
+def test_routes_match_the_scatter_form(n, groups, cg_in, cg_out, h, w, kh, kw, sh, sw, dh, dw, ph, pw, bias, data):
+    oph = data.draw(st.integers(0, max(sh, dh) - 1))
+    opw = data.draw(st.integers(0, max(sw, dw) - 1))
+    kwargs = dict(stride=(sh, sw), padding=(ph, pw), output_padding=(oph, opw), dilation=(dh, dw), groups=groups)
+    try:
+        te.output_size((h, w), (kh, kw), stride=(sh, sw), padding=(ph, pw), output_padding=(oph, opw),
+                       dilation=(dh, dw))
+    except te.ArgumentError:
+        return                                            # padding crops everything: no call to compare
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((n, cg_in * groups, h, w))
+    wt = rng.standard_normal((cg_in * groups, cg_out, kh, kw))
+    b = rng.standard_normal(cg_out * groups) if bias else None
+    want = te.scatter.conv_transpose2d(x, wt, b, **kwargs)
+    spec = shapes.transpose_spec(x, wt, b, **kwargs)
+    for name in routes_for(spec):
+        np.testing.assert_allclose(gemm._ROUTES[name](spec), want, rtol=1e-10, atol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw, route", [
+    ((28, 28), (3, 3), dict(stride=2, padding=1, output_padding=1), "tiny"),
+    ((1, 32, 64, 64), (32, 16, 3, 3), dict(padding=1), "columns"),
+    ((16, 128, 16, 16), (128, 64, 4, 4), dict(stride=2, padding=1), "phases"),
+    ((4, 64, 8, 8), (64, 32, 2, 2), dict(stride=2), "phases"),
+    ((2, 512, 8, 8), (512, 3, 3, 3), dict(padding=1), "phases"),    # many inputs, few outputs: scatter
+])
+def test_route_is_chosen_by_shape(x_shape, w_shape, kw, route):
+    spec = shapes.transpose_spec(np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32), **kw)
+    assert gemm.route(spec) == route
+
+
+def test_float32_stays_float32_on_every_route(monkeypatch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 1, 9, 8)).astype(np.float32)
+    w = rng.standard_normal((1, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    for how, got in every_way(monkeypatch, x, w, b, stride=1, padding=1).items():
+        assert got.dtype == np.float32, how
+        np.testing.assert_allclose(got, te.direct.conv_transpose2d(x, w, b, stride=1, padding=1), rtol=1e-5,
+                                   atol=1e-5, err_msg=str(how))
+
+
+def test_cached_placement_cannot_be_written():
+    t = gemm._placement(5, 9, 3, 2, 1, 0, "<f8")
+    with pytest.raises(ValueError):
+        t[0, 0] = 7
