@@ -1,6 +1,7 @@
 """CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose2d, in the same run.
 
-Usage: ``python benchmarks/cpu.py [--repeats 15] [--only W1,W3] [--forms gemm,direct] [--matrix-max-mb 1024]``
+Usage: ``python benchmarks/cpu.py [--repeats 15] [--runs 3] [--only W1,W3] [--forms gemm,direct]
+[--dtypes float32,float64] [--matrix-max-mb 1024]``
 
 Calls are interleaved (form A, form B, torch, form A, ...) and the median is reported, so a noisy machine
 slows every contender alike. GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
@@ -151,39 +152,76 @@ def matrix_rows(names, repeats: int, max_mb: float) -> None:
         matrix.cache_clear()
 
 
+def gemm_call(w: dict, dtype):
+    """This machine's BLAS GEMM on the workload's own stamps product, (C_out*k*k, C_in) @ (C_in, N*H*W)."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((w["C_out"] * w["k"] ** 2, w["C_in"])).astype(dtype)
+    b = rng.standard_normal((w["C_in"], w["N"] * w["H"] * w["W"])).astype(dtype)
+    return lambda: np.matmul(a, b)
+
+
+def main_table(names, forms, dtypes, repeats, torch, F) -> dict:
+    """One run of the main table; returns {(workload, dtype, form): ratio to torch}."""
+    print(f"{'workload':<9}{'dtype':<9}{'form':<10}{'ms':>9}{'GFLOP/s':>9}{'BLAS GF/s':>10}{'x BLAS':>8}"
+          f"{'x torch':>9}")
+    ratios = {}
+    for name in names:
+        w = WORKLOADS[name]
+        for dtype in dtypes:
+            x, weight, bias = make_inputs(w, np.dtype(dtype).type)
+            tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
+            calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w))}
+            for form in forms:
+                calls[form] = (lambda f: lambda: te.FORMS[f](x, weight, bias, **params(w)))(form)
+            calls["BLAS"] = gemm_call(w, dtype)
+            ref = calls["torch"]().numpy()
+            for form in forms:
+                err = np.abs(calls[form]() - ref).max() / max(1.0, np.abs(ref).max())
+                assert err < 1e-4, f"{name} {form} {dtype}: relative error {err:.2e} against torch"
+            med = interleaved_medians(calls, repeats)
+            blas = gflop(w) / med.pop("BLAS")
+            for form, t in med.items():
+                ratios[name, dtype, form] = t / med["torch"]
+                print(f"{name:<9}{dtype:<9}{form:<10}{t * 1e3:9.3f}{gflop(w) / t:9.1f}{blas:10.1f}"
+                      f"{gflop(w) / t / blas:8.2f}{t / med['torch']:9.2f}")
+    return ratios
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
+    ap.add_argument("--runs", type=int, default=1, help="run the main table this many times, then summarise")
     ap.add_argument("--only", default=",".join(WORKLOADS), help="comma-separated workload names")
     ap.add_argument("--forms", default=",".join(m for m in te.FORMS if m not in ("gpu", "matrix")),
                     help="forms for the main table (the matrix form has its own table, see --matrix-max-mb)")
+    ap.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes for the main table")
     ap.add_argument("--matrix-max-mb", type=float, default=1024,
                     help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
     args = ap.parse_args(argv)
     import torch
     import torch.nn.functional as F
 
+    names, forms, dtypes = args.only.split(","), args.forms.split(","), args.dtypes.split(",")
     print(f"# benchmarks/cpu.py  {datetime.date.today()}  {platform.processor() or platform.machine()}  "
-          f"numpy {np.__version__}  torch {torch.__version__} (threads {torch.get_num_threads()})  float32")
+          f"{os.cpu_count()} CPUs  numpy {np.__version__}  torch {torch.__version__} "
+          f"(threads {torch.get_num_threads()})  tconv_edu threads {te.gemm.THREADS}")
     for line in blas_report():
         print(line)
-    print(f"{'workload':<9}{'form':<10}{'ms':>9}{'GFLOP/s':>9}{'x torch':>9}")
-    for name in args.only.split(","):
-        w = WORKLOADS[name]
-        x, weight, bias = make_inputs(w)
-        tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
-        calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w))}
-        for form in args.forms.split(","):
-            calls[form] = (lambda f: lambda: te.FORMS[f](x, weight, bias, **params(w)))(form)
-        ref = calls["torch"]().numpy()
-        for form in args.forms.split(","):
-            err = np.abs(calls[form]() - ref).max() / max(1.0, np.abs(ref).max())
-            assert err < 1e-4, f"{name} {form}: relative error {err:.2e} against torch"
-        med = interleaved_medians(calls, args.repeats)
-        for form, t in med.items():
-            print(f"{name:<9}{form:<10}{t * 1e3:9.3f}{gflop(w) / t:9.1f}{t / med['torch']:9.2f}")
+    print("# GFLOP/s counts the useful multiply-adds; BLAS GF/s is numpy's GEMM on the workload's stamps product "
+          "(C_out*k*k, C_in) @ (C_in, N*H*W) in this run; x BLAS = GFLOP/s / BLAS GF/s")
+    runs = []
+    for run in range(args.runs):
+        if args.runs > 1:
+            print(f"\n## run {run + 1} of {args.runs}")
+        runs.append(main_table(names, forms, dtypes, args.repeats, torch, F))
+    if args.runs > 1:
+        print(f"\n## x torch over the {args.runs} runs: median (min - max)")
+        for key in runs[0]:
+            if key[2] != "torch":
+                r = sorted(run[key] for run in runs)
+                print(f"{key[0]:<9}{key[1]:<9}{key[2]:<10}{statistics.median(r):9.2f}   ({r[0]:.2f} - {r[-1]:.2f})")
     if args.matrix_max_mb > 0:
-        matrix_rows(args.only.split(","), args.repeats, args.matrix_max_mb)
+        matrix_rows(names, args.repeats, args.matrix_max_mb)
 
 
 if __name__ == "__main__":
