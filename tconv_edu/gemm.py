@@ -2,7 +2,7 @@
 
 Same result as ``scatter.conv_transpose2d`` (read that first: one matrix product for every stamp, then one
 strided add per kernel tap). This form does the same arithmetic with fewer passes over memory, and picks one of
-three routes per call (``route``), from the shapes alone:
+four routes per call (``route``), from the shapes alone:
 
 - **"tiny"** (one input channel per group, little work, as in the course's 2-D examples): no stamps at all, and
   three small matrix products instead of a loop over taps. ``w @ columns`` (0/1 ``columns`` places the column
@@ -15,6 +15,11 @@ three routes per call (``route``), from the shapes alone:
   is then ONE contiguous add over all channels and images, at a flat offset, into the stamps of the phase's
   unshifted tap, which serve as its buffer; each phase is copied into its sub-grid once. Where kernel size equals
   stride, every phase is one unshifted tap: no add at all (the pixel-shuffle shortcut).
+- **"rows"** (row stride > 1, kernel taller than the stride, as in DCGAN's k4 s2): the row taps of each row
+  phase are gathered instead of scattered. One copy of x per distinct row shift, stacked, makes one GEMM per row
+  phase whose stamps already sum its row taps; the column taps are then scattered as above (one flat add each,
+  the stamps a shift would wrap zeroed first). Half the stamps, a third of the adds, a longer GEMM inner
+  dimension, for two more copies of x.
 - **"columns"** (column stride 1, when it moves fewer bytes than "phases"): the column taps are gathered instead
   of scattered. Stacking ``kW`` column-shifted copies of x makes one GEMM with ``kW * C_in`` terms produce whole
   output rows for each row tap, and ``kH`` row-shifted adds finish. Its GEMM writes ``kW`` times less and its
@@ -72,10 +77,11 @@ def transpose(spec: shapes.TransposeSpec):
 
 
 def route(spec: shapes.TransposeSpec) -> str:
-    """The cheapest correct route for these shapes: "tiny", "columns" or "phases" (see the module docstring).
+    """The cheapest correct route for these shapes: "tiny", "columns", "rows" or "phases" (module docstring).
 
     Cost per input pixel, in elements written or added: "phases" writes ``kH*kW*C_out`` stamps and adds them;
-    "columns" copies ``kW*C_in`` gathered inputs, then writes and adds ``kH*C_out`` stamps.
+    "columns" copies ``kW*C_in`` gathered inputs, then writes and adds ``kH*C_out`` stamps; "rows" copies one
+    input per distinct row shift and saves the adds of ``kH - sH`` row taps.
     """
     n, c_in, h, wd = spec.x.shape
     _, cg_out, kh, kw = spec.weight.shape
@@ -84,7 +90,31 @@ def route(spec: shapes.TransposeSpec) -> str:
         return "tiny"
     if spec.stride[1] == 1 and kw > 1 and kw * cg_in + 2 * kh * cg_out < 2 * kh * kw * cg_out:
         return "columns"
+    sh = spec.stride[0]
+    if sh > 1 and kh > sh and _row_blocks(spec) is not None:
+        shifts = len({q for q, _ in _taps(kh, sh, spec.dilation[0], spec.crop[0])})
+        if 2 * shifts * cg_in < 3 * (kh - sh) * kw * cg_out:
+            return "rows"
     return "phases"
+
+
+def _row_blocks(spec):
+    """For the "rows" route: the distinct row shifts (sorted) and, per row phase, its taps as (row tap, shift) in
+    shift order with the index of its first shift; None where a phase's shifts are not consecutive in that list."""
+    kh, (sh, dh, ch) = spec.weight.shape[2], (spec.stride[0], spec.dilation[0], spec.crop[0])
+    taps = _taps(kh, sh, dh, ch)
+    shifts = sorted({q for q, _ in taps})
+    phases = {}
+    for a, (q, pa) in enumerate(taps):
+        phases.setdefault(pa, []).append((a, q))
+    blocks = {}
+    for pa, group in phases.items():
+        group.sort(key=lambda t: t[1])
+        first = shifts.index(group[0][1])
+        if [q for _, q in group] != shifts[first:first + len(group)]:
+            return None
+        blocks[pa] = (first, group)
+    return shifts, blocks
 
 
 # ---------------------------------------------------------------------------------------------------- tiny
@@ -294,13 +324,19 @@ def _columns(spec):
         stack = np.empty((g, kw, ci, m, r1 - r0, wo), spec.dtype)
 
         def gather(c0, c1):                                # input channels c0..c1-1 of every group
-            for b in range(kw):                            # output column c reads input column c + cw - b*dw
+            for b in range(kw):                            # output column c reads input column c - s
                 s = b * dw - cw
                 lo = min(wo, max(0, s))
                 hi = max(lo, min(wo, wd + s))
+                if wo == wd and abs(s) < wd:               # one flat copy per plane, then the wrapped columns
+                    run = (r1 - r0) * wd
+                    dst = stack[:, b, c0:c1].reshape(g, c1 - c0, m, run)
+                    src = xg[:, c0:c1, i0:i1, r0:r1].reshape(g, c1 - c0, m, run)
+                    dst[..., max(0, s):run + min(0, s)] = src[..., max(0, -s):run - max(0, s)]
+                else:
+                    stack[:, b, c0:c1, ..., lo:hi] = xg[:, c0:c1, i0:i1, r0:r1, lo - s:hi - s]
                 stack[:, b, c0:c1, ..., :lo] = 0
                 stack[:, b, c0:c1, ..., hi:] = 0
-                stack[:, b, c0:c1, ..., lo:hi] = xg[:, c0:c1, i0:i1, r0:r1, lo - s:hi - s]
         _split(gather, ci, stack.size)
         rows = np.matmul(wt, stack.reshape(g, kw * ci, -1)).reshape(g, kh, co, m, r1 - r0, wo)
 
@@ -320,4 +356,91 @@ def _columns(spec):
     return y.reshape(n, g * co, ho, wo)
 
 
-_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns}
+# ---------------------------------------------------------------------------------------------------- rows
+
+def _rows(spec):
+    """Gather the row taps of each row phase, scatter the column taps: one GEMM per row phase on row-shifted
+    copies of x (one per distinct row shift), one flat add per column tap, one copy per phase."""
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, c_in, h, wd = x.shape
+    _, co, kh, kw = w.shape
+    ci = c_in // g
+    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    ho, wo = spec.out_size
+    hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
+    shifts, blocks = _row_blocks(spec)
+    cols_t = _taps(kw, sw, dw, cw)
+    qb = [q for q, _ in cols_t]
+    # rows of wp: where the phase grid is as wide as x ("tight"), the stamps a column shift takes off the grid are
+    # zeroed; else zero columns at the right, wide enough that a shifted stamp never wraps onto a kept column
+    tight = wq == wd
+    wp = wd if tight else max(wd + max(0, max(qb)), wq - min(0, min(qb)))
+    size = hq * wp
+    col_phases = {}                                        # column phase -> its column taps, an unshifted one first
+    for b, (q, pb) in enumerate(cols_t):
+        col_phases.setdefault(pb, []).append(b)
+    for group in col_phases.values():
+        group.sort(key=lambda b: qb[b] != 0)
+    # block k of the gathered input holds x shifted down by shifts[k] rows (zeros where that leaves x), and ones:
+    # the bias rides along, weighted in the first block of each phase, for the unshifted column taps only
+    gathered = np.empty((g, len(shifts), ci + 1, n, hq, wp), spec.dtype)
+    xt = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
+
+    def lay_out(c0, c1):                                   # input channels c0..c1-1 of every group
+        for k, q in enumerate(shifts):                     # gathered row i is x's row i - q
+            lo, hi = min(hq, max(0, q)), max(0, min(hq, h + q))
+            block = gathered[:, k, c0:c1]
+            block[..., :lo, :] = 0
+            block[..., hi:, :] = 0
+            block[..., lo:hi, wd:] = 0
+            block[..., lo:hi, :wd] = xt[:, c0:c1, :, lo - q:hi - q]
+    _split(lay_out, ci, gathered.size)
+    gathered[:, :, ci] = 1
+    has_bias = spec.bias is not None
+    y = np.empty((n, g, co, ho, wo), spec.dtype)
+    if len(blocks) < sh or len(col_phases) < sw:           # a phase no tap reaches holds the bias alone
+        y[...] = 0 if not has_bias else spec.bias.reshape(1, g, co, 1, 1)
+    bias = _bias(spec, g, co)[..., 0]                      # (g, co, 1, 1)
+    for pa, (first, group) in blocks.items():
+        wt = np.zeros((g, kw, co, len(group), ci + 1), spec.dtype)
+        for k, (a, _) in enumerate(group):
+            wt[:, :, :, k, :ci] = w.reshape(g, ci, co, kh, kw)[:, :, :, a, :].transpose(0, 3, 2, 1)
+        if has_bias:
+            for pb, cgroup in col_phases.items():
+                if qb[cgroup[0]] == 0:
+                    wt[:, cgroup[0], :, 0, ci] = spec.bias.reshape(g, co)
+        wt = wt.reshape(g, kw * co, len(group) * (ci + 1))
+        rows_pa = len(range(pa, ho, sh))
+        for i0, i1, _, _ in _chunks(n, hq, g * kw * co * wp * spec.dtype.itemsize):
+            m = i1 - i0
+            xc = gathered[:, first:first + len(group), :, i0:i1].reshape(g, len(group) * (ci + 1), m * size)
+            cols = np.matmul(wt, xc).reshape(g, kw, co, m * size)
+
+            def place(o0, o1):                             # output channels o0..o1-1 of every group
+                for pb, cgroup in col_phases.items():
+                    base = cgroup[0] if qb[cgroup[0]] == 0 else None
+                    if base is None:
+                        buf = np.empty((g, o1 - o0, m * size), spec.dtype)
+                        buf[...] = bias[:, o0:o1, 0]
+                    else:
+                        buf = cols[:, base, o0:o1]
+                    flat, src = buf.reshape(g, -1), cols[:, :, o0:o1].reshape(g, kw, -1)
+                    for b in cgroup:
+                        if b != base and tight and qb[b]:  # off the grid: zeroed, so that the add can be flat
+                            planes = cols[:, b, o0:o1].reshape(g, o1 - o0, m, hq, wp)
+                            if qb[b] > 0:
+                                planes[..., max(0, wp - qb[b]):] = 0
+                            else:
+                                planes[..., :min(wp, -qb[b])] = 0
+                    for b in cgroup:
+                        off, run = qb[b], flat.shape[1]
+                        if b != base and abs(off) < run:  # one flat add per column tap
+                            flat[:, max(0, off):run + min(0, off)] += src[:, b, max(0, -off):run - max(0, off)]
+                    sub = y[i0:i1, :, o0:o1, pa::sh, pb::sw]
+                    grid = buf.reshape(g, o1 - o0, m, hq, wp)[..., :rows_pa, :sub.shape[4]]
+                    np.copyto(sub, grid.transpose(2, 0, 1, 3, 4))
+            _split(place, co, m * g * co * size)
+    return y.reshape(n, g * co, ho, wo)
+
+
+_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns, "rows": _rows}

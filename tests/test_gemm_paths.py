@@ -14,17 +14,22 @@ CASES = [  # (stride, padding, output_padding, dilation, kernel, groups)
     ((2, 1), (0, 2), (1, 0), (1, 2), 3, 1),
     (2, 0, 0, 1, 2, 1),          # kernel == stride: every phase one unshifted tap (the pixel-shuffle shortcut)
     (2, 5, 0, 3, 3, 1),          # padding larger than d * (k - 1): negative shifts
+    (2, 1, 0, 3, 3, 1),          # dilation 3, stride 2: a row phase's shifts are not consecutive (no "rows")
+    (2, 1, 0, 1, 5, 1),
     ((1, 1), (0, 3), (0, 0), (1, 2), 4, 1),   # column stride 1 with a crop: the columns route's edges
 ]
 
 
 def routes_for(spec):
-    """Every route that can compute this spec (tiny needs one input channel per group, columns column stride 1)."""
+    """Every route that can compute this spec (tiny needs one input channel per group, columns column stride 1,
+    rows each row phase's shifts consecutive)."""
     names = ["phases"]
     if spec.x.shape[1] == spec.groups:
         names.append("tiny")
     if spec.stride[1] == 1:
         names.append("columns")
+    if gemm._row_blocks(spec) is not None:
+        names.append("rows")
     return names
 
 
@@ -85,7 +90,7 @@ def test_routes_match_the_scatter_form(n, groups, cg_in, cg_out, h, w, kh, kw, s
 @pytest.mark.parametrize("x_shape, w_shape, kw, route", [
     ((28, 28), (3, 3), dict(stride=2, padding=1, output_padding=1), "tiny"),
     ((1, 32, 64, 64), (32, 16, 3, 3), dict(padding=1), "columns"),
-    ((16, 128, 16, 16), (128, 64, 4, 4), dict(stride=2, padding=1), "phases"),
+    ((16, 128, 16, 16), (128, 64, 4, 4), dict(stride=2, padding=1), "rows"),
     ((4, 64, 8, 8), (64, 32, 2, 2), dict(stride=2), "phases"),
     ((2, 512, 8, 8), (512, 3, 3, 3), dict(padding=1), "phases"),    # many inputs, few outputs: scatter
 ])
