@@ -28,6 +28,9 @@ cuFFT, cuRAND, cuSOLVER and cuSPARSE. It needs an NVIDIA driver for CUDA 12 (R52
 on a machine without a GPU; ``is_available()`` says whether the form can run here. ``import tconv_edu`` never
 imports CuPy: it loads on the first call.
 
+One module for the CuPy form on purpose (it is longer than the others): its three kernels share the lazy CuPy
+import, the checked plan per call signature and the launch geometry (``geometry``, ``tap_table``, ``launch_grid``).
+
 >>> is_available() in (True, False)
 True
 >>> sorted(KERNELS)
@@ -42,7 +45,9 @@ import numpy as np
 from . import shapes
 
 __all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
-           "KERNEL_SOURCE", "cache_info", "cache_clear"]
+           "KERNEL_SOURCE", "cache_info", "cache_clear",
+           # the launch geometry and plan, public for the host-kernel tests and benchmarks/gpu.py
+           "geometry", "tap_table", "col2im_tables", "kernel_ints", "launch_grid", "stamps", "choose", "Plan"]
 
 #: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)
 KERNELS = ("auto", "gather", "scatter", "gemm")
