@@ -6,14 +6,15 @@
 Outputs are stored without execution timings or widget state (both change from run to run); notebooks are
 written as nbformat 4.5 with a stable id per cell, and each widget view's model id (random at every run, and
 pointing at no stored state) is replaced by one derived from the notebook and cell, so that re-running an
-unchanged notebook changes nothing but its PNG bytes; tracebacks name the library's files relative to the
-repository, not by this machine's path. Cells tagged ``raises-exception`` may raise. Prints the
+unchanged notebook changes nothing but its PNG bytes; tracebacks keep the cell's frame and the error, not the
+frames inside files (and name no file by this machine's path). Cells tagged ``raises-exception`` may raise. Prints the
 execution time of each notebook and the total; exits non-zero if a notebook fails.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 import time
 from pathlib import Path
@@ -74,6 +75,21 @@ def relative_tracebacks(nb, root: Path = ROOT):
     return nb
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def without_file_frames(nb):
+    """Stored tracebacks keep the learner's cell and the error, not the frames inside files (the library's source
+    lines, which would change with every edit of the library, and mean nothing to a reader). A live run still
+    shows every frame."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                out["traceback"] = [line for line in out["traceback"]
+                                    if not ANSI.sub("", line).startswith("File ")]
+    return nb
+
+
 def run(path: Path, timeout: int) -> float:
     nb = with_ids(nbformat.read(path, as_version=4))
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
@@ -85,7 +101,7 @@ def run(path: Path, timeout: int) -> float:
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
     stable_widget_ids(nb, path.name)
-    relative_tracebacks(nb)
+    without_file_frames(relative_tracebacks(nb))
     nbformat.validate(nb)
     nbformat.write(nb, path)
     return elapsed

@@ -70,3 +70,13 @@ def test_tracebacks_name_files_relative_to_the_repository(tmp_path):
     out = run_notebooks.relative_tracebacks(nb, root)
     assert out.cells[0].outputs[0].traceback[0] == "\x1b[36mFile \x1b[39m\x1b[32mtconv_edu/conv.py:22\x1b[39m, in conv2d"
     assert str(tmp_path) not in "".join(out.cells[0].outputs[0].traceback)
+
+
+def test_stored_tracebacks_keep_the_cell_and_the_error_not_the_library_frames():
+    nb = new_notebook(cells=[new_code_cell("x")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("error", ename="E", evalue="v", traceback=[
+        "\x1b[31m----\x1b[39m", "\x1b[36mCell \x1b[39m\x1b[32mIn[3], line 1\x1b[39m\n----> 1 f()",
+        "\x1b[36mFile \x1b[39m\x1b[32mtconv_edu/shapes.py:354\x1b[39m, in keras_output_size", "\x1b[31mE\x1b[39m: v"])]
+    tb = run_notebooks.without_file_frames(nb).cells[0].outputs[0].traceback
+    assert len(tb) == 3 and "In[3]" in tb[1] and tb[-1].endswith("v")
+    assert not any("shapes.py" in line for line in tb)
