@@ -92,7 +92,7 @@ test-lib: $(VENV)/.test
 
 # without the OPENBLAS_* variables some machines set (they select a slower BLAS kernel; see benchmarks/cpu.py)
 bench: $(VENV)/.test
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/cpu.py
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/cpu.py $(BENCH_ARGS)
 
 # the course as a JupyterLite site in _site/ (static files: JupyterLab and a Pyodide kernel in the browser), built
 # from scratch in its own environment .venv-lite (scripts/lite-requirements.txt). Serve it with any static server,

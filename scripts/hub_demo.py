@@ -557,7 +557,7 @@ def main(argv=None) -> int:
     result = run_class(args.state, notebooks=args.notebooks, keep=args.keep, port=args.port)
     print("\n" + report(result))
     print(f"\ncourse command (exit {result.course_status}):\n{result.course_output.rstrip()}")
-    print(f"\nfeedback fetched: " + ", ".join(f"{u}: {len(f)} file(s)" for u, f in result.feedback.items()))
+    print("\nfeedback fetched: " + ", ".join(f"{u}: {len(f)} file(s)" for u, f in result.feedback.items()))
     print(f"course directory, exchange and logs: {args.state}")
     # exit 1 from the course command is the class's doing (bob's and mallory's answers); 2 is not
     return 1 if result.left_running or result.course_status == 2 else 0

@@ -25,7 +25,10 @@ four routes per call (``route``), from the shapes alone:
   output rows for each row tap, and ``kH`` row-shifted adds finish. Its GEMM writes ``kW`` times less and its
   inner dimension is ``kW`` times longer, which is what the BLAS library runs fastest.
 
-Both GEMM routes fold the images into the GEMM's columns (one large product instead of one per image, which the
+It is one module, longer than most, on purpose: the routes share the route choice, the chunks and the threads,
+and each is one function that reads on its own.
+
+The GEMM routes fold the images into the GEMM's columns (one large product instead of one per image, which the
 BLAS library runs faster), compute stamps in chunks of at most ``CHUNK_BYTES`` (this bounds the memory; large
 chunks measured faster here than cache-sized ones, the L3 cache being large), and lay out, gather and place in
 ``THREADS`` threads (numpy releases the GIL in its loops), split over channels. Threads are not used where none
@@ -93,7 +96,8 @@ def route(spec: shapes.TransposeSpec) -> str:
     sh = spec.stride[0]
     if sh > 1 and kh > sh and _row_blocks(spec) is not None:
         shifts = len({q for q, _ in _taps(kh, sh, spec.dilation[0], spec.crop[0])})
-        if 2 * shifts * cg_in < 3 * (kh - sh) * kw * cg_out:
+        one_image = spec.groups * kw * cg_out * (h + kh) * (wd + kw) * spec.dtype.itemsize   # its stamps, about
+        if 2 * shifts * cg_in < 3 * (kh - sh) * kw * cg_out and one_image <= CHUNK_BYTES:
             return "rows"
     return "phases"
 
@@ -125,9 +129,8 @@ def _tiny(spec):
     ``band = w @ columns`` places every column tap (``columns[b, (j, c)] = 1`` where ``c = j*sw + b*dw - cw``);
     ``x @ band`` gives each row tap's output rows; ``rows_to_y @`` that places and sums the row taps.
     """
-    x, w, g = spec.x, spec.weight, spec.groups
-    n, _, h, wd = x.shape
-    _, co, kh, kw = w.shape
+    x, w = spec.x, spec.weight
+    n, g, _, co, h, wd, kh, kw = _dims(spec)
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
     band = np.matmul(w.reshape(g, co * kh, kw), _placement(wd, wo, kw, sw, dw, cw, spec.dtype.str).reshape(kw, -1))
@@ -187,6 +190,13 @@ def _chunks(n: int, h: int, row_bytes: int):
                 yield i0, i0 + 1, r0, min(h, r0 + rows)
 
 
+def _dims(spec):
+    """(N, groups, C_in/groups, C_out/groups, H, W, kH, kW) of a checked spec."""
+    n, c_in, h, wd = spec.x.shape
+    _, co, kh, kw = spec.weight.shape
+    return n, spec.groups, c_in // spec.groups, co, h, wd, kh, kw
+
+
 def _taps(k: int, s: int, d: int, crop: int):
     """Per tap along one axis: (shift in whole phase rows, phase) of output ``i*s + a*d - crop``."""
     return [divmod(a * d - crop, s) for a in range(k)]
@@ -203,10 +213,8 @@ def _bias(spec, g, co):
 
 def _phases(spec):
     """Scatter every tap: one GEMM per chunk, one contiguous add per tap into its phase's buffer, one copy each."""
-    x, w, g = spec.x, spec.weight, spec.groups
-    n, c_in, h, wd = x.shape
-    _, co, kh, kw = w.shape
-    ci = c_in // g
+    x, w = spec.x, spec.weight
+    n, g, ci, co, h, wd, kh, kw = _dims(spec)
     (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
     hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
@@ -298,10 +306,8 @@ def _phases(spec):
 
 def _columns(spec):
     """Gather the column taps (column stride 1): one GEMM per chunk on kW shifted copies, one add per row tap."""
-    x, w, g = spec.x, spec.weight, spec.groups
-    n, c_in, h, wd = x.shape
-    _, co, kh, kw = w.shape
-    ci = c_in // g
+    x, w = spec.x, spec.weight
+    n, g, ci, co, h, wd, kh, kw = _dims(spec)
     (sh, _), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
     # weight rows (row tap, output channel), columns (column tap, input channel)
@@ -361,11 +367,9 @@ def _columns(spec):
 def _rows(spec):
     """Gather the row taps of each row phase, scatter the column taps: one GEMM per row phase on row-shifted
     copies of x (one per distinct row shift), one flat add per column tap, one copy per phase."""
-    x, w, g = spec.x, spec.weight, spec.groups
-    n, c_in, h, wd = x.shape
-    _, co, kh, kw = w.shape
-    ci = c_in // g
-    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    x, w = spec.x, spec.weight
+    n, g, ci, co, h, wd, kh, kw = _dims(spec)
+    (sh, sw), (_, dw), (_, cw) = spec.stride, spec.dilation, spec.crop
     ho, wo = spec.out_size
     hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
     shifts, blocks = _row_blocks(spec)

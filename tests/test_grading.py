@@ -5,7 +5,6 @@ import time
 import numpy as np
 import pytest
 
-import tconv_edu as te
 from own_tconv import own_tconv
 from tconv_edu.grading import EXERCISES, check
 
