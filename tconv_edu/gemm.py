@@ -44,14 +44,16 @@ can start (Pyodide) or when ``TCONV_EDU_THREADS=1``. Each route is checked again
 from __future__ import annotations
 
 import functools
+import math
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import _platform, shapes
 
-__all__ = ["conv_transpose2d", "transpose", "route", "CHUNK_BYTES", "THREADS"]
+__all__ = ["conv_transpose2d", "transpose", "route", "cache_clear", "CHUNK_BYTES", "THREADS"]
 
 #: bytes of stamps computed per GEMM call before they are placed (bounds the memory a call takes)
 CHUNK_BYTES = 32 << 20
@@ -157,6 +159,28 @@ def _placement(wd: int, wo: int, kw: int, sw: int, dw: int, cw: int, dtype: str)
 
 # ------------------------------------------------------------------------------------------- shared machinery
 
+@functools.lru_cache(maxsize=4)
+def _scratch(thread: int, role: str, shape: tuple, dtype: str):
+    """A work array (never returned to a caller) kept for the next call of the same shape: fresh memory costs a
+    page fault per 4 KiB on first touch, which on W1 cost more than the adds. Keyed by thread, so that two threads
+    never share one; at most 4 kept, each at most CHUNK_BYTES; ``cache_clear()`` frees them."""
+    return np.empty(shape, dtype)
+
+
+def _work(role: str, shape: tuple, dtype) -> np.ndarray:
+    """An uninitialised work array: a kept one (``_scratch``) if it is small enough, else a new one."""
+    dtype = np.dtype(dtype)
+    if math.prod(shape) * dtype.itemsize > CHUNK_BYTES:
+        return np.empty(shape, dtype)
+    return _scratch(threading.get_ident(), role, tuple(shape), dtype.str)
+
+
+def cache_clear() -> None:
+    """Free what this form keeps between calls: its work arrays and its 0/1 placement matrices."""
+    _scratch.cache_clear()
+    _placement.cache_clear()
+
+
 @functools.lru_cache(maxsize=1)
 def _pool():
     """The placing threads: one pool per process, started on first use (None where threads cannot start)."""
@@ -237,7 +261,7 @@ def _phases(spec):
     # the GEMM as one more input channel of ones, weighted by the bias in that tap only
     bases = {p: next((t for t in group if t[1:3] == (0, 0)), None) if whole else None for p, group in phases.items()}
     ones = spec.bias is not None and any(bases.values())
-    xs = np.empty((g, ci + ones, n, hp, wp), spec.dtype)  # images side by side: one GEMM covers them all
+    xs = _work("input", (g, ci + ones, n, hp, wp), spec.dtype)  # images side by side: one GEMM covers them all
     xt = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
 
     def lay_out(c0, c1):                                   # input channels c0..c1-1 of every group
@@ -262,7 +286,8 @@ def _phases(spec):
         if r0 == 0:
             bufs = {p: np.empty((g, co, m, size), spec.dtype) for p in phases if bases[p] is None}
         xc = xs[:, :, i0:i1, r0:r1].reshape(g, ci + ones, m * (r1 - r0) * wp)
-        cols = np.matmul(wt, xc).reshape(g, kh * kw, co, m, (r1 - r0) * wp)
+        cols = np.matmul(wt, xc, out=_work("stamps", (g, kh * kw * co, m * (r1 - r0) * wp), spec.dtype))
+        cols = cols.reshape(g, kh * kw, co, m, (r1 - r0) * wp)
 
         def place(o0, o1):                                 # output channels o0..o1-1 of every group
             for phase, group in phases.items():
@@ -327,7 +352,7 @@ def _columns(spec):
     xg = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)  # (g, ci, n, h, wd), a view
     for i0, i1, r0, r1 in chunks:
         m = i1 - i0
-        stack = np.empty((g, kw, ci, m, r1 - r0, wo), spec.dtype)
+        stack = _work("input", (g, kw, ci, m, r1 - r0, wo), spec.dtype)
 
         def gather(c0, c1):                                # input channels c0..c1-1 of every group
             for b in range(kw):                            # output column c reads input column c - s
@@ -344,7 +369,9 @@ def _columns(spec):
                 stack[:, b, c0:c1, ..., :lo] = 0
                 stack[:, b, c0:c1, ..., hi:] = 0
         _split(gather, ci, stack.size)
-        rows = np.matmul(wt, stack.reshape(g, kw * ci, -1)).reshape(g, kh, co, m, r1 - r0, wo)
+        rows = np.matmul(wt, stack.reshape(g, kw * ci, -1),
+                         out=_work("stamps", (g, kh * co, m * (r1 - r0) * wo), spec.dtype))
+        rows = rows.reshape(g, kh, co, m, r1 - r0, wo)
 
         def place(o0, o1):                                 # output channels o0..o1-1 of every group
             out = y[i0:i1, :, o0:o1].transpose(1, 2, 0, 3, 4)   # (g, co, m, ho, wo)
@@ -385,26 +412,9 @@ def _rows(spec):
         col_phases.setdefault(pb, []).append(b)
     for group in col_phases.values():
         group.sort(key=lambda b: qb[b] != 0)
-    # block k of the gathered input holds x shifted down by shifts[k] rows (zeros where that leaves x), and ones:
-    # the bias rides along, weighted in the first block of each phase, for the unshifted column taps only
-    gathered = np.empty((g, len(shifts), ci + 1, n, hq, wp), spec.dtype)
-    xt = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
-
-    def lay_out(c0, c1):                                   # input channels c0..c1-1 of every group
-        for k, q in enumerate(shifts):                     # gathered row i is x's row i - q
-            lo, hi = min(hq, max(0, q)), max(0, min(hq, h + q))
-            block = gathered[:, k, c0:c1]
-            block[..., :lo, :] = 0
-            block[..., hi:, :] = 0
-            block[..., lo:hi, wd:] = 0
-            block[..., lo:hi, :wd] = xt[:, c0:c1, :, lo - q:hi - q]
-    _split(lay_out, ci, gathered.size)
-    gathered[:, :, ci] = 1
     has_bias = spec.bias is not None
-    y = np.empty((n, g, co, ho, wo), spec.dtype)
-    if len(blocks) < sh or len(col_phases) < sw:           # a phase no tap reaches holds the bias alone
-        y[...] = 0 if not has_bias else spec.bias.reshape(1, g, co, 1, 1)
     bias = _bias(spec, g, co)[..., 0]                      # (g, co, 1, 1)
+    weights = {}                                           # row phase -> (g, kW*C_out, taps*(C_in + 1))
     for pa, (first, group) in blocks.items():
         wt = np.zeros((g, kw, co, len(group), ci + 1), spec.dtype)
         for k, (a, _) in enumerate(group):
@@ -413,12 +423,35 @@ def _rows(spec):
             for pb, cgroup in col_phases.items():
                 if qb[cgroup[0]] == 0:
                     wt[:, cgroup[0], :, 0, ci] = spec.bias.reshape(g, co)
-        wt = wt.reshape(g, kw * co, len(group) * (ci + 1))
-        rows_pa = len(range(pa, ho, sh))
-        for i0, i1, _, _ in _chunks(n, hq, g * kw * co * wp * spec.dtype.itemsize):
-            m = i1 - i0
-            xc = gathered[:, first:first + len(group), :, i0:i1].reshape(g, len(group) * (ci + 1), m * size)
-            cols = np.matmul(wt, xc).reshape(g, kw, co, m * size)
+        weights[pa] = wt.reshape(g, kw * co, len(group) * (ci + 1))
+    y = np.empty((n, g, co, ho, wo), spec.dtype)
+    if len(blocks) < sh or len(col_phases) < sw:           # a phase no tap reaches holds the bias alone
+        y[...] = 0 if not has_bias else spec.bias.reshape(1, g, co, 1, 1)
+    xt = x.reshape(n, g, ci, h, wd).transpose(1, 2, 0, 3, 4)
+    per_image = g * (len(shifts) * (ci + 1) + kw * co) * size * spec.dtype.itemsize
+    step = max(1, CHUNK_BYTES // per_image)
+    for i0 in range(0, n, step):                           # images i0..i1-1: laid out, multiplied, placed
+        i1 = min(n, i0 + step)
+        m = i1 - i0
+        # block k of the gathered input holds x shifted down by shifts[k] rows (zeros where that leaves x), and
+        # ones: the bias rides along, weighted in the first block of each phase, for the unshifted column taps
+        gathered = _work("input", (g, len(shifts), ci + 1, m, hq, wp), spec.dtype)
+
+        def lay_out(c0, c1):                               # input channels c0..c1-1 of every group
+            for k, q in enumerate(shifts):                 # gathered row i is x's row i - q
+                lo, hi = min(hq, max(0, q)), max(0, min(hq, h + q))
+                block = gathered[:, k, c0:c1]
+                block[..., :lo, :] = 0
+                block[..., hi:, :] = 0
+                block[..., lo:hi, wd:] = 0
+                block[..., lo:hi, :wd] = xt[:, c0:c1, i0:i1, lo - q:hi - q]
+        _split(lay_out, ci, gathered.size)
+        gathered[:, :, ci] = 1
+        for pa, (first, group) in blocks.items():
+            rows_pa = len(range(pa, ho, sh))
+            xc = gathered[:, first:first + len(group)].reshape(g, len(group) * (ci + 1), m * size)
+            cols = np.matmul(weights[pa], xc, out=_work("stamps", (g, kw * co, m * size), spec.dtype))
+            cols = cols.reshape(g, kw, co, m * size)
 
             def place(o0, o1):                             # output channels o0..o1-1 of every group
                 for pb, cgroup in col_phases.items():

@@ -114,3 +114,57 @@ def test_cached_placement_cannot_be_written():
     t = gemm._placement(5, 9, 3, 2, 1, 0, "<f8")
     with pytest.raises(ValueError):
         t[0, 0] = 7
+
+
+ROUTE_CASES = {  # a call that takes each route, with the work arrays it keeps between calls
+    "tiny": ((2, 1, 9, 8), (1, 2, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    "phases": ((3, 4, 9, 8), (4, 3, 2, 2), dict(stride=2)),
+    "rows": ((3, 4, 9, 8), (4, 3, 4, 4), dict(stride=2, padding=1)),
+    "columns": ((2, 3, 9, 8), (3, 2, 3, 3), dict(padding=1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTE_CASES))
+def test_a_result_is_never_a_kept_work_array(name):
+    x_shape, w_shape, kw = ROUTE_CASES[name]
+    rng = np.random.default_rng(5)
+    args = [(rng.standard_normal(x_shape), rng.standard_normal(w_shape), rng.standard_normal(w_shape[1]))
+            for _ in range(2)]
+    assert gemm.route(shapes.transpose_spec(*args[0], **kw)) == name
+    first = gemm.conv_transpose2d(*args[0], **kw)
+    kept = first.copy()
+    second = gemm.conv_transpose2d(*args[1], **kw)       # same shapes: the kept work arrays are reused
+    np.testing.assert_array_equal(first, kept)
+    assert not np.shares_memory(first, second)
+    np.testing.assert_allclose(second, te.direct.conv_transpose2d(*args[1], **kw), rtol=1e-10, atol=1e-10)
+
+
+def test_threads_calling_at_once_get_their_own_work_arrays():
+    from concurrent.futures import ThreadPoolExecutor
+    rng = np.random.default_rng(6)
+    cases = [(rng.standard_normal((4, 8, 12, 12)), rng.standard_normal((8, 4, 4, 4)), rng.standard_normal(4))
+             for _ in range(6)]
+    kw = dict(stride=2, padding=1)
+    want = [te.direct.conv_transpose2d(*c, **kw) for c in cases]
+
+    def run(i):
+        return [gemm.conv_transpose2d(*cases[i], **kw) for _ in range(20)]
+    with ThreadPoolExecutor(3) as pool:
+        for i, results in enumerate(pool.map(run, range(len(cases)))):
+            for got in results:
+                np.testing.assert_allclose(got, want[i], rtol=1e-10, atol=1e-10)
+
+
+def test_cache_clear_frees_what_the_form_keeps():
+    gemm.conv_transpose2d(np.ones((2, 4, 9, 8)), np.ones((4, 3, 4, 4)), stride=2, padding=1)
+    gemm.conv_transpose2d(np.ones((9, 8)), np.ones((3, 3)), stride=2)
+    assert gemm._scratch.cache_info().currsize > 0 and gemm._placement.cache_info().currsize > 0
+    gemm.cache_clear()
+    assert gemm._scratch.cache_info().currsize == 0 and gemm._placement.cache_info().currsize == 0
+
+
+def test_work_arrays_above_a_chunk_are_not_kept(monkeypatch):
+    gemm.cache_clear()
+    monkeypatch.setattr(gemm, "CHUNK_BYTES", 64)
+    gemm.conv_transpose2d(np.ones((2, 4, 9, 8)), np.ones((4, 3, 4, 4)), stride=2, padding=1)
+    assert gemm._scratch.cache_info().currsize == 0
