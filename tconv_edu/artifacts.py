@@ -105,9 +105,7 @@ def upsample_nearest(x, scale):
            [3, 3, 4, 4],
            [3, 3, 4, 4]])
     """
-    x = shapes.as_array("x", x, np)
-    if x.ndim < 2:
-        raise shapes.ArgumentError(f"x: expected (..., H, W) with at least 2 dimensions, got shape {x.shape}")
+    x = shapes.image_array("x", x)
     sh, sw = shapes.pair("scale", scale, 1)
     return np.repeat(np.repeat(x, sh, axis=-2), sw, axis=-1)
 

@@ -206,9 +206,7 @@ def upsample(x, kernel, stride=2):
            [1., 1., 1., 1.],
            [1., 1., 1., 1.]])
     """
-    x = shapes.as_array("x", x, np)
-    if x.ndim < 2:
-        raise shapes.ArgumentError(f"x: expected (..., H, W), got shape {x.shape}")
+    x = shapes.image_array("x", x)
     k = shapes.as_array("kernel", kernel, np)
     s = shapes.positive_int("stride", stride)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] < s or (k.shape[0] - s) % 2:

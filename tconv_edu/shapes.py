@@ -42,8 +42,8 @@ __all__ = [
     "tf_pair", "tf_explicit_padding", "tf_output_size_range", "tf_padding", "tf_crops",
     "keras_output_size", "keras_crops", "jax_crops", "onnx_crops", "ONNX_AUTO_PADS",
     # arrays
-    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec", "compute_dtype", "as_array", "check_bias",
-    "make_spec",
+    "TransposeSpec", "ConvSpec", "transpose_spec", "conv_spec", "compute_dtype", "as_array", "image_array",
+    "check_bias", "make_spec",
 ]
 
 AXES = ("height", "width")
@@ -704,6 +704,14 @@ def as_array(name: str, value, xp, optional: bool = False):
     if a.dtype.kind not in "iuf":
         raise TypeError(f"{name}: expected a real numeric array (float or int), got dtype {a.dtype}"
                         + (" (complex is not supported)" if a.dtype.kind == "c" else ""))
+    return a
+
+
+def image_array(name: str, value):
+    """``value`` as a numeric numpy array of images, (..., H, W): at least 2-D."""
+    a = as_array(name, value, np)
+    if a.ndim < 2:
+        raise ArgumentError(f"{name}: expected (..., H, W) with at least 2 dimensions, got shape {a.shape}")
     return a
 
 
