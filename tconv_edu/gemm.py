@@ -32,7 +32,9 @@ The GEMM routes fold the images into the GEMM's columns (one large product inste
 BLAS library runs faster), compute stamps in chunks of at most ``CHUNK_BYTES`` (this bounds the memory; large
 chunks measured faster here than cache-sized ones, the L3 cache being large), and lay out, gather and place in
 ``THREADS`` threads (numpy releases the GIL in its loops), split over channels. Threads are not used where none
-can start (Pyodide) or when ``TCONV_EDU_THREADS=1``. Each route is checked against the scatter form in
+can start (Pyodide) or when ``TCONV_EDU_THREADS=1``. Their large work arrays are kept for the next call of the
+same shape (``_scratch``: fresh memory costs a page fault per 4 KiB, which measured dearer than the adds), and
+``cache_clear()`` frees them. Each route is checked against the scatter form in
 ``tests/test_gemm_paths.py``; ``benchmarks/cpu.py`` measures them against PyTorch.
 
 >>> import numpy as np
