@@ -40,6 +40,7 @@ def every_way(monkeypatch, x, w, b, **kw):
     for chunk in (gemm.CHUNK_BYTES, 1):
         for threads, parallel_min in ((1, gemm.PARALLEL_MIN), (3, 0)):
             monkeypatch.setattr(gemm, "CHUNK_BYTES", chunk)
+            monkeypatch.setattr(gemm, "STAGE_BYTES", 1 if chunk == 1 else 256 << 10)   # one channel per stage
             monkeypatch.setattr(gemm, "THREADS", threads)
             monkeypatch.setattr(gemm, "PARALLEL_MIN", parallel_min)
             for name in routes_for(spec):
