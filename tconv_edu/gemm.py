@@ -101,8 +101,9 @@ def route(spec: shapes.TransposeSpec) -> str:
     if spec.stride[1] == 1 and kw > 1 and kw * cg_in + 2 * kh * cg_out < 2 * kh * kw * cg_out:
         return "columns"
     sh = spec.stride[0]
-    if sh > 1 and kh > sh and _row_blocks(spec) is not None:
-        shifts = len({q for q, _ in _taps(kh, sh, spec.dilation[0], spec.crop[0])})
+    blocks = _row_blocks(spec) if sh > 1 and kh > sh else None
+    if blocks is not None:
+        shifts = len(blocks[0])
         one_image = spec.groups * kw * cg_out * (h + kh) * (wd + kw) * spec.dtype.itemsize   # its stamps, about
         if 2 * shifts * cg_in < 3 * (kh - sh) * kw * cg_out and one_image <= CHUNK_BYTES:
             return "rows"
