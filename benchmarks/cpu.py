@@ -3,8 +3,13 @@
 Usage: ``python benchmarks/cpu.py [--repeats 15] [--runs 3] [--only W1,W3] [--forms gemm,direct]
 [--dtypes float32,float64] [--matrix-max-mb 1024]``
 
-Calls are interleaved (form A, form B, torch, form A, ...) and the median is reported, so a noisy machine
-slows every contender alike. GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
+Calls are interleaved (form A, form B, torch, form B, ...) and the median is reported, so a noisy machine
+slows every contender alike. Each round takes the contenders in a new order (seeded, so the same in every
+invocation): a call's time depends on the call before it, through the caches it leaves and the memory it frees,
+and one fixed order gives each contender the same neighbour in every round. On W1 one and the same GEMM-form
+call took 1.11-1.27x as long right after torch as right after itself; in the fixed order torch came right after
+the subpixel form, whose freed memory spared torch's allocations their page faults (``--order fixed`` measures
+that order). GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
 
 Idle worker threads sleep at once (``OMP_WAIT_POLICY=PASSIVE`` for torch's OpenMP pool,
 ``OPENBLAS_THREAD_TIMEOUT=4`` for numpy's BLAS pool, unless set otherwise): threads that spin after one
@@ -23,6 +28,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 import argparse  # noqa: E402
 import datetime  # noqa: E402
 import platform  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 
@@ -60,10 +66,15 @@ def gflop(w: dict) -> float:
     return 2 * w["N"] * w["C_in"] * w["C_out"] * w["H"] * w["W"] * w["k"] ** 2 / 1e9
 
 
+#: "shuffled": each round in a new seeded order (the default); "fixed": every round in the order given
+ORDER = "shuffled"
+
+
 def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002) -> dict:
-    """Median seconds per call for each named zero-argument callable, measured round-robin.
+    """Median seconds per call for each named zero-argument callable, measured in rounds of one sample each.
 
     Each sample times enough back-to-back calls to last ``min_time`` (fast calls are otherwise all timer noise).
+    The rounds take the callables in the order ``ORDER`` says (module docstring).
     """
     loops = {}
     for name, fn in calls.items():
@@ -73,8 +84,12 @@ def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002) -> d
         one = max(time.perf_counter() - t0, 1e-7)
         loops[name] = max(1, int(min_time / one))
     samples = {name: [] for name in calls}
+    order, shuffle = list(calls), random.Random(0).shuffle
     for _ in range(repeats):
-        for name, fn in calls.items():
+        if ORDER == "shuffled":
+            shuffle(order)
+        for name in order:
+            fn = calls[name]
             t0 = time.perf_counter()
             for _ in range(loops[name]):
                 fn()
@@ -188,6 +203,7 @@ def main_table(names, forms, dtypes, repeats, torch, F) -> dict:
 
 
 def main(argv=None) -> None:
+    global ORDER
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--runs", type=int, default=1, help="run the main table this many times, then summarise")
@@ -197,7 +213,10 @@ def main(argv=None) -> None:
     ap.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes for the main table")
     ap.add_argument("--matrix-max-mb", type=float, default=1024,
                     help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
+    ap.add_argument("--order", choices=("shuffled", "fixed"), default=ORDER,
+                    help="the contenders' order in each round (see the module docstring)")
     args = ap.parse_args(argv)
+    ORDER = args.order
     import torch
     import torch.nn.functional as F
 
@@ -207,6 +226,7 @@ def main(argv=None) -> None:
           f"(threads {torch.get_num_threads()})  tconv_edu threads {te.gemm.THREADS}")
     for line in blas_report():
         print(line)
+    print(f"# contenders in each round: {ORDER} order; medians of {args.repeats} rounds")
     print("# GFLOP/s counts the useful multiply-adds; BLAS GF/s is numpy's GEMM on the workload's stamps product "
           "(C_out*k*k, C_in) @ (C_in, N*H*W), measured right after that workload's contenders; "
           "x BLAS = GFLOP/s / BLAS GF/s")
