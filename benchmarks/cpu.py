@@ -1,7 +1,7 @@
 """CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose2d, in the same run.
 
 Usage: ``python benchmarks/cpu.py [--repeats 15] [--runs 3] [--only W1,W3] [--forms gemm,direct]
-[--dtypes float32,float64] [--matrix-max-mb 1024]``
+[--dtypes float32,float64] [--matrix-max-mb 1024] [--order shuffled|fixed]``
 
 Calls are interleaved (form A, form B, torch, form B, ...) and the median is reported, so a noisy machine
 slows every contender alike. Each round takes the contenders in a new order (seeded, so the same in every
@@ -66,15 +66,11 @@ def gflop(w: dict) -> float:
     return 2 * w["N"] * w["C_in"] * w["C_out"] * w["H"] * w["W"] * w["k"] ** 2 / 1e9
 
 
-#: "shuffled": each round in a new seeded order (the default); "fixed": every round in the order given
-ORDER = "shuffled"
-
-
-def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002) -> dict:
+def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002, order: str = "shuffled") -> dict:
     """Median seconds per call for each named zero-argument callable, measured in rounds of one sample each.
 
     Each sample times enough back-to-back calls to last ``min_time`` (fast calls are otherwise all timer noise).
-    The rounds take the callables in the order ``ORDER`` says (module docstring).
+    ``order``: "shuffled", each round in a new seeded order (module docstring); "fixed", every round as given.
     """
     loops = {}
     for name, fn in calls.items():
@@ -84,11 +80,11 @@ def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002) -> d
         one = max(time.perf_counter() - t0, 1e-7)
         loops[name] = max(1, int(min_time / one))
     samples = {name: [] for name in calls}
-    order, shuffle = list(calls), random.Random(0).shuffle
+    names, shuffle = list(calls), random.Random(0).shuffle
     for _ in range(repeats):
-        if ORDER == "shuffled":
-            shuffle(order)
-        for name in order:
+        if order == "shuffled":
+            shuffle(names)
+        for name in names:
             fn = calls[name]
             t0 = time.perf_counter()
             for _ in range(loops[name]):
@@ -117,7 +113,7 @@ def blas_report() -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- the matrix form
 
-def matrix_rows(names, repeats: int, max_mb: float) -> None:
+def matrix_rows(names, repeats: int, max_mb: float, order: str) -> None:
     """The matrix form's own table: nnz and bytes of C, time to build it, time of a cached call (Cᵀ @ x for the
     whole batch), and that call's ratio to torch and to the GEMM form (the default), all three measured in this run.
 
@@ -160,7 +156,7 @@ def matrix_rows(names, repeats: int, max_mb: float) -> None:
         ref = calls["torch"]().numpy()
         err = np.abs(calls["matrix"]() - ref).max() / max(1.0, np.abs(ref).max())
         assert err < 1e-4, f"{name} matrix: relative error {err:.2e} against torch"
-        med = interleaved_medians(calls, repeats)
+        med = interleaved_medians(calls, repeats, order=order)
         print(f"{name:<9}{nnz:>12,}{mb:9.1f}{mb / ideal_mb:8.3f}{build:9.3f}{med['matrix'] * 1e3:10.3f}"
               f"{med['torch'] * 1e3:10.3f}{med['matrix'] / med['torch']:9.2f}{med['gemm'] * 1e3:9.3f}"
               f"{med['matrix'] / med['gemm']:8.2f}")
@@ -175,7 +171,7 @@ def gemm_call(w: dict, dtype):
     return lambda: np.matmul(a, b)
 
 
-def main_table(names, forms, dtypes, repeats, torch, F) -> dict:
+def main_table(names, forms, dtypes, repeats, torch, F, order: str) -> dict:
     """One run of the main table; returns {(workload, dtype, form): ratio to torch}."""
     print(f"{'workload':<9}{'dtype':<9}{'form':<10}{'ms':>9}{'GFLOP/s':>9}{'BLAS GF/s':>10}{'x BLAS':>8}"
           f"{'x torch':>9}")
@@ -192,7 +188,7 @@ def main_table(names, forms, dtypes, repeats, torch, F) -> dict:
             for form in forms:
                 err = np.abs(calls[form]() - ref).max() / max(1.0, np.abs(ref).max())
                 assert err < 1e-4, f"{name} {form} {dtype}: relative error {err:.2e} against torch"
-            med = interleaved_medians(calls, repeats)
+            med = interleaved_medians(calls, repeats, order=order)
             # the machine's reference, measured right after (not among the contenders, whose caches it would flush)
             blas = gflop(w) / interleaved_medians({"BLAS": gemm_call(w, dtype)}, repeats)["BLAS"]
             for form, t in med.items():
@@ -203,7 +199,6 @@ def main_table(names, forms, dtypes, repeats, torch, F) -> dict:
 
 
 def main(argv=None) -> None:
-    global ORDER
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--runs", type=int, default=1, help="run the main table this many times, then summarise")
@@ -213,10 +208,9 @@ def main(argv=None) -> None:
     ap.add_argument("--dtypes", default="float32,float64", help="comma-separated dtypes for the main table")
     ap.add_argument("--matrix-max-mb", type=float, default=1024,
                     help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
-    ap.add_argument("--order", choices=("shuffled", "fixed"), default=ORDER,
+    ap.add_argument("--order", choices=("shuffled", "fixed"), default="shuffled",
                     help="the contenders' order in each round (see the module docstring)")
     args = ap.parse_args(argv)
-    ORDER = args.order
     import torch
     import torch.nn.functional as F
 
@@ -226,7 +220,7 @@ def main(argv=None) -> None:
           f"(threads {torch.get_num_threads()})  tconv_edu threads {te.gemm.THREADS}")
     for line in blas_report():
         print(line)
-    print(f"# contenders in each round: {ORDER} order; medians of {args.repeats} rounds")
+    print(f"# contenders in each round: {args.order} order; medians of {args.repeats} rounds")
     print("# GFLOP/s counts the useful multiply-adds; BLAS GF/s is numpy's GEMM on the workload's stamps product "
           "(C_out*k*k, C_in) @ (C_in, N*H*W), measured right after that workload's contenders; "
           "x BLAS = GFLOP/s / BLAS GF/s")
@@ -234,7 +228,7 @@ def main(argv=None) -> None:
     for run in range(args.runs):
         if args.runs > 1:
             print(f"\n## run {run + 1} of {args.runs}")
-        runs.append(main_table(names, forms, dtypes, args.repeats, torch, F))
+        runs.append(main_table(names, forms, dtypes, args.repeats, torch, F, args.order))
     if args.runs > 1:
         print(f"\n## x torch over the {args.runs} runs: median (min - max)")
         for key in runs[0]:
@@ -242,7 +236,7 @@ def main(argv=None) -> None:
                 r = sorted(run[key] for run in runs)
                 print(f"{key[0]:<9}{key[1]:<9}{key[2]:<10}{statistics.median(r):9.2f}   ({r[0]:.2f} - {r[-1]:.2f})")
     if args.matrix_max_mb > 0:
-        matrix_rows(names, args.repeats, args.matrix_max_mb)
+        matrix_rows(names, args.repeats, args.matrix_max_mb, args.order)
 
 
 if __name__ == "__main__":
