@@ -61,6 +61,28 @@ def test_hard_coding_the_example_fails():
     assert "cases failed" in rejected(article_only)
 
 
+def test_no_random_case_expects_only_zeros():
+    """A stride and a padding can crop an all-zero output out of the gaps between the stamps: such a case would
+    reward an answer of zeros. Counts of zero ("counts", "int") are real answers and stay."""
+    from tconv_edu.grading._check import cases_for
+    for ex in EXERCISES.values():
+        for seed in range(60):
+            for case in cases_for(ex, seed):
+                if case.random and ex.functions[case.func] in ("array", "matrix"):
+                    assert np.any(ex.reference(case)), (ex.id, seed, case.args)
+
+
+def test_zeros_of_the_right_shape_pass_no_case():
+    from tconv_edu.grading._check import grade
+
+    def scatter_strided(x, k, stride, padding):          # the output's size, worked out without the library
+        (h, w), (kh, kw) = np.shape(x), np.shape(k)
+        return np.zeros(((h - 1) * stride + kh - 2 * padding, (w - 1) * stride + kw - 2 * padding))
+    for seed in range(40):
+        result = grade(EXERCISES["scatter_strided"], scatter_strided, seed=seed)
+        assert (result.n_passed, result.n_cases) == (0, 12), (seed, result.summary)
+
+
 def test_unknown_exercise_id():
     with pytest.raises(KeyError, match="expected one of scatter_2d"):
         check("scatter_3d", scatter_2d)
