@@ -8,6 +8,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tconv_edu.grading import __main__ as cli
+from sandbox_util import needs_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ex1_scatter.ipynb"
@@ -26,6 +27,7 @@ def filled(answers: dict, wrong: dict = (), name: str = NAME):
     return nb
 
 
+@needs_sandbox
 def test_grading_command_scores_solved_half_solved_and_unsolved_copies(tmp_path, capsys):
     paths = {}
     for label, nb in {"solved": filled({"scatter_2d", "scatter_strided"}),
@@ -40,7 +42,8 @@ def test_grading_command_scores_solved_half_solved_and_unsolved_copies(tmp_path,
 
     assert cli.main([str(paths["solved"])]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[1:] == [
+    assert out.splitlines()[0] == "grading 1 notebook; sandbox: bubblewrap (each kernel isolated)"
+    assert out.splitlines()[2:] == [
         "  exercise         points  cases  result",
         "  scatter_2d        2 / 2  12/12  passed",
         "  scatter_strided   3 / 3  12/12  passed",
@@ -66,6 +69,7 @@ def test_grading_command_scores_solved_half_solved_and_unsolved_copies(tmp_path,
         assert p.read_bytes() == data, f"{p} was changed"
 
 
+@needs_sandbox
 def test_partial_credit_and_the_mistake_in_the_gradebook(tmp_path, capsys):
     crop = ("def scatter_strided(x, k, stride, padding):\n    y = scatter_2d(x, k) if stride == 1 else None\n"
             "    import numpy as np\n    H, W = x.shape\n    kH, kW = k.shape\n"
@@ -91,6 +95,7 @@ EX5_WRONG = {   # the usual port, and the 3x3 kernel not flipped
                           "    return f[:-1, :-1] + f[:-1, 1:] + f[1:, :-1] + f[1:, 1:]"}
 
 
+@needs_sandbox
 def test_grading_command_scores_the_layers_notebook_right_and_wrong(tmp_path, capsys):
     ids = ("bilinear_kernel", "port_tf_same", "grouped", "resize_conv_kernel")
     for label, nb in {"right": filled(set(ids), name=EX5),
@@ -118,6 +123,7 @@ def test_grading_command_scores_the_layers_notebook_right_and_wrong(tmp_path, ca
     assert rows["wrong", "port_tf_same"]["mistake"] == "usual_port"
 
 
+@needs_sandbox
 def test_grading_command_reports_broken_cells_and_unreadable_files(tmp_path, capsys):
     nb = filled({"scatter_2d"}, {"scatter_strided": "def scatter_strided(x, k, stride, padding)\n    pass"})
     broken = tmp_path / NAME

@@ -1,20 +1,32 @@
-"""The instructor's judge cannot be fooled: ways a learner who wants marks could fake a grade, each scoring 0.
+"""The instructor's judge cannot be fooled, stopped or steered: ways a learner who wants marks, or wants to hurt a
+classmate, could attack it, each scoring 0 and leaving every classmate's grade as it was.
 
 Every hostile submission below holds a WRONG answer to ``scatter_2d`` (an all-zero array) plus one trick; the
 correct ``scatter_strided`` beside it must still score its 3 points (one exercise's trick costs that exercise only).
-Honest submissions (helpers, imports, extra cells) score full points. All are graded in one run of the command.
+Tricks that would find something they must not (the solutions, a classmate's answer, the judge's references or
+environment, the library where an exercise rules it out) answer right only when they found it, so a leak is a
+score. Honest submissions (helpers, imports, extra cells) score full points. All are graded in one run of the
+command, with the sandbox on; a second, smaller run checks what ``--sandbox none`` still catches and says.
 """
 import csv
+import io
 import json
+import os
+import socket
+import threading
+import time
+from contextlib import redirect_stdout
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from sandbox_util import needs_sandbox
 from tconv_edu.grading import __main__ as cli
 from test_grading_notebooks import NAME, ROOT, filled
 
 pytestmark = pytest.mark.slow
+SECRET = "hub-token-7f3a9c21e5"          # the judge's JUPYTERHUB_API_TOKEN during the run
 
 WRONG = "def scatter_2d(x, k):\n    return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))"
 LOOPS = """def scatter_2d(x, k):
@@ -70,6 +82,20 @@ def _forge_metadata(nb):
     fake.metadata["nbgrader"] = dict(_cell(nb, "ex1-setup").metadata["nbgrader"])
     nb.cells.insert(2, fake)
 
+
+RIGHT = LOOPS.replace("def scatter_2d", "def _right")
+
+
+def gated(found: str) -> str:
+    """A trick that answers right only when ``found`` (an expression, evaluated at each call) is true."""
+    return (RIGHT + "\n\ndef scatter_2d(x, k):\n    if " + found + ":\n        return _right(x, k)\n"
+            "    return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))")
+
+
+_SOLUTION_CELL = ("def _solution(path):\n    import json\n    try:\n"
+                  "        cells = json.load(open(path))['cells']\n    except Exception:\n        return False\n"
+                  "    src = [''.join(c['source']) for c in cells if 'def scatter_2d' in ''.join(c['source'])]\n"
+                  "    return bool(src) and 'range(H)' in src[0]\n")
 
 ATTACKS = {
     "rebind_check": wrong("check = lambda *a, **k: None"),
@@ -158,6 +184,109 @@ ATTACKS = {
                                  "exec([''.join(c['source']) for c in json.load(open(_P()))['cells']"
                                  " if 'def scatter_2d' in ''.join(c['source'])][0])"),
     "fifty_gigabytes": wrong("def scatter_2d(x, k):\n    return np.ones(50 * 2 ** 30 // 8)"),
+    # --- reading what is not theirs
+    "proc_self_root_solutions": wrong(gated(f"_solution('/proc/self/root{ROOT}/solutions/ex1_scatter.ipynb')")
+                                      .replace("def _right", _SOLUTION_CELL + "\n\ndef _right")),
+    "judge_environ_and_cmdline": wrong(
+        "import os\ndef _leak():\n    for pid in os.listdir('/proc'):\n        for f in ('environ', 'cmdline'):\n"
+        "            try:\n                if b'" + SECRET + "' in open(f'/proc/{pid}/{f}', 'rb').read():\n"
+        "                    return True\n            except Exception:\n                pass\n"
+        "    return '" + SECRET + "' in str(os.environ)\n" + gated("_leak()")),
+    "classmates_answers": wrong(
+        "import os\n" + _SOLUTION_CELL + "def _classmate():\n    n = 0\n"
+        "    for top in ('/proc/self/root/tmp', '/tmp', '/proc/self/root/srv', '/home'):\n"
+        "        for d, _, files in os.walk(top):\n            for f in files:\n                n += 1\n"
+        "                if n > 20000:\n                    return False\n"
+        "                if f == 'ex1_scatter.ipynb' and _solution(os.path.join(d, f)):\n"
+        "                    return True\n    return False\n" + gated("_classmate()")),
+    "the_judges_references": wrong(
+        "def _reference(x, k):\n    from tconv_edu.grading.exercises import EXERCISES\n"
+        "    from tconv_edu.grading._cases import Case\n"
+        "    return EXERCISES['scatter_2d'].reference(Case('scatter_2d', {'x': x, 'k': k}))\n"
+        "def scatter_2d(x, k):\n    try:\n        return _reference(x, k)\n    except Exception:\n"
+        "        return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))"),
+    "read_the_hosts_files": wrong(gated("any(os.path.exists(p) for p in ('/etc/passwd', '/etc/hostname', "
+                                        f"'{ROOT}/README.md', '/root/.bashrc'))").replace("def _right",
+                                                                                          "import os\ndef _right")),
+    # --- writing where no learner may (the release, the installed package for the next run)
+    "symlink_chain_writes_outside": wrong(
+        "import os\ntry:\n    os.symlink('.', 's')\nexcept Exception:\n    pass\n"
+        "_deep = 's/' * 16 + '../' * 16\n"
+        f"for _t, _text in (('{ROOT}/tconv_edu/grading/_check.py', '\\n# a learner was here\\n'),\n"
+        f"                  ('{ROOT}/exercises/ex1_scatter.ipynb', '{{}}')):\n"
+        "    try:\n        with open(_deep + _t.lstrip('/'), 'a') as _f:\n            _f.write(_text)\n"
+        "    except Exception:\n        pass"),
+    # --- "without the library", unhooked
+    "empty_the_profilers_closure": wrong(
+        "import sys\n_p = sys.getprofile()\nfor _c in (getattr(_p, '__closure__', None) or ()):\n    try:\n"
+        "        if isinstance(_c.cell_contents, (set, frozenset)):\n"
+        "            _c.cell_contents = frozenset()\n    except Exception:\n        pass\n"
+        "def scatter_2d(x, k):\n    return te.conv_transpose2d(x, k)"),
+    "library_on_a_raw_thread": wrong(
+        "import _thread, queue\n_jobs, _done = queue.Queue(), queue.Queue()\n"
+        "def _worker():\n    while True:\n        x, k = _jobs.get()\n"
+        "        try:\n            _done.put(te.conv_transpose2d(x, k))\n"
+        "        except BaseException as e:\n            _done.put(None)\n"
+        "_thread.start_new_thread(_worker, ())\n"
+        "def scatter_2d(x, k):\n    _jobs.put((x, k))\n    return _done.get()"),
+    "renamed_copy_of_the_library": wrong(
+        "import os, shutil, sys\n"
+        f"for _root in ['{ROOT}/tconv_edu'] + [os.path.join(p, 'tconv_edu') for p in sys.path]:\n"
+        "    if os.path.exists(os.path.join(_root, 'scatter.py')):\n"
+        "        shutil.copytree(_root, 'mylib', ignore=shutil.ignore_patterns('grading', '__pycache__'))\n"
+        "        break\nsys.path.insert(0, os.getcwd())\nimport mylib\n"
+        "def scatter_2d(x, k):\n    return mylib.conv_transpose2d(x, k)"),
+    "relabelled_code_objects": wrong(
+        "import tconv_edu.scatter as _s, tconv_edu.shapes as _sh\n"
+        "for _f in (_s.conv_transpose2d, _sh.transpose_spec):\n"
+        "    _f.__code__ = _f.__code__.replace(co_filename='mine.py')\n"
+        "def scatter_2d(x, k):\n    return _s.conv_transpose2d(x, k)"),
+    "torch_behind_a_dummy_ctypes": wrong(
+        "import ctypes\nclass _Dummy:\n    def __init__(self, *a, **k):\n        pass\n"
+        "    def __getattr__(self, n):\n        return lambda *a, **k: 0\n"
+        "ctypes.CDLL = _Dummy\nimport torch\n"
+        "def scatter_2d(x, k):\n    t = torch.nn.functional.conv_transpose2d(torch.tensor(x)[None, None], "
+        "torch.tensor(k)[None, None])\n    return t[0, 0].numpy()"),
+    # --- one learner stops the class
+    "fifos_at_the_judges_files": wrong(
+        "import os\nfor _i in range(1, 40):\n    for _n in (f'call{_i}.out.json', f'call{_i}.value.npy', "
+        "f'call{_i}.json'):\n        try:\n            os.mkfifo(_n)\n        except Exception:\n            pass"),
+    "fifos_at_a_classmates_files": wrong(
+        "import glob, os\nfor _d in glob.glob('/tmp/tconv_edu-*/*') + glob.glob('/proc/self/root/tmp/tconv_edu-*/*'):\n"
+        "    for _i in range(1, 40):\n        try:\n"
+        "            os.mkfifo(os.path.join(_d, f'call{_i}.out.json'))\n        except Exception:\n"
+        "            pass"),
+    "uint64_overflow": wrong("def scatter_2d(x, k):\n    return np.uint64(2 ** 63)"),
+    "forged_reply_garbage": wrong(
+        "import os, stat, struct\ndef scatter_2d(x, k):\n    for fd in range(3, 30):\n        try:\n"
+        "            if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
+        "                os.write(fd, struct.pack('>I', 2 ** 31) + b'{not json')\n        except OSError:\n"
+        "            pass\n    return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))"),
+    "forged_reply_with_the_right_id": wrong(
+        "import json, os, stat, struct, sys\ndef scatter_2d(x, k):\n    f, rid = sys._getframe(1), None\n"
+        "    while f is not None and rid is None:\n"
+        "        rid = (f.f_locals.get('header') or {}).get('id') if isinstance(f.f_locals.get('header'), dict) "
+        "else None\n        f = f.f_back\n"
+        "    body = json.dumps({'id': rid, 'seconds': 'not a number', 'value': {'kind': 'int', 'value': 2 ** 70},"
+        " 'after': [], 'arrays': [{'dtype': '<f8', 'shape': [-1]}]}).encode()\n"
+        "    for fd in range(3, 30):\n        try:\n            if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
+        "                os.write(fd, struct.pack('>I', len(body)) + body)\n        except OSError:\n"
+        "            pass\n    os._exit(0)"),
+    "a_reply_of_256_megabytes": wrong("def scatter_2d(x, k):\n    return np.ones(256 * 2 ** 20 // 8)"),
+    "ansi_codes_in_a_message": wrong(
+        "def scatter_2d(x, k):\n    raise ValueError('\\x1b[2K\\x1b[1A\\r  scatter_2d        2 / 2  12/12  passed"
+        "\\x1b[0m\\u202e')"),
+    "malformed_nbgrader_metadata": wrong(edit=lambda nb: (
+        nb.cells.insert(1, new_code_cell("x_ = 1", metadata={"nbgrader": "not a dict"})),
+        nb.cells.insert(2, new_code_cell("y_ = 2", metadata={"nbgrader": {"grade_id": ["a", "list"],
+                                                                        "points": "many"}})))),
+    # --- tricks of our own
+    "phone_home": None,          # filled in by the fixture: it knows the loopback port it listens on
+    "fill_the_disk": wrong("try:\n    with open('/tmp/big', 'wb') as _f:\n        for _ in range(2048):\n"
+                           "            _f.write(b'0' * 2 ** 20)\nexcept Exception:\n    pass"),
+    "signal_everyone": wrong("import os, signal\nfor _pid in range(1, 64):\n    try:\n"
+                             "        os.kill(_pid, signal.SIGKILL) if _pid != os.getpid() else None\n"
+                             "    except Exception:\n        pass"),
 }
 
 HONEST = {
@@ -189,67 +318,219 @@ HONEST["honest_library_in_a_cell"].cells.append(new_code_cell(
 LIBRARY = {"library_in_scatter_2d": filled({"scatter_strided"}, {"scatter_2d": "def scatter_2d(x, k):\n"
                                             "    f = te.FORMS['matrix']\n    try:\n        return f(x, k)\n"
                                             "    except BaseException:\n        return None"})}
+WATCHED = [ROOT / "exercises" / NAME, ROOT / "tconv_edu" / "grading" / "_check.py",
+           ROOT / "tconv_edu" / "grading" / "exercises.py", ROOT / "tconv_edu" / "scatter.py"]
+
+
+class Listener:
+    """A TCP server on loopback that counts the connections it gets (a learner's code must reach none)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port, self.connections, self.running = self.sock.getsockname()[1], 0, True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
+def grade(root, *args, env=None):
+    """Run the command on ``root``; (exit status, CSV rows by (student, exercise), stdout, CSV text)."""
+    gradebook = root.parent / f"{root.name}.csv"
+    out = io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        with redirect_stdout(out):
+            status = cli.main([str(root), "--csv", str(gradebook), "--release", str(ROOT / "exercises"), *args])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    text = gradebook.read_text(encoding="utf-8")
+    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(io.StringIO(text))}
+    return status, rows, out.getvalue(), text
+
+
+def write_class(root, notebooks: dict):
+    for student, nb in notebooks.items():
+        (root / student / "ex1").mkdir(parents=True)
+        nbformat.write(nb, str(root / student / "ex1" / NAME))
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("submitted")
-    for student, nb in {**ATTACKS, **HONEST, **LIBRARY}.items():
-        (root / student / "ex1").mkdir(parents=True)
-        nbformat.write(nb, str(root / student / "ex1" / NAME))
-    gradebook = root.parent / "grades.csv"
-    release = (ROOT / "exercises" / NAME).read_bytes()
-    status = cli.main([str(root), "--jobs", "2", "--timeout", "4", "--csv", str(gradebook),
-                       "--release", str(ROOT / "exercises")])
-    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(gradebook.open())}
-    assert (ROOT / "exercises" / NAME).read_bytes() == release, "a learner's kernel rewrote the release"
-    return status, rows
+    listener = Listener()
+    attacks = dict(ATTACKS, phone_home=wrong(gated(
+        f"_phone({listener.port})").replace("def _right", "import socket\ndef _phone(port):\n    try:\n"
+                                             "        socket.create_connection(('127.0.0.1', port), 2).close()\n"
+                                             "        return True\n    except Exception:\n        return False\n"
+                                             "def _right")))
+    root = tmp_path_factory.mktemp("class") / "submitted"
+    write_class(root, {**attacks, **HONEST, **LIBRARY})
+    before = {p: p.read_bytes() for p in WATCHED}
+    start = time.monotonic()
+    try:
+        status, rows, out, text = grade(root, "--jobs", "2", "--timeout", "4", "--cell-timeout", "10",
+                                        env={"JUPYTERHUB_API_TOKEN": SECRET, "TCONV_EDU_JUDGE_SECRET": SECRET})
+    finally:
+        listener.close()
+    changed = [str(p) for p in WATCHED if p.read_bytes() != before[p]]
+    for p in changed:                                 # put it back for the rest of the suite, then fail below
+        p.write_bytes(before[p])
+    return {"status": status, "rows": rows, "out": out, "csv": text, "changed": changed,
+            "connections": listener.connections, "seconds": time.monotonic() - start, "students": set(attacks)}
 
 
-def test_at_least_twelve_distinct_tricks():
-    assert len(ATTACKS) >= 12
+def test_at_least_thirty_distinct_tricks():
+    assert len(ATTACKS) >= 30
 
 
-# tricks on the kernel itself, not on one exercise: they cost every library-free exercise of the notebook
-KERNEL_WIDE = {"unhook_the_watch": "switched off the grader's watch",
-               "intercept_the_kernel": "called the library's transposed convolution"}
-
-
+@needs_sandbox
 @pytest.mark.parametrize("student", sorted(ATTACKS))
 def test_a_trick_with_a_wrong_answer_scores_0_and_costs_only_that_exercise(graded, student):
-    _, rows = graded
+    rows = graded["rows"]
     assert rows[(student, "scatter_2d")]["points"] == "0", rows[(student, "scatter_2d")]
     assert rows[(student, "scatter_2d")]["max_points"] == "2"          # points from the release, not the notebook
-    strided = rows[(student, "scatter_strided")]
-    if student in KERNEL_WIDE:
-        assert strided["points"] == "0" and KERNEL_WIDE[student] in strided["result"], strided
-    else:
-        assert strided["points"] == "3", strided["result"]
+    assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]["result"]
+    assert rows[(student, "scatter_2d")]["isolation"] == "bubblewrap"
 
 
+@needs_sandbox
 @pytest.mark.parametrize("student", sorted(HONEST))
 def test_honest_answers_score_full_points(graded, student):
-    _, rows = graded
+    rows = graded["rows"]
     assert rows[(student, "scatter_2d")]["points"] == "2", rows[(student, "scatter_2d")]
     assert rows[(student, "scatter_strided")]["points"] == "3"
 
 
-def test_the_library_where_an_exercise_rules_it_out_scores_0_and_says_why(graded):
-    _, rows = graded
-    row = rows[("library_in_scatter_2d", "scatter_2d")]
-    assert row["points"] == "0" and "called the library's transposed convolution" in row["result"]
+@needs_sandbox
+def test_the_library_where_an_exercise_rules_it_out_scores_0(graded):
+    assert graded["rows"][("library_in_scatter_2d", "scatter_2d")]["points"] == "0"
 
 
-def test_what_the_table_says_about_timeouts_and_dead_kernels(graded):
-    status, rows = graded
-    assert status == 1
+@needs_sandbox
+def test_nothing_outside_a_sandbox_changed_and_nothing_reached_the_network(graded):
+    assert graded["changed"] == []
+    assert graded["connections"] == 0
+    assert "CHANGED DURING THIS RUN" not in graded["out"]
+
+
+@needs_sandbox
+def test_what_the_table_says_about_timeouts_dead_kernels_and_forged_replies(graded):
+    rows = graded["rows"]
     assert rows[("endless_loop", "scatter_2d")]["result"].startswith("timed out")
     assert rows[("exit_in_answer_cell", "scatter_2d")]["cases"].endswith("/12")
-    assert "MemoryError" in rows[("fifty_gigabytes", "scatter_2d")]["result"] or \
-        rows[("fifty_gigabytes", "scatter_2d")]["points"] == "0"
+    assert "could not be read" in rows[("forged_reply_garbage", "scatter_2d")]["result"]
+    assert "could not be read" in rows[("forged_reply_with_the_right_id", "scatter_2d")]["result"]
+    assert "larger than 4 MB" in rows[("a_reply_of_256_megabytes", "scatter_2d")]["result"]
 
 
+@needs_sandbox
+def test_learner_text_reaches_the_terminal_and_the_csv_without_control_characters(graded):
+    assert "\x1b" not in graded["out"] and "\u202e" not in graded["out"]
+    assert "\x1b" not in graded["csv"] and "\u202e" not in graded["csv"]
+    assert "ValueError: [1A" not in graded["out"]
+    assert "ValueError:" in graded["rows"][("ansi_codes_in_a_message", "scatter_2d")]["result"] or \
+        graded["rows"][("ansi_codes_in_a_message", "scatter_2d")]["result"].startswith("failed")
+
+
+@needs_sandbox
 def test_the_judge_survived_and_every_student_has_rows(graded):
-    _, rows = graded
-    students = {s for s, _ in rows}
-    assert students == set(ATTACKS) | set(HONEST) | set(LIBRARY)
+    students = {s for s, _ in graded["rows"]}
+    assert students == graded["students"] | set(HONEST) | set(LIBRARY)
+    assert graded["status"] == 1
+
+
+@needs_sandbox
+def test_one_notebook_per_student_and_name_and_formulas_escaped(tmp_path):
+    solved = filled({"scatter_2d", "scatter_strided"})
+    root = tmp_path / "submitted"
+    for sub in ("ex1", "ex1/again", "ex1/again/more", "copy"):
+        (root / "dup" / sub).mkdir(parents=True)
+        nbformat.write(solved, str(root / "dup" / sub / NAME))
+    formulas = ['=HYPERLINK(CONCAT("ht","tp:"),"x")', "+1+2", "@SUM(1)", "-3"]
+    for name in formulas:
+        (root / name / "ex1").mkdir(parents=True)
+        nbformat.write(solved, str(root / name / "ex1" / NAME))
+    status, rows, out, text = grade(root)
+    assert status == 2                                # duplicates are for the instructor to look at
+    assert rows[("dup", "scatter_2d")]["points"] == "2"
+    dup_rows = [r for r in csv.DictReader(io.StringIO(text)) if r["student"] == "dup"]
+    assert sum(float(r["points"]) for r in dup_rows) == 5
+    assert sum("counted once" in r["result"] for r in dup_rows) == 3
+    for name in formulas:
+        assert ("'" + name) in {r["student"] for r in csv.DictReader(io.StringIO(text))}
+    assert not any(line.startswith(("=", "+", "@", "-")) for line in text.splitlines())
+    assert all(cell[:1] not in "=+-@" for r in csv.reader(io.StringIO(text)) for cell in r if cell)
+
+
+@needs_sandbox
+def test_a_notebook_that_replays_forever_ends_at_its_deadline(tmp_path):
+    cells = "import time\ntime.sleep(2.5)"
+    nb = filled({}, {"scatter_2d": "import os\ndef scatter_2d(x, k):\n    os._exit(0)",
+                     "scatter_strided": "import os\ndef scatter_strided(x, k, stride, padding):\n    os._exit(0)"})
+    for i in range(3):
+        nb.cells.insert(1, new_code_cell(cells))
+    root = tmp_path / "submitted"
+    write_class(root, {"replayer": nb, "honest": filled({"scatter_2d", "scatter_strided"})})
+    start = time.monotonic()
+    status, rows, out, _ = grade(root, "--cell-timeout", "3", "--notebook-timeout", "12")
+    took = time.monotonic() - start
+    assert took < 12 + 15, took                       # the replayer's deadline, plus the honest notebook
+    assert rows[("replayer", "scatter_2d")]["points"] == "0"
+    assert rows[("honest", "scatter_strided")]["points"] == "3"
+
+
+@needs_sandbox
+def test_a_library_free_exercise_still_has_the_forward_convolution():
+    """zero_insertion is to be written without the library's transposed convolution, with te.conv2d allowed."""
+    nb = nbformat.read(str(ROOT / "solutions" / "ex3_matrix_and_views.ipynb"), as_version=4)
+    from tconv_edu.grading.judge import Options, grade_notebook
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "ex3_matrix_and_views.ipynb")
+        nbformat.write(nb, path)
+        rep = grade_notebook(path, Options(release=ROOT / "exercises"))
+    assert {r.exercise: r.earned for r in rep.rows} == {"conv_matrix": 3, "zero_insertion": 3}, rep
+
+
+def test_without_a_sandbox_the_command_refuses_and_says_how(tmp_path, monkeypatch, capsys):
+    from tconv_edu.grading import _sandbox
+    monkeypatch.setattr(_sandbox, "probe", lambda: _sandbox.INSTALL)
+    (tmp_path / "a").mkdir()
+    nbformat.write(filled({"scatter_2d"}), str(tmp_path / "a" / NAME))
+    assert cli.main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in err and "--sandbox none" in err and "NOT isolated" in err
+
+
+def test_with_the_sandbox_off_the_guards_still_catch_plain_tricks_and_rows_say_not_isolated(tmp_path):
+    root = tmp_path / "submitted"
+    write_class(root, {"honest": HONEST["honest_plain"], **LIBRARY,
+                       "unhook_the_watch": ATTACKS["unhook_the_watch"],
+                       "read_the_solutions": ATTACKS["read_the_solutions"],
+                       "uint64_overflow": ATTACKS["uint64_overflow"]})
+    status, rows, out, _ = grade(root, "--sandbox", "none", "--jobs", "2", "--timeout", "4")
+    assert out.splitlines()[0].endswith("none: NOT ISOLATED (in-kernel guards only, --sandbox none)")
+    assert {r["isolation"] for r in rows.values()} == {"not isolated"}
+    assert rows[("honest", "scatter_2d")]["points"] == "2"
+    row = rows[("library_in_scatter_2d", "scatter_2d")]
+    assert row["points"] == "0" and "called the library's transposed convolution" in row["result"]
+    assert "switched off the grader's watch" in rows[("unhook_the_watch", "scatter_strided")]["result"]
+    for student in ("read_the_solutions", "uint64_overflow"):
+        assert rows[(student, "scatter_2d")]["points"] == "0"

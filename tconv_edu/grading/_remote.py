@@ -1,8 +1,11 @@
 """The judge's side of a learner's kernel: start it with limits, run cells with time limits, call functions.
 
-A ``Kernel`` runs in a folder of its own. ``define(cells)`` executes the learner's cells (a cell past its time
-limit is interrupted, a cell that kills the kernel is left out after a restart); ``call(function, args)`` runs
-one call and returns a ``Call`` record rebuilt from plain data; ``restart()`` starts afresh and defines again.
+A ``Kernel`` is one ``_kernel_side/runner.py`` process, inside a bubblewrap sandbox (``_sandbox``) or, with
+``--sandbox none``, bare with the in-kernel guards only. The judge writes requests on its stdin and reads replies
+from its stdout: it never opens a file the kernel wrote. Every wait has a deadline; every reply is read with a size
+cap and checked against a strict schema (``_reply``) before use. ``define(cells)`` runs the learner's cells (a cell
+past its time limit, or one that ends the kernel, is left out after a restart); ``call(function, args)`` runs one
+call and returns a ``Call`` record rebuilt from plain data; a notebook's deadline ends everything.
 One module: the kernel's limits, its messages and its restarts are one object's life cycle.
 """
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 import builtins
 import json
 import os
-import queue
+import resource
 import secrets
+import select
 import shutil
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -21,16 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
-from . import _serve
+from . import _sandbox
 from ._student import Call
 
 _FORM_MODULES = ("gemm", "scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
                  "learn")
+MAX_HEADER = 256 * 2 ** 10           # bytes of one reply's JSON header
+MAX_ARRAYS = 4 * 2 ** 20             # bytes of one reply's arrays: an exercise holds a few MB at most
+MAX_ARRAY_COUNT = 64
+_DTYPES = {f"{o}{k}{n}" for o in "<|" for k, n in [("b", 1), ("i", 1), ("i", 2), ("i", 4), ("i", 8), ("u", 1),
+                                                     ("u", 2), ("u", 4), ("u", 8), ("f", 2), ("f", 4), ("f", 8),
+                                                     ("c", 8), ("c", 16)]}
 
 
 def forbidden_code():
-    """(files, "file:function" names) whose code a learner's function may not run where the library is ruled out:
-    the transposed-convolution forms, the package's dispatcher and the argument check every form starts with."""
+    """(files, "file:function" names) whose code a learner's function may not run where the library is ruled out
+    and no sandbox hides it: the transposed-convolution forms, the dispatcher and the argument check they start with."""
     import tconv_edu
     from tconv_edu import shapes
     pkg = Path(tconv_edu.__file__).parent
@@ -45,143 +57,224 @@ class KernelGone(Exception):
     """The kernel died or stopped answering (the message says which)."""
 
 
-class Kernel:
-    """One learner kernel in its own temporary folder."""
+class OutOfTime(KernelGone):
+    """The notebook's deadline passed."""
 
-    def __init__(self, *, memory_mb: int, unreadable=(), no_library: bool = False, start_timeout: float = 120):
-        self.memory_mb, self.unreadable, self.no_library = memory_mb, list(unreadable), no_library
-        self.start_timeout = start_timeout
-        self.root = Path(tempfile.mkdtemp(prefix="tconv_edu-judge-"))
-        self.trip_code = secrets.choice(range(64, 113)) if no_library else 0
-        self.km = self.kc = None
+
+class BadReply(Exception):
+    """A reply that breaks the schema (a forged or damaged answer)."""
+
+
+class Kernel:
+    """One learner kernel: a runner process, sandboxed or not."""
+
+    def __init__(self, *, memory_mb: int, sandbox: bool = True, no_library: bool = False, allow=(),
+                 unreadable=(), deadline: float | None = None, cpu_seconds: int = 600, start_timeout: float = 60):
+        self.memory_mb, self.sandbox, self.no_library, self.allow = memory_mb, sandbox, no_library, tuple(allow)
+        self.unreadable, self.cpu_seconds, self.start_timeout = list(unreadable), cpu_seconds, start_timeout
+        self.deadline = deadline if deadline is not None else time.monotonic() + 10 ** 6
+        self.trip_code = secrets.choice(range(64, 113)) if (no_library and not sandbox) else 0
+        self.proc = None
+        self.work = None
         self.cells: list[str] = []
         self.skipped: dict[int, str] = {}     # definition cells left out, and why
         self.errors: dict[int, str] = {}      # definition cells that raised
         self.calls = 0
+        self._buffer = b""
 
     # ----------------------------------------------------------------------------------------- life cycle
     def start(self):
-        from jupyter_client import KernelManager
-        from jupyter_client.kernelspec import KernelSpecManager
+        self._check_deadline()
+        if self.sandbox:
+            argv = _sandbox.command(_sandbox.runner_argv(True), library=not self.no_library, allow=self.allow)
+            env, cwd, guards, path = {"PATH": "/usr/bin:/bin"}, "/", {"writable": [_sandbox.HOME, "/tmp"]}, \
+                [_sandbox.LIB]
+        else:
+            self.work = tempfile.mkdtemp(prefix="tconv_edu-kernel-")
+            env = dict(_sandbox.env(), HOME=self.work, TMPDIR=self.work, MPLCONFIGDIR=f"{self.work}/.mpl")
+            argv, cwd, path = _sandbox.runner_argv(False), self.work, []
+            guards = {"writable": [self.work], "unreadable": self.unreadable}
+            if self.trip_code:
+                files, functions = forbidden_code()
+                guards.update(trip_code=self.trip_code, forbidden_files=files, forbidden_code=functions)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     env=env, cwd=cwd, start_new_session=True, preexec_fn=self._limits)
+        os.set_blocking(self.proc.stdout.fileno(), False)
+        self._buffer = b""
+        status, reply = self._request({"op": "config", "path": path, "guards": guards, "nproc": 64},
+                                      timeout=self.start_timeout)
+        if status != "ok" or reply[0].get("status") != "ready":
+            detail = reply if isinstance(reply, str) else "no ready reply"
+            self.stop()
+            raise KernelGone(f"the kernel did not start: {detail}")
 
-        self.work = self.root / f"work{secrets.token_hex(4)}"
-        self.work.mkdir()
-        (self.work / "home").mkdir()
-        self.arm_token = secrets.token_hex(16)
-        self.phase_file = self.root / "spec" / f"grading-{secrets.token_hex(8)}"
-        self.phase_file.unlink(missing_ok=True)
-        files, functions = forbidden_code() if self.no_library else ((), ())
-        config = {"memory_mb": self.memory_mb, "writable": [str(self.work)],
-                  "unreadable": [str(p) for p in self.unreadable] + [str(self.root / "spec")],
-                  "arm_token": self.arm_token, "phase_file": str(self.phase_file) if self.no_library else "",
-                  "trip_code": self.trip_code,
-                  "forbidden_files": list(files), "forbidden_code": list(functions)}
-        spec_dir = self.root / "spec" / "tconv-judge"
-        spec_dir.mkdir(parents=True, exist_ok=True)
-        config_file = self.root / "spec" / f"config-{secrets.token_hex(4)}.json"
-        config_file.write_text(json.dumps(config), encoding="utf-8")
-        (spec_dir / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-m", "tconv_edu.grading._kernel", str(config_file), "-f", "{connection_file}"],
-            "display_name": "tconv_edu judge", "language": "python"}), encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTERHUB_", "TCONV_EDU_JUDGE"))}
-        home = str(self.work / "home")
-        env.update(HOME=home, IPYTHONDIR=os.path.join(home, ".ipython"), MPLCONFIGDIR=os.path.join(home, ".mpl"),
-                   TMPDIR=home, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
-                   OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
-                   TCONV_EDU_THREADS="1")     # no library thread pool outlives a learner's cell (see _kernel)
-        self.km = KernelManager(kernel_name="tconv-judge",
-                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(self.root / "spec")]))
-        self.km.start_kernel(cwd=str(self.work), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=self.start_timeout)
-        except RuntimeError as err:
-            raise KernelGone(f"the kernel did not start: {err}") from None
-        # the first cell arms the kernel's guards; it runs before any learner code
-        status = self._execute(f"import tconv_edu.grading._serve  # {self.arm_token}", self.start_timeout)
-        if status[0] != "ok":
-            raise KernelGone(f"the kernel did not start: {status[1]}")
+    def _limits(self):
+        """In the child, before bwrap or the runner starts: limits the learner's code cannot raise."""
+        mb = int(self.memory_mb)
+        if mb:
+            resource.setrlimit(resource.RLIMIT_AS, (mb * 2 ** 20, mb * 2 ** 20))
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (_sandbox.SCRATCH_BYTES, _sandbox.SCRATCH_BYTES))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
     def stop(self):
-        if self.kc is not None:
-            self.kc.stop_channels()
-        if self.km is not None:
+        if self.proc is not None:
+            for kill in (lambda: os.killpg(self.proc.pid, signal.SIGKILL), self.proc.kill):
+                try:
+                    kill()
+                except OSError:
+                    pass
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
             try:
-                self.km.shutdown_kernel(now=True)
-            except Exception:  # noqa: BLE001 - already gone
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 pass
-        self.km = self.kc = None
+        self.proc = None
 
     def close(self):
         self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if self.work:
+            shutil.rmtree(self.work, ignore_errors=True)
 
     def restart(self):
         self.stop()
         self.start()
         self._replay()
 
-    def exit_code(self):
-        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
-        return None if proc is None else proc.poll()
-
     def alive(self) -> bool:
-        return self.km is not None and self.km.is_alive()
+        return self.proc is not None and self.proc.poll() is None
 
-    # ----------------------------------------------------------------------------------------- execution
-    def _execute(self, code: str, timeout: float):
-        """("ok" | "error" | "timeout" | "dead", detail) for one cell, waiting at most ``timeout`` seconds."""
-        # stop_on_error=False: after a learner's cell fails, ipykernel would otherwise abort the requests that
-        # reach it while it recovers (under load, the next cell), and that cell's functions would go undefined
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
-        deadline = time.monotonic() + timeout
-        while True:
-            self._drain()
+    def _check_deadline(self):
+        if time.monotonic() >= self.deadline:
+            raise OutOfTime("the notebook ran past its deadline (--notebook-timeout): what was left is not graded")
+
+    # ----------------------------------------------------------------------------------------- the wire
+    def _send(self, header: dict, arrays=()):
+        arrays = [np.ascontiguousarray(a) for a in arrays]
+        header = dict(header, arrays=[{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays])
+        body = json.dumps(header).encode("utf-8")
+        try:
+            self.proc.stdin.write(struct.pack(">I", len(body)) + body + b"".join(a.tobytes() for a in arrays))
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _read(self, n: int, deadline: float):
+        """``n`` bytes, or "timeout" / "dead"."""
+        while len(self._buffer) < n:
             left = deadline - time.monotonic()
             if left <= 0:
-                return "timeout", f"ran longer than {timeout:g} s"
+                return "timeout"
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(left, 1.0))
+            if not ready:
+                continue
             try:
-                reply = self.kc.get_shell_msg(timeout=min(left, 0.5))
-            except queue.Empty:
-                if not self.km.is_alive():
-                    return "dead", self._death()
+                chunk = os.read(self.proc.stdout.fileno(), max(65536, n - len(self._buffer)))
+            except BlockingIOError:
                 continue
-            if reply["parent_header"].get("msg_id") != msg_id:
-                continue
-            content = reply["content"]
-            if content.get("status") == "ok":
-                return "ok", ""
-            if content.get("status") == "aborted":
-                return "error", "the kernel aborted the cell (it was still recovering from an earlier error)"
-            return "error", f"{content.get('ename', 'Error')}: {content.get('evalue', '')}".rstrip(": ")
+            except OSError:
+                return "dead"
+            if not chunk:
+                return "dead"
+            self._buffer += chunk
+        data, self._buffer = self._buffer[:n], self._buffer[n:]
+        return data
 
-    def _drain(self):
+    def _request(self, header: dict, arrays=(), *, timeout: float):
+        """("ok", (reply, arrays)) | ("timeout" | "dead" | "bad", detail): one request and its reply.
+
+        A reply whose id is not this request's (something the learner's code wrote) is dropped; a malformed one
+        ends the kernel (the stream cannot be trusted past it)."""
+        rid = secrets.token_hex(8)
+        if not self._send(dict(header, id=rid), arrays):
+            return "dead", self._death()
+        deadline = min(time.monotonic() + timeout, self.deadline)
+        while True:
+            try:
+                got = self._frame(deadline)
+            except BadReply as err:
+                self.stop()
+                return "bad", str(err)
+            if isinstance(got, str):
+                if got == "timeout" and time.monotonic() >= self.deadline:
+                    self.stop()
+                    self._check_deadline()
+                return got, (self._death() if got == "dead" else f"ran longer than {timeout:g} s")
+            if got[0].get("id") == rid:
+                return "ok", got
+
+    def _frame(self, deadline: float):
+        head = self._read(4, deadline)
+        if isinstance(head, str):
+            return head
+        (size,) = struct.unpack(">I", head)
+        if size > MAX_HEADER:
+            raise BadReply(f"a reply header of {size} bytes (at most {MAX_HEADER})")
+        body = self._read(size, deadline)
+        if isinstance(body, str):
+            return body
         try:
-            while True:
-                self.kc.get_iopub_msg(timeout=0)
-        except queue.Empty:
-            pass
+            header = json.loads(body.decode("utf-8"))
+        except ValueError as err:
+            raise BadReply(f"a reply that is not JSON ({err})") from None
+        specs = header.get("arrays", []) if isinstance(header, dict) else None
+        if not isinstance(specs, list) or len(specs) > MAX_ARRAY_COUNT:
+            raise BadReply("a reply that is not an object with a list of at most 64 arrays")
+        shapes, total = [], 0
+        for spec in specs:
+            dtype, shape = (spec.get("dtype"), spec.get("shape")) if isinstance(spec, dict) else (None, None)
+            if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 8 or \
+                    not all(type(d) is int and 0 <= d < 2 ** 31 for d in shape):
+                raise BadReply(f"an array described as {str(spec)[:100]}")
+            count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            total += count * np.dtype(dtype).itemsize
+            if total > MAX_ARRAYS:
+                raise BadReply(f"arrays larger than {MAX_ARRAYS // 2 ** 20} MB in one answer")
+            shapes.append((np.dtype(dtype), tuple(shape), count))
+        arrays = []
+        for dtype, shape, count in shapes:
+            data = self._read(count * dtype.itemsize, deadline)
+            if isinstance(data, str):
+                return data
+            arrays.append(np.frombuffer(data, dtype=dtype).reshape(shape).copy())
+        return header, arrays
 
     def _death(self) -> str:
-        code = self.exit_code()
-        if self.no_library and code == self.trip_code:
+        try:
+            code = self.proc.wait(timeout=2) if self.proc is not None else None
+        except subprocess.TimeoutExpired:
+            code = None
+        if self.trip_code and code == self.trip_code:
             return "library"
-        if self.no_library and code == self.trip_code + 1:
+        if self.trip_code and code == self.trip_code + 1:
             return ("your code switched off the grader's watch for calls into the library (sys.setprofile, "
                     "threading.setprofile or a thread started past threading)")
+        if code is not None and code < 0:
+            why = {signal.SIGXCPU: "it used up its CPU time", signal.SIGKILL: "it was killed",
+                   signal.SIGXFSZ: "it wrote a file over the size limit"}.get(-code, f"signal {-code}")
+            return f"the kernel died ({why})"
         return "the kernel died" + (f" (exit status {code})" if code is not None else "") + \
             " (os._exit, sys.exit from a thread, running out of memory, or a crash in compiled code)"
 
-    def interrupt_or_kill(self, grace: float = 3.0):
-        """After a time limit: interrupt; if the kernel does not answer within ``grace`` seconds, kill it."""
-        try:
-            self.km.interrupt_kernel()
-        except Exception:  # noqa: BLE001
-            pass
-        status = self._execute("pass", grace) if self.km.is_alive() else ("dead", "")
-        if status[0] != "ok":
-            self.stop()
+    # ----------------------------------------------------------------------------------------- execution
+    def _execute(self, source: str, number: int, timeout: float):
+        """("ok" | "error" | "timeout" | "dead", detail) for one cell."""
+        status, reply = self._request({"op": "cell", "source": _transform(source), "number": number},
+                                      timeout=timeout)
+        if status != "ok":
+            if status == "timeout":
+                self.stop()
+            return ("dead", reply) if status == "bad" else (status, reply)
+        header = reply[0]
+        if header.get("status") == "ok":
+            return "ok", ""
+        return "error", _clean(header.get("error"), 300)
 
     def define(self, cells: list[str], cell_timeout: float):
         """Run the learner's cells once, in order (the kernel restarts past a cell that kills it or hangs)."""
@@ -189,50 +282,79 @@ class Kernel:
         self._replay()
 
     def _replay(self):
-        """Run the learner's cells, then start the grading phase (the library-free tripwire is live from then on)."""
+        """Run the learner's cells, then start the grading phase."""
         for i, source in enumerate(self.cells):
             if i in self.skipped:
                 continue
-            status, detail = self._execute(source, self.cell_timeout)
+            status, detail = self._execute(source, i + 1, self.cell_timeout)
             if status == "error":
                 self.errors[i] = detail
             elif status in ("timeout", "dead"):
                 self.skipped[i] = detail if status == "timeout" else (
                     "it ended the kernel (a forbidden call, os._exit or a crash)" if detail == "library" else detail)
-                if status == "timeout":
-                    self.interrupt_or_kill()
-                if not self.alive():
-                    self.stop()
-                    self.start()
-                    return self._replay()
-        if self.no_library:
-            self.phase_file.touch()
+                self.stop()
+                self.start()
+                return self._replay()
+        status, detail = self._request({"op": "grading"}, timeout=self.cell_timeout)
+        if status != "ok":
+            raise KernelGone(f"the kernel stopped answering after the cells ran ({detail})")
 
     def call(self, function: str, args: dict, timeout: float) -> Call:
         """One call of the learner's ``function`` on ``args``; a Call record of plain data, rebuilt here."""
         if not self.alive():
             self.restart()
         self.calls += 1
-        prefix = str(self.work / f"call{self.calls}")
-        _serve.dump_args(prefix, args)
-        code = f"__import__('tconv_edu.grading._serve', fromlist=['serve']).serve(globals(), {function!r}, {prefix!r})"
+        spec, arrays = {}, []
+        for name, v in args.items():
+            if isinstance(v, np.ndarray):
+                spec[name] = ("array", len(arrays))
+                arrays.append(v)
+            elif isinstance(v, (bool, np.bool_)):
+                spec[name] = ("bool", bool(v))
+            elif isinstance(v, (int, np.integer)):
+                spec[name] = ("int", int(v))
+            elif isinstance(v, (float, np.floating)):
+                spec[name] = ("float", float(v))
+            elif isinstance(v, tuple) and all(isinstance(e, (int, np.integer)) for e in v):
+                spec[name] = ("tuple", [int(e) for e in v])
+            else:
+                raise TypeError(f"argument {name}: cannot send {type(v).__name__} to a kernel")
         start = time.perf_counter()
-        status, detail = self._execute(code, timeout)
+        status, reply = self._request({"op": "call", "function": function, "args": spec}, arrays, timeout=timeout)
         rec = Call(seconds=time.perf_counter() - start)
         if status == "timeout":
             rec.timed_out = True
-            self.interrupt_or_kill()
-            return rec
-        if status == "dead":
-            rec.stopped = "library" if detail == "library" else detail
             self.stop()
-            return rec
-        try:
-            answer = json.loads(Path(prefix + ".out.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            rec.stopped = f"no answer came back from the kernel ({detail or 'the call cell wrote nothing'})"
-            return rec
-        return _rebuild(answer, args, rec, prefix)
+        elif status == "dead":
+            rec.stopped = "library" if reply == "library" else reply
+            self.stop()
+        elif status == "bad":
+            rec.stopped = f"the kernel's answer could not be read ({reply})"
+        else:
+            try:
+                _rebuild(reply[0], reply[1], function, args, rec)
+            except BadReply as err:
+                rec.value = rec.error = None
+                rec.stopped = f"the kernel's answer could not be read ({err})"
+        return rec
+
+
+def _transform(source: str) -> str:
+    """IPython's syntax (magics, ``!commands``) as plain Python calls, which the runner turns into no-ops."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return source
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # noqa: BLE001 - leave it to the runner's compile() to report
+        return source
+
+
+def _clean(text, limit: int) -> str:
+    """A learner's text (a message, a type name) as a plain string of at most ``limit`` characters."""
+    text = text if isinstance(text, str) else ""
+    return text[:limit]
 
 
 class Opaque:
@@ -245,64 +367,75 @@ class Opaque:
         return self.text
 
 
-MAX_ARRAY_BYTES = 256 * 2 ** 20
-
-
-def _value(d: dict, path: str):
-    """The value described by ``d``; an array is read from ``path`` (where the judge expects it, whatever ``d`` says)."""
+def _value(d, arrays: list):
+    """The value described by ``d`` (the schema of ``runner.describe``); BadReply for anything else."""
+    if not isinstance(d, dict):
+        raise BadReply("a value that is not an object")
     kind = d.get("kind")
     if kind == "array":
-        if os.path.getsize(path) > MAX_ARRAY_BYTES:
-            raise ValueError(f"the array your function returned is larger than {MAX_ARRAY_BYTES // 2 ** 20} MB")
-        return np.load(path, allow_pickle=False)
+        i = d.get("index")
+        if type(i) is not int or not 0 <= i < len(arrays):
+            raise BadReply("an array index out of range")
+        a = arrays[i]
+        if d.get("scalar") is True:
+            if a.ndim != 0:
+                raise BadReply("a scalar with a shape")
+            return a[()]
+        return a
     if kind == "none":
         return None
-    if kind in ("bool", "int", "float"):
-        py = {"bool": bool, "int": int, "float": float}[kind]
-        np_type = {"bool": np.bool_, "int": np.int64, "float": np.float64}[kind]
-        return (np_type if d.get("numpy") else py)(d["value"])
-    if kind in ("list", "tuple"):
+    if kind == "bool" and type(d.get("value")) is bool:
+        return d["value"]
+    if kind == "int" and type(d.get("value")) is int and -2 ** 63 <= d["value"] < 2 ** 63:
+        return d["value"]
+    if kind == "float" and type(d.get("value")) in (int, float):
+        return float(d["value"])
+    if kind in ("list", "tuple") and isinstance(d.get("value"), list) and len(d["value"]) <= 10_000 and \
+            all(type(e) in (int, float) and abs(e) < 2 ** 63 for e in d["value"]):
         return (list if kind == "list" else tuple)(d["value"])
-    return Opaque(str(d.get("type", "object")), str(d.get("text", "")))
+    if kind == "other":
+        return Opaque(_clean(d.get("type"), 100) or "object", _clean(d.get("text"), 200))
+    raise BadReply(f"a value of kind {str(kind)[:40]!r} that does not match its data")
 
 
-def _exception(info: dict) -> BaseException:
+def _exception(info) -> BaseException:
     """An exception of the learner's class name whose base is the most derived builtin exception it had."""
+    if not isinstance(info, dict):
+        raise BadReply("an error that is not an object")
     base = Exception
-    for name in info.get("bases", []):
-        cls = getattr(builtins, name, None)
+    bases = info.get("bases") if isinstance(info.get("bases"), list) else []
+    for name in bases[:20]:
+        cls = getattr(builtins, name, None) if isinstance(name, str) else None
         if isinstance(cls, type) and issubclass(cls, BaseException):
             base = cls
             break
+    name, message = _clean(info.get("type"), 100), _clean(info.get("message"), 2000)
     try:
-        cls = type(str(info.get("type", "Exception")), (base,), {"__module__": "learner"})
-        return cls(str(info.get("message", "")))
+        cls = type(name if name.isidentifier() else "Exception", (base,), {"__module__": "learner"})
+        return cls(message)
     except TypeError:    # a builtin base that refuses subclassing or these arguments
-        return base(str(info.get("message", "")))
+        return base(message)
 
 
-def _rebuild(answer: dict, args: dict, rec: Call, prefix: str) -> Call:
+def _rebuild(answer: dict, arrays: list, function: str, args: dict, rec: Call) -> None:
+    """Fill ``rec`` from a reply, checking every field against the schema (BadReply otherwise)."""
     if "missing" in answer:
-        rec.stopped = f"missing: {answer['function']} is {answer['missing']}"
-        return rec
-    if answer.get("interrupted"):
-        rec.timed_out = True
-        return rec
-    rec.seconds = float(answer.get("seconds", rec.seconds))
-    rec.output = str(answer.get("output", ""))
-    try:
-        if "error" in answer:
-            rec.error = _exception(answer["error"])
-            rec.where = str(answer["error"].get("where", ""))
-        else:
-            rec.value = _value(answer.get("value", {}), prefix + ".value.npy")
-        after = answer.get("after", {})
-        for name, sent in args.items():
-            if isinstance(sent, np.ndarray):
-                back = _value(after.get(name, {}), f"{prefix}.after.{name}.npy")
-                if not (isinstance(back, np.ndarray) and back.shape == sent.shape and
-                        np.array_equal(back, sent, equal_nan=True)):
-                    rec.mutated.append(name)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        rec.stopped = f"the kernel's answer could not be read ({type(err).__name__}: {err})"
-    return rec
+        rec.stopped = f"missing: {function} is {_clean(answer['missing'], 100)}"
+        return
+    rec.output = _clean(answer.get("output"), 4000)
+    if "error" in answer:
+        rec.error = _exception(answer["error"])
+        rec.where = _clean(answer["error"].get("where"), 500)
+    elif "value" in answer:
+        rec.value = _value(answer["value"], arrays)
+    else:
+        raise BadReply("an answer with neither a value nor an error")
+    after = answer.get("after", {})
+    if not isinstance(after, dict):
+        raise BadReply("'after' is not an object")
+    for name, sent in args.items():
+        if isinstance(sent, np.ndarray):
+            back = _value(after.get(name, {"kind": "none"}), arrays)
+            if not (isinstance(back, np.ndarray) and back.shape == sent.shape and
+                    np.array_equal(back, sent, equal_nan=True)):
+                rec.mutated.append(name)

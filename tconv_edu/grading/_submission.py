@@ -17,10 +17,13 @@ CHECK_CALL = re.compile(r"""check\(\s*["'](\w+)["']""")
 
 @dataclass(frozen=True)
 class Check:
-    """One graded check of the release: the exercise it grades and its points."""
+    """One graded check of the release: the exercise it grades, its points, and the distributions its kernel may
+    import beyond numpy where the exercise is to be written without the library (the check cell's metadata
+    ``{"tconv_edu": {"allow": ["scipy"]}}``, set by the instructor in the release)."""
     exercise: str
     grade_id: str
     points: float
+    allow: tuple = ()
 
 
 @dataclass
@@ -32,7 +35,19 @@ class Plan:
 
 
 def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """A cell's nbgrader metadata as a plain dict whose grade_id, if any, is a string (a learner can write anything
+    into a submission's metadata: a string, a list, a grade_id that is a number)."""
+    meta = cell.get("metadata")
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):
+        return {}
+    return meta if isinstance(meta.get("grade_id", ""), str) else {k: v for k, v in meta.items() if k != "grade_id"}
+
+
+def _allow(cell) -> tuple:
+    own = cell.get("metadata", {}).get("tconv_edu", {})
+    allow = own.get("allow", []) if isinstance(own, dict) else []
+    return tuple(a for a in allow if isinstance(a, str)) if isinstance(allow, list) else ()
 
 
 def _locked(meta) -> bool:
@@ -50,10 +65,11 @@ def plan(submission, release) -> Plan:
         if meta.get("grade") and not meta.get("solution"):
             found = CHECK_CALL.search(c.source)
             if found and found.group(1) in EXERCISES:
-                out.checks.append(Check(found.group(1), meta.get("grade_id", ""), float(meta.get("points", 0))))
+                out.checks.append(Check(found.group(1), meta.get("grade_id", ""), float(meta.get("points", 0)),
+                                        _allow(c)))
             else:
                 out.notes.append(f"release check cell {meta.get('grade_id')!r} names no known exercise: not graded")
-    sub_code = [c for c in submission.cells if c.cell_type == "code"]
+    sub_code = [c for c in submission.cells if c.get("cell_type") == "code" and isinstance(c.get("source"), str)]
     sub_ids = {_meta(c).get("grade_id") for c in sub_code}
     if not sub_ids & (locked | answers):
         out.problem = ("none of its cells carry the grade ids of the released notebook (a different notebook, or its "

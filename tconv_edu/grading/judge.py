@@ -1,11 +1,13 @@
 """The instructor's judge: grade a submitted notebook outside the learner's kernel.
 
 For each notebook: match it to its release (``_submission.plan``: locked cells, exercises and points from the
-release), run the learner's cells in a kernel with a memory limit and guards (``_kernel``) only to define their
-functions, then call those functions on the judge's cases, one call at a time with a time limit, and compare the
-plain data that comes back with the library's answer computed here. A call that does not complete (time limit,
-dead kernel) scores that exercise 0 and the kernel restarts for the next one. Exercises to be written without the
-library run in a second kernel whose tripwire ends it at the first call into the library's transposed convolution.
+release), run the learner's cells in a sandboxed kernel (``_remote``, ``_sandbox``) only to define their functions,
+then call those functions on the judge's cases, one call at a time with a time limit, and compare the plain data that
+comes back with the library's answer computed here. A call that does not complete (time limit, dead kernel) scores
+that exercise 0 and the kernel restarts for the next one. Exercises to be written without the library run in a
+second kernel whose sandbox does not hold it (with ``sandbox="none"``: whose tripwire ends it at the first call into
+the library's transposed convolution). Nothing in a notebook makes ``grade_notebook`` raise, and a notebook's
+deadline bounds its time whatever its cells do.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._check import Result, evaluate, library_message
-from ._remote import Kernel, KernelGone
+from ._remote import Kernel, KernelGone, OutOfTime
 from ._submission import plan
 from .exercises import EXERCISES
 
@@ -29,7 +31,9 @@ class Options:
     cell_timeout: float = 60.0      # seconds for one of the learner's cells
     memory_mb: int = 2048           # address space of the learner's kernel
     seed: int | None = None         # the random cases (default: fresh)
-    unreadable: tuple = ()          # folders the learner's kernel may not read (submissions, solutions)
+    unreadable: tuple = ()          # folders the unsandboxed kernel's guards refuse (submissions, solutions)
+    sandbox: bool = True            # each kernel inside bubblewrap (False: the in-kernel guards only)
+    notebook_timeout: float = 300.0  # seconds for one notebook, every kernel and restart included
 
 
 @dataclass
@@ -62,43 +66,56 @@ class Report:
 
 
 def grade_notebook(path: Path, options: Options, student: str = "") -> Report:
-    """Grade one submitted notebook; never raises for anything the notebook holds."""
-    import nbformat
-
+    """Grade one submitted notebook; never raises for anything the notebook holds (a failure of the judge itself
+    while grading it becomes the report's ``problem``)."""
     start = time.perf_counter()
     report = Report(str(path), student or Path(path).stem)
+    try:
+        _grade_notebook(path, options, report)
+    except Exception as err:  # noqa: BLE001 - one notebook's failure is its own row, never the run's end
+        report.problem = f"not graded: the judge failed on it ({type(err).__name__}: {err})"[:500]
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _grade_notebook(path: Path, options: Options, report: Report) -> None:
+    import nbformat
+
     try:
         submission = nbformat.read(str(path), as_version=4)
     except Exception as err:  # noqa: BLE001 - not a notebook, not JSON, unreadable
         report.problem = f"could not read it: {type(err).__name__}: {err}"
-        return report
+        return
     release_path = Path(options.release) / Path(path).name
-    if not release_path.exists():
+    if not release_path.is_file():
         report.problem = f"no released notebook named {Path(path).name} in {options.release}"
-        return report
+        return
     release = nbformat.read(str(release_path), as_version=4)
     p = plan(submission, release)
     report.notes += p.notes
     if p.problem:
         report.problem = p.problem
         report.rows = [Row(c.exercise, c.points, 0.0, "0/0", "not graded") for c in p.checks]
-        return report
+        return
     results = {}
-    for no_library in (False, True):
-        checks = [c for c in p.checks if EXERCISES[c.exercise].no_library == no_library]
-        if checks:
-            results.update(_grade_in_kernel(checks, p.cells, options, no_library, report))
+    deadline = time.monotonic() + options.notebook_timeout
+    groups = {}                      # one kernel per (library-free?, packages allowed)
+    for c in p.checks:
+        groups.setdefault((EXERCISES[c.exercise].no_library, c.allow if EXERCISES[c.exercise].no_library else ()),
+                          []).append(c)
+    for (no_library, allow), checks in sorted(groups.items()):
+        results.update(_grade_in_kernel(checks, p.cells, options, no_library, allow, deadline, report))
     for c in p.checks:
         res = results[c.grade_id]
         earned = c.points if res.passed else (
             round(c.points * res.n_passed / res.n_cases, 2) if options.partial and res.n_cases else 0.0)
         report.rows.append(Row(c.exercise, c.points, earned, res.cases, res.summary, res.mistakes, res.message))
-    report.seconds = time.perf_counter() - start
-    return report
 
 
-def _grade_in_kernel(checks, cells, options: Options, no_library: bool, report: Report) -> dict:
-    kernel = Kernel(memory_mb=options.memory_mb, unreadable=options.unreadable, no_library=no_library)
+def _grade_in_kernel(checks, cells, options: Options, no_library: bool, allow, deadline, report: Report) -> dict:
+    kernel = Kernel(memory_mb=options.memory_mb, sandbox=options.sandbox, no_library=no_library, allow=allow,
+                    unreadable=options.unreadable, deadline=deadline,
+                    cpu_seconds=int(options.notebook_timeout) + 10)
     results = {}
     try:
         kernel.start()
@@ -112,7 +129,8 @@ def _grade_in_kernel(checks, cells, options: Options, no_library: bool, report: 
             if note not in report.notes:
                 report.notes.append(note)
     except KernelGone as err:
-        report.notes.append(str(err))
+        if str(err) not in report.notes:
+            report.notes.append(str(err))
         for c in checks:
             results.setdefault(c.grade_id, Result(EXERCISES[c.exercise], False, 0, 0, str(err), summary=str(err),
                                                   stopped=str(err)))
@@ -138,6 +156,8 @@ def _grade_one(ex, kernel: Kernel, options: Options) -> Result:
 
     try:
         return evaluate(ex, run, seed=options.seed)
+    except OutOfTime:
+        raise
     except KernelGone as err:
         return Result(ex, False, 0, 0, f"{ex.id}: {err}", summary=str(err), stopped=str(err))
 
