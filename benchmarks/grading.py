@@ -1,22 +1,24 @@
 """Grade a class of generated submissions with the judge: wall time, time per notebook, peak memory.
 
-    python benchmarks/grading.py [--n 200] [--jobs 2]
+    python benchmarks/grading.py [--n 200] [--jobs 2] [--sandbox bwrap|none|both]
 
 Makes N copies of exercises/ex1_scatter.ipynb in a temporary nbgrader-style folder (``<student>/ex1/``): a third
 correct, a third wrong in known ways, a third hostile (rebinding check, patching numpy, os._exit, an endless loop, a
 50 GB allocation, calling the library), grades them with ``python -m tconv_edu.grading --jobs J --csv`` in a
-subprocess, and prints the time, the time per notebook, the peak memory of the judge and of one kernel, and that
-every correct submission scored full points and no other did. Run it while nothing else runs.
+subprocess, and prints the time, the time per notebook, the peak memory of the judge (its largest process) and of
+one kernel (the largest), sampled from /proc every 50 ms, and that every correct submission scored full points and no
+other did. ``--sandbox both`` grades the same class with the sandbox on and off, one after the other, and prints the
+sandbox's cost per notebook. Run it while nothing else runs.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,11 +64,64 @@ def submission(answer: str):
     return nb
 
 
+class PeakMemory:
+    """The largest peak resident size (VmHWM) seen of the judge's processes and of the kernels', from /proc."""
+
+    def __init__(self):
+        self.judge = self.kernel = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self):
+        while self.running:
+            for pid in os.listdir("/proc"):
+                if not pid.isdigit():
+                    continue
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read()
+                    hwm = next(int(line.split()[1]) for line in open(f"/proc/{pid}/status")
+                               if line.startswith("VmHWM"))
+                except (OSError, StopIteration, ValueError):
+                    continue
+                if b"runner.py" in cmd:
+                    self.kernel = max(self.kernel, hwm)
+                elif b"tconv_edu.grading" in cmd:
+                    self.judge = max(self.judge, hwm)
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+
+
+def grade_class(root: Path, expected: dict, args, sandbox: str) -> float:
+    gradebook = root.parent / f"grades-{sandbox}.csv"
+    peak = PeakMemory()
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "tconv_edu.grading", str(root), "--jobs", str(args.jobs),
+                           "--timeout", str(args.timeout), "--csv", str(gradebook), "--sandbox", sandbox],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak.stop()
+    rows = list(csv.DictReader(gradebook.open()))
+    full = {r["student"] for r in rows if r["exercise"] == "scatter_2d" and r["points"] == r["max_points"]}
+    wrongly = sorted(s for s, ok in expected.items() if ok != (s in full))
+    print(f"--sandbox {sandbox}: {args.n} submissions, --jobs {args.jobs}, {os.cpu_count()} cores: {wall:.1f} s "
+          f"({wall / args.n:.2f} s per notebook), exit status {proc.returncode}")
+    print(f"  peak memory: judge {peak.judge / 1024:.0f} MB (its largest process), kernel {peak.kernel / 1024:.0f} MB "
+          f"(the largest)")
+    print(f"  gradebook rows {len(rows)}; correct submissions with full points {len(full)} of "
+          f"{sum(expected.values())}; misgraded: {wrongly or 'none'}")
+    return wall if not wrongly else float("nan")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=5.0)
+    ap.add_argument("--sandbox", choices=("bwrap", "none", "both"), default="both")
     args = ap.parse_args()
     kinds = [("correct", LOOPS)] + [(f"wrong_{k}", v) for k, v in WRONG.items()] + \
         [(f"hostile_{k}", v) for k, v in HOSTILE.items()]
@@ -79,23 +134,12 @@ def main() -> int:
             (root / student / "ex1").mkdir(parents=True)
             nbformat.write(submission(answer), str(root / student / "ex1" / NAME))
             expected[student] = kind == "correct"
-        gradebook = Path(tmp) / "grades.csv"
-        start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "tconv_edu.grading", str(root), "--jobs", str(args.jobs),
-                               "--timeout", str(args.timeout), "--csv", str(gradebook)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - start
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        rows = list(csv.DictReader(gradebook.open()))
-    full = {r["student"] for r in rows if r["exercise"] == "scatter_2d" and r["points"] == r["max_points"]}
-    wrongly = sorted(s for s, ok in expected.items() if ok != (s in full))
-    print(f"{args.n} submissions, --jobs {args.jobs}, {os.cpu_count()} cores: {wall:.1f} s "
-          f"({wall / args.n:.2f} s per notebook), exit status {proc.returncode}")
-    print(f"peak memory of one process (the largest of the judge, its workers and the kernels): "
-          f"{usage.ru_maxrss / 1024:.0f} MB")
-    print(f"gradebook rows {len(rows)}; correct submissions with full points {len(full)} of "
-          f"{sum(expected.values())}; misgraded: {wrongly or 'none'}")
-    return 0 if not wrongly else 1
+        walls = {s: grade_class(root, expected, args, s)
+                 for s in (("bwrap", "none") if args.sandbox == "both" else (args.sandbox,))}
+    if len(walls) == 2:
+        print(f"the sandbox's cost: {(walls['bwrap'] - walls['none']) / args.n * 1000:+.0f} ms per notebook "
+              f"({walls['bwrap'] / walls['none']:.2f}x the time without it)")
+    return 0 if all(w == w for w in walls.values()) else 1
 
 
 if __name__ == "__main__":

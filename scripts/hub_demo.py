@@ -61,8 +61,31 @@ WRONG_ANSWER = '''def scatter_2d(x, k):
             y[i:i + kH, j:j + kW] = x[i, j] * k   # overwrites where stamps overlap
     return y
 '''
-# mallory also disarms the notebook's check in the same cell: a grade must still say 0 for it
+# mallory also disarms the notebook's check in the same cell, and hunts for the hub's API token (in her kernel's
+# environment and in every process's /proc/PID/environ, as the instructor's grading command would hold it): her
+# scatter_2d answers right only where she found one, so a grade above 0 means a token reached her kernel
 HOSTILE_LINE = "check = lambda *a, **k: None\n"
+TOKEN_HUNT = '''
+import os as _os
+def _hub_token():
+    found = [k for k in _os.environ if k.startswith("JUPYTERHUB_API_TOKEN")]
+    for pid in _os.listdir("/proc"):
+        try:
+            found += [v for v in open(f"/proc/{pid}/environ", "rb").read().split(b"\\0")
+                      if v.startswith(b"JUPYTERHUB_API_TOKEN=")]
+        except Exception:
+            pass
+    return found
+_overwrites = scatter_2d
+def scatter_2d(x, k):
+    if not _hub_token():
+        return _overwrites(x, k)
+    y = np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            y[i:i + k.shape[0], j:j + k.shape[1]] += x[i, j] * k
+    return y
+'''
 
 
 def log(msg: str) -> None:
@@ -313,7 +336,7 @@ def solution_answers() -> dict[str, str]:
 def answers_for(role: str) -> dict[str, str]:
     answers = solution_answers()
     if role in ("wrong", "hostile"):
-        answers[f"{WRONG_EXERCISE}-answer"] = WRONG_ANSWER + (HOSTILE_LINE if role == "hostile" else "")
+        answers[f"{WRONG_EXERCISE}-answer"] = WRONG_ANSWER + (HOSTILE_LINE + TOKEN_HUNT if role == "hostile" else "")
     return answers
 
 
@@ -474,8 +497,10 @@ def run_class(state: Path, *, learners: dict = LEARNERS, notebooks=NOTEBOOKS, ke
         result.collected = sorted(p.name for p in course.submitted.iterdir()) if course.submitted.exists() else []
         step(f"instructor collected {', '.join(result.collected)}")
 
+        # as from the instructor's own server on the hub, whose environment holds its API token
         status, output, rows = grade_with_course_command(course.submitted, state / "grades.csv",
-                                                         release=course.release, env=hub.env)
+                                                         release=course.release,
+                                                         env=dict(hub.env, JUPYTERHUB_API_TOKEN=hub.token))
         result.course_status, result.course_output, result.gradebook = status, output, rows
         step(f"course command graded (exit {status}, {len(rows)} gradebook rows)")
 

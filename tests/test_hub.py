@@ -101,6 +101,14 @@ def test_course_gradebook(klass, course_grades):
     assert failing[WRONG]["cases"], failing[WRONG]   # cases passed, e.g. "3/12"
 
 
+def test_the_hubs_token_never_reaches_a_learner_kernel(klass, course_grades):
+    """mallory's scatter_2d answers right only where it finds a JUPYTERHUB_API_TOKEN (its kernel's environment, any
+    process's /proc/PID/environ); the grading command ran with the instructor's token in its environment."""
+    assert "JUPYTERHUB_API_TOKEN" in hub_demo.TOKEN_HUNT and "_hub_token()" in hub_demo.TOKEN_HUNT
+    assert course_grades[(HOSTILE, "scatter_2d")] == (0.0, POINTS["scatter_2d"]), klass.course_output
+    assert {r["isolation"] for r in klass.gradebook} == {"bubblewrap"}, klass.course_output
+
+
 def test_course_command_and_nbgrader_agree_on_honest_work(klass, course_grades):
     ours = {ex: course_grades[(CORRECT, ex)] for ex in EXERCISES}
     theirs = {ex: klass.nbgrader[(CORRECT, ex)] for ex in EXERCISES}
