@@ -437,7 +437,7 @@ def test_what_the_table_says_about_timeouts_dead_kernels_and_forged_replies(grad
     assert rows[("exit_in_answer_cell", "scatter_2d")]["cases"].endswith("/12")
     assert "could not be read" in rows[("forged_reply_garbage", "scatter_2d")]["result"]
     assert "could not be read" in rows[("forged_reply_with_the_right_id", "scatter_2d")]["result"]
-    assert "larger than 4 MB" in rows[("a_reply_of_256_megabytes", "scatter_2d")]["result"]
+    assert "larger than 256 KB" in rows[("a_reply_of_256_megabytes", "scatter_2d")]["result"]
 
 
 @needs_sandbox

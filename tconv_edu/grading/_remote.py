@@ -33,7 +33,8 @@ from ._student import Call
 _FORM_MODULES = ("gemm", "scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
                  "learn")
 MAX_HEADER = 256 * 2 ** 10           # bytes of one reply's JSON header
-MAX_ARRAYS = 4 * 2 ** 20             # bytes of one reply's arrays: an exercise holds a few MB at most
+MAX_ARRAYS = 256 * 2 ** 10          # bytes of one reply's arrays: 25x the largest right answer with its inputs (10 KB),
+#                                    so the judge holds at most ~5 MB for an exercise's failing cases
 MAX_ARRAY_COUNT = 64
 _DTYPES = {f"{o}{k}{n}" for o in "<|" for k, n in [("b", 1), ("i", 1), ("i", 2), ("i", 4), ("i", 8), ("u", 1),
                                                      ("u", 2), ("u", 4), ("u", 8), ("f", 2), ("f", 4), ("f", 8),
@@ -235,7 +236,7 @@ class Kernel:
             count = int(np.prod(shape, dtype=np.int64)) if shape else 1
             total += count * np.dtype(dtype).itemsize
             if total > MAX_ARRAYS:
-                raise BadReply(f"arrays larger than {MAX_ARRAYS // 2 ** 20} MB in one answer")
+                raise BadReply(f"arrays larger than {MAX_ARRAYS // 2 ** 10} KB in one answer")
             shapes.append((np.dtype(dtype), tuple(shape), count))
         arrays = []
         for dtype, shape, count in shapes:
