@@ -188,9 +188,10 @@ ATTACKS = {
     "proc_self_root_solutions": wrong(gated(f"_solution('/proc/self/root{ROOT}/solutions/ex1_scatter.ipynb')")
                                       .replace("def _right", _SOLUTION_CELL + "\n\ndef _right")),
     "judge_environ_and_cmdline": wrong(
-        "import os\ndef _leak():\n    for pid in os.listdir('/proc'):\n        for f in ('environ', 'cmdline'):\n"
-        "            try:\n                if b'" + SECRET + "' in open(f'/proc/{pid}/{f}', 'rb').read():\n"
-        "                    return True\n            except Exception:\n                pass\n"
+        "import os\ndef _leak():\n    for pid in os.listdir('/proc'):\n"
+        "        for pre in ('', '/proc/self/root'):\n            for f in ('environ', 'cmdline'):\n"
+        "                try:\n                    if b'" + SECRET + "' in open(f'{pre}/proc/{pid}/{f}', 'rb').read():\n"
+        "                        return True\n                except Exception:\n                    pass\n"
         "    return '" + SECRET + "' in str(os.environ)\n" + gated("_leak()")),
     "classmates_answers": wrong(
         "import os\n" + _SOLUTION_CELL + "def _classmate():\n    n = 0\n"
@@ -230,17 +231,22 @@ ATTACKS = {
         "_thread.start_new_thread(_worker, ())\n"
         "def scatter_2d(x, k):\n    _jobs.put((x, k))\n    return _done.get()"),
     "renamed_copy_of_the_library": wrong(
-        "import os, shutil, sys\n"
+        "import os, sys\nos.mkdir('mylib')\n"
         f"for _root in ['{ROOT}/tconv_edu'] + [os.path.join(p, 'tconv_edu') for p in sys.path]:\n"
         "    if os.path.exists(os.path.join(_root, 'scatter.py')):\n"
-        "        shutil.copytree(_root, 'mylib', ignore=shutil.ignore_patterns('grading', '__pycache__'))\n"
+        "        for _n in os.listdir(_root):\n            if _n.endswith('.py'):\n"
+        "                with open(os.path.join('mylib', _n), 'w') as _f:\n"
+        "                    _f.write(open(os.path.join(_root, _n)).read().replace('from .grading', '#'))\n"
         "        break\nsys.path.insert(0, os.getcwd())\nimport mylib\n"
-        "def scatter_2d(x, k):\n    return mylib.conv_transpose2d(x, k)"),
+        "def scatter_2d(x, k):\n    return mylib.conv_transpose2d(x, k, method='scatter')"),
     "relabelled_code_objects": wrong(
-        "import tconv_edu.scatter as _s, tconv_edu.shapes as _sh\n"
-        "for _f in (_s.conv_transpose2d, _sh.transpose_spec):\n"
-        "    _f.__code__ = _f.__code__.replace(co_filename='mine.py')\n"
-        "def scatter_2d(x, k):\n    return _s.conv_transpose2d(x, k)"),
+        "import types, tconv_edu as _t, tconv_edu.scatter as _s, tconv_edu.shapes as _sh\n"
+        "def _relabel(f):\n    f.__code__ = f.__code__.replace(co_filename='mine.py', co_name='mine')\n"
+        "for _m in (_t, _s, _sh):\n    for _v in list(vars(_m).values()):\n"
+        "        for _f in [_v] + (list(vars(_v).values()) if isinstance(_v, type) else []):\n"
+        "            if isinstance(_f, types.FunctionType) and _f.__module__ == _m.__name__:\n"
+        "                _relabel(_f)\n"
+        "def scatter_2d(x, k):\n    return _t.conv_transpose2d(x, k, method='scatter')"),
     "torch_behind_a_dummy_ctypes": wrong(
         "import ctypes\nclass _Dummy:\n    def __init__(self, *a, **k):\n        pass\n"
         "    def __getattr__(self, n):\n        return lambda *a, **k: 0\n"
@@ -280,6 +286,26 @@ ATTACKS = {
         nb.cells.insert(1, new_code_cell("x_ = 1", metadata={"nbgrader": "not a dict"})),
         nb.cells.insert(2, new_code_cell("y_ = 2", metadata={"nbgrader": {"grade_id": ["a", "list"],
                                                                         "points": "many"}})))),
+    # --- a reviewer's tricks: stall the judge's writes, memory past the limit, processes past the audit hook
+    "stop_reading_then_a_large_cell": wrong(
+        "import sys, threading\nsys.modules['__main__'].read_frame = lambda s: threading.Event().wait()",
+        edit=lambda nb: nb.cells.insert(nb.cells.index(_cell(nb, "scatter_2d-answer")) + 1,
+                                        new_code_cell("# " + "x" * 200_000))),
+    "a_tiny_pipe_and_a_thread_that_never_ends": wrong(
+        "import os, threading, fcntl\n_keep = os.dup(0)\nfcntl.fcntl(_keep, 1031, 4096)\n"
+        "os.dup2(os.open('/dev/null', os.O_RDONLY), 0)\n"
+        "threading.Thread(target=threading.Event().wait).start()",
+        edit=lambda nb: nb.cells.insert(nb.cells.index(_cell(nb, "scatter_2d-answer")) + 1,
+                                        new_code_cell("# " + "x" * 8_000))),
+    "memory_in_a_memfd": wrong(gated("_memfd()").replace("def _right", (
+        "import os\ndef _memfd():\n    try:\n        fd = os.memfd_create('x')\n"
+        "        os.write(fd, b'1' * 2 ** 20)\n        return True\n    except Exception:\n"
+        "        return False\ndef _right"))),
+    "a_process_past_the_audit_hook": wrong(gated("_spawn()").replace("def _right", (
+        "import os\ndef _spawn():\n    try:\n        import _posixsubprocess\n"
+        "        pid = _posixsubprocess.fork_exec([b'/bin/true'], [b'/bin/true'], True, (), None, None, -1, -1, "
+        "-1, -1, -1, -1, -1, -1, True, False, -1, None, None, None, -1, None, False)\n"
+        "        return pid > 0\n    except Exception:\n        return False\ndef _right"))),
     # --- tricks of our own
     "phone_home": None,          # filled in by the fixture: it knows the loopback port it listens on
     "fill_the_disk": wrong("try:\n    with open('/tmp/big', 'wb') as _f:\n        for _ in range(2048):\n"
@@ -400,13 +426,19 @@ def test_at_least_thirty_distinct_tricks():
     assert len(ATTACKS) >= 30
 
 
+# tricks on the kernel itself, not on one exercise: they cost every exercise that shares the learner's kernel (here
+# scatter_strided too), and nothing else
+KERNEL_WIDE = {"stop_reading_then_a_large_cell", "a_tiny_pipe_and_a_thread_that_never_ends"}
+
+
 @needs_sandbox
 @pytest.mark.parametrize("student", sorted(ATTACKS))
 def test_a_trick_with_a_wrong_answer_scores_0_and_costs_only_that_exercise(graded, student):
     rows = graded["rows"]
     assert rows[(student, "scatter_2d")]["points"] == "0", rows[(student, "scatter_2d")]
     assert rows[(student, "scatter_2d")]["max_points"] == "2"          # points from the release, not the notebook
-    assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]["result"]
+    if student not in KERNEL_WIDE:
+        assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]["result"]
     assert rows[(student, "scatter_2d")]["isolation"] == "bubblewrap"
 
 

@@ -86,8 +86,11 @@ class Kernel:
     # ----------------------------------------------------------------------------------------- life cycle
     def start(self):
         self._check_deadline()
+        fd = None
         if self.sandbox:
-            argv = _sandbox.command(_sandbox.runner_argv(True), library=not self.no_library, allow=self.allow)
+            fd = _sandbox.seccomp_fd()
+            argv = _sandbox.command(_sandbox.runner_argv(True), library=not self.no_library, allow=self.allow,
+                                    seccomp=fd)
             env, cwd, guards, path = {"PATH": "/usr/bin:/bin"}, "/", {"writable": [_sandbox.HOME, "/tmp"]}, \
                 [_sandbox.LIB]
         else:
@@ -98,9 +101,15 @@ class Kernel:
             if self.trip_code:
                 files, functions = forbidden_code()
                 guards.update(trip_code=self.trip_code, forbidden_files=files, forbidden_code=functions)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                     env=env, cwd=cwd, start_new_session=True, preexec_fn=self._limits)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True,
+                                         preexec_fn=self._limits, pass_fds=() if fd is None else (fd,))
+        finally:
+            if fd is not None:
+                os.close(fd)
         os.set_blocking(self.proc.stdout.fileno(), False)
+        os.set_blocking(self.proc.stdin.fileno(), False)     # a kernel that stops reading cannot stall the judge
         self._buffer = b""
         status, reply = self._request({"op": "config", "path": path, "guards": guards, "nproc": 64},
                                       timeout=self.start_timeout)
@@ -155,16 +164,27 @@ class Kernel:
             raise OutOfTime("the notebook ran past its deadline (--notebook-timeout): what was left is not graded")
 
     # ----------------------------------------------------------------------------------------- the wire
-    def _send(self, header: dict, arrays=()):
+    def _send(self, header: dict, arrays, deadline: float) -> str:
+        """"ok", "timeout" (the kernel stopped reading its input) or "dead"; never blocks past ``deadline``."""
         arrays = [np.ascontiguousarray(a) for a in arrays]
         header = dict(header, arrays=[{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays])
         body = json.dumps(header).encode("utf-8")
-        try:
-            self.proc.stdin.write(struct.pack(">I", len(body)) + body + b"".join(a.tobytes() for a in arrays))
-            self.proc.stdin.flush()
-        except (OSError, ValueError):
-            return False
-        return True
+        data = memoryview(struct.pack(">I", len(body)) + body + b"".join(a.tobytes() for a in arrays))
+        fd = self.proc.stdin.fileno()
+        while data:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            _, ready, _ = select.select([], [fd], [], min(left, 1.0))
+            if not ready:
+                continue
+            try:
+                data = data[os.write(fd, data):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return "dead"
+        return "ok"
 
     def _read(self, n: int, deadline: float):
         """``n`` bytes, or "timeout" / "dead"."""
@@ -193,12 +213,13 @@ class Kernel:
         A reply whose id is not this request's (something the learner's code wrote) is dropped; a malformed one
         ends the kernel (the stream cannot be trusted past it)."""
         rid = secrets.token_hex(8)
-        if not self._send(dict(header, id=rid), arrays):
-            return "dead", self._death()
         deadline = min(time.monotonic() + timeout, self.deadline)
+        sent = self._send(dict(header, id=rid), arrays, deadline)
+        if sent == "dead":
+            return "dead", self._death()
         while True:
             try:
-                got = self._frame(deadline)
+                got = "timeout" if sent == "timeout" else self._frame(deadline)
             except BadReply as err:
                 self.stop()
                 return "bad", str(err)

@@ -11,7 +11,9 @@
   written without the library, ``tconv_edu`` is only the forward ``conv2d`` and the size rules, and the import path
   holds numpy, the standard library and what the release allows for that exercise, nothing else;
 - an environment built from nothing; run as ``nobody`` with no capabilities when the judge is root, else as the
-  judge's own user in a user namespace.
+  judge's own user in a user namespace;
+- a seccomp filter (``_seccomp``): no new processes, no memory outside the address-space limit (memfd, System V
+  shared memory), no tracing of other processes, no namespaces or mounts.
 
 Resource limits (memory, CPU seconds, file size, open files) are set by the judge on the process it starts, and the
 process limit by the runner before any learner code (see ``_remote``).
@@ -27,6 +29,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from . import _seccomp
 
 SIDE = Path(__file__).resolve().parent / "_kernel_side"
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -112,11 +116,24 @@ def distribution_paths(names) -> list[str]:
     return sorted(p for p in paths if os.path.exists(p) and not p.endswith("__pycache__"))
 
 
-def command(python_argv: list[str], *, library: bool, allow=()) -> list[str]:
+def seccomp_fd() -> int | None:
+    """A pipe's read end holding the seccomp filter (``_seccomp``) for ``command(seccomp=...)``; None where this
+    machine has none. The caller passes it to the child (``pass_fds``) and closes it."""
+    prog = _seccomp.program()
+    if prog is None:
+        return None
+    r, w = os.pipe()
+    os.write(w, prog)
+    os.close(w)
+    return r
+
+
+def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | None = None) -> list[str]:
     """The bwrap argv that runs ``python_argv`` (this Python on the runner) inside a fresh sandbox.
 
     ``library``: the course package (but its grading) and the whole environment are importable; otherwise only
-    numpy, the standard library, the library-free ``tconv_edu`` and the distributions in ``allow``.
+    numpy, the standard library, the library-free ``tconv_edu`` and the distributions in ``allow``. ``seccomp``: a
+    file descriptor from ``seccomp_fd()``, inherited by bwrap.
     """
     bwrap = shutil.which("bwrap")
     m = _Mounts()
@@ -175,7 +192,7 @@ def command(python_argv: list[str], *, library: bool, allow=()) -> list[str]:
             "--die-with-parent", "--new-session", "--clearenv"]
     for k, v in env().items():
         argv += ["--setenv", k, v]
-    argv += m.args + ["--chdir", HOME]
+    argv += m.args + ["--chdir", HOME] + (["--seccomp", str(seccomp)] if seccomp is not None else [])
     setpriv = shutil.which("setpriv")
     if os.geteuid() == 0 and setpriv:
         # root sets the sandbox up, then the learner's code runs as nobody, with no capabilities
@@ -194,11 +211,16 @@ def probe() -> str | None:
     """None when a library-free sandbox starts here and imports numpy; else why not (once per process)."""
     if shutil.which("bwrap") is None:
         return INSTALL
+    fd = seccomp_fd()
     try:
-        done = subprocess.run(command([sys.executable, "-I", "-c", "import numpy"], library=False),
-                              capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+        done = subprocess.run(command([sys.executable, "-I", "-c", "import numpy"], library=False, seccomp=fd),
+                              capture_output=True, timeout=60, env={"PATH": "/usr/bin:/bin"},
+                              pass_fds=() if fd is None else (fd,))
     except (OSError, subprocess.TimeoutExpired) as err:
         return f"bubblewrap did not start: {err}"
+    finally:
+        if fd is not None:
+            os.close(fd)
     if done.returncode != 0:
         why = done.stderr.decode(errors="replace").strip().splitlines()
         return (f"bubblewrap is installed but could not start a sandbox here ({why[-1] if why else done.returncode}):"

@@ -151,6 +151,7 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_NPROC, (int(config["nproc"]), int(config["nproc"])))
     grading = [False]
     if config.get("guards"):
+        _no_process_starts()
         install_guards(config["guards"], lambda: grading[0])
     namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Shell,
                  "display": lambda *a, **k: None}
@@ -235,6 +236,18 @@ _PATH_EVENTS = {"os.remove": 0, "os.rename": 0, "os.rmdir": 0, "os.truncate": 0,
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
+def _no_process_starts() -> None:
+    """``subprocess`` imported now (others import it), with the C call under it replaced: ``fork_exec`` raises no
+    audit event of its own, and a fresh import of it is refused by the hook."""
+    import subprocess  # noqa: F401 - imported before the guards, so that importing it later needs no new import
+    import _posixsubprocess
+
+    def fork_exec(*args, **kwargs):
+        raise PermissionError("the grader does not allow starting processes in an exercise")
+
+    _posixsubprocess.fork_exec = fork_exec
+
+
 def install_guards(config: dict, grading) -> None:
     """The audit hook (and, with ``trip_code``, the library tripwire), armed before any learner code.
 
@@ -278,7 +291,7 @@ def install_guards(config: dict, grading) -> None:
     def hook(event, args):
         if trip_code and tampered[0] and event in ("open", "compile", "tconv_edu.call") and grading():
             exit_now(trip_code + 1)
-        if event.startswith(denied_prefixes):
+        if event.startswith(denied_prefixes) or (event == "import" and args and args[0] == "_posixsubprocess"):
             denied(event)
         if event == "open":
             path, mode, flags = (_tuple(args) + (None, None))[:3]
