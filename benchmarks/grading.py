@@ -116,6 +116,19 @@ def grade_class(root: Path, expected: dict, args, sandbox: str) -> float:
     return wall if not wrongly else float("nan")
 
 
+def kernel_starts(sandbox: bool, n: int = 20) -> float:
+    """Median seconds to start a library-free kernel (bwrap and the runner, or the runner alone) and close it."""
+    from tconv_edu.grading._remote import Kernel
+    times = []
+    for _ in range(n):
+        k = Kernel(memory_mb=2048, sandbox=sandbox, no_library=True)
+        start = time.perf_counter()
+        k.start()
+        k.close()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[n // 2]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=200)
@@ -138,7 +151,11 @@ def main() -> int:
                  for s in (("bwrap", "none") if args.sandbox == "both" else (args.sandbox,))}
     if len(walls) == 2:
         print(f"the sandbox's cost: {(walls['bwrap'] - walls['none']) / args.n * 1000:+.0f} ms per notebook "
-              f"({walls['bwrap'] / walls['none']:.2f}x the time without it)")
+              f"({walls['bwrap'] / walls['none']:.2f}x the time without it; without it the library-free kernels "
+              f"also run the in-kernel tripwire, a profiler on every call)")
+        on, off = kernel_starts(True), kernel_starts(False)
+        print(f"starting and closing one library-free kernel (median of 20): {on * 1000:.0f} ms in the sandbox, "
+              f"{off * 1000:.0f} ms without it ({(on - off) * 1000:+.0f} ms)")
     return 0 if all(w == w for w in walls.values()) else 1
 
 
