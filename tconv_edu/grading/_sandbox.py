@@ -137,6 +137,8 @@ def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | N
     """
     bwrap = shutil.which("bwrap")
     m = _Mounts()
+    # /tmp first: a Python or a checkout under /tmp (a CI clone, say) is then bound on top of it, not hidden by it
+    m.add("--tmpfs", None, "/tmp", "--perms", "1777", "--size", str(SCRATCH_BYTES))
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         host = f"/{name}"
         if os.path.islink(host):
@@ -186,7 +188,6 @@ def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | N
     m.add("--ro-bind", str(SIDE / "runner.py"), RUNNER)
     m.add("--proc", None, "/proc")
     m.add("--dev", None, "/dev")
-    m.add("--tmpfs", None, "/tmp", "--perms", "1777", "--size", str(SCRATCH_BYTES))
     m.add("--tmpfs", None, HOME, "--perms", "0777", "--size", str(SCRATCH_BYTES))
     argv = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--clearenv"]
