@@ -566,3 +566,22 @@ def test_with_the_sandbox_off_the_guards_still_catch_plain_tricks_and_rows_say_n
     assert "switched off the grader's watch" in rows[("unhook_the_watch", "scatter_strided")]["result"]
     for student in ("read_the_solutions", "uint64_overflow"):
         assert rows[(student, "scatter_2d")]["points"] == "0"
+
+
+@needs_sandbox
+def test_the_judge_opens_no_fifo_or_link_as_a_notebook(tmp_path):
+    root = tmp_path / "submitted"
+    write_class(root, {"honest": HONEST["honest_plain"]})
+    (root / "fifo" / "ex1").mkdir(parents=True)
+    os.mkfifo(root / "fifo" / "ex1" / NAME)
+    (root / "link" / "ex1").mkdir(parents=True)
+    (root / "link" / "ex1" / NAME).symlink_to(ROOT / "solutions" / NAME)
+    start = time.monotonic()
+    status, rows, out, _ = grade(root)
+    assert time.monotonic() - start < 60
+    assert rows[("honest", "scatter_2d")]["points"] == "2"
+    assert {s for s, _ in rows} == {"honest"}                # found below a folder: neither is taken for a notebook
+    out = io.StringIO()
+    with redirect_stdout(out):                               # named outright: each is "not graded", and says why
+        assert cli.main([str(root / "fifo" / "ex1" / NAME), str(root / "link" / "ex1" / NAME)]) == 2
+    assert out.getvalue().count("! not graded: could not read it") == 2

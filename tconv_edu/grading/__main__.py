@@ -134,13 +134,6 @@ class Gradebook:
             self.file.close()
 
 
-def write_csv(path: Path, reports, isolation: str = "bubblewrap") -> None:
-    book = Gradebook(path, isolation)
-    for rep in reports:
-        book.add(rep)
-    book.close()
-
-
 def fingerprint(folders) -> dict:
     """{file: sha256} of the release's notebooks and the course package's code, to see that a run changed neither."""
     out = {}

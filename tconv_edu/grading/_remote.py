@@ -80,7 +80,6 @@ class Kernel:
         self.cells: list[str] = []
         self.skipped: dict[int, str] = {}     # definition cells left out, and why
         self.errors: dict[int, str] = {}      # definition cells that raised
-        self.calls = 0
         self._buffer = b""
 
     # ----------------------------------------------------------------------------------------- life cycle
@@ -325,7 +324,6 @@ class Kernel:
         """One call of the learner's ``function`` on ``args``; a Call record of plain data, rebuilt here."""
         if not self.alive():
             self.restart()
-        self.calls += 1
         spec, arrays = {}, []
         for name, v in args.items():
             if isinstance(v, np.ndarray):

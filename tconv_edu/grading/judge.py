@@ -11,6 +11,8 @@ deadline bounds its time whatever its cells do.
 """
 from __future__ import annotations
 
+import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,8 +84,8 @@ def _grade_notebook(path: Path, options: Options, report: Report) -> None:
     import nbformat
 
     try:
-        submission = nbformat.read(str(path), as_version=4)
-    except Exception as err:  # noqa: BLE001 - not a notebook, not JSON, unreadable
+        submission = nbformat.reads(_read_submission(path), as_version=4)
+    except Exception as err:  # noqa: BLE001 - not a notebook, not JSON, unreadable, not a regular file
         report.problem = f"could not read it: {type(err).__name__}: {err}"
         return
     release_path = Path(options.release) / Path(path).name
@@ -110,6 +112,22 @@ def _grade_notebook(path: Path, options: Options, report: Report) -> None:
         earned = c.points if res.passed else (
             round(c.points * res.n_passed / res.n_cases, 2) if options.partial and res.n_cases else 0.0)
         report.rows.append(Row(c.exercise, c.points, earned, res.cases, res.summary, res.mistakes, res.message))
+
+
+MAX_NOTEBOOK_BYTES = 64 * 2 ** 20
+
+
+def _read_submission(path) -> str:
+    """A submitted notebook's text, opened without following a link or blocking on a FIFO, a regular file of at most
+    64 MB only (a learner chooses what lies in their folder)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            raise OSError(f"{path} is larger than {MAX_NOTEBOOK_BYTES // 2 ** 20} MB")
+        return f.read(MAX_NOTEBOOK_BYTES + 1).decode("utf-8")
 
 
 def _grade_in_kernel(checks, cells, options: Options, no_library: bool, allow, deadline, report: Report) -> dict:

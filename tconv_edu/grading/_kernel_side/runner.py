@@ -140,7 +140,8 @@ def main() -> int:
     os.dup2(null, 2)
     sink = io.StringIO()
     sys.stdout = sys.stderr = sink
-    first = read_frame(_Exact(requests))
+    stream = _Exact(requests)
+    first = read_frame(stream)
     if first is None or first[0].get("op") != "config":
         return 3
     config = first[0]
@@ -156,7 +157,6 @@ def main() -> int:
     namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _Shell,
                  "display": lambda *a, **k: None}
     write_frame(replies, {"id": config.get("id"), "status": "ready"})
-    stream = _Exact(requests)
     while True:
         frame = read_frame(stream)
         if frame is None:
