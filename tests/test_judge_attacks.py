@@ -586,3 +586,22 @@ def test_the_judge_opens_no_fifo_or_link_as_a_notebook(tmp_path):
     with redirect_stdout(out):                               # named outright: each is "not graded", and says why
         assert cli.main([str(root / "fifo" / "ex1" / NAME), str(root / "link" / "ex1" / NAME)]) == 2
     assert out.getvalue().count("! not graded: could not read it") == 2
+
+
+@needs_sandbox
+def test_a_kernel_that_spins_every_core_does_not_cost_a_classmate_points(tmp_path):
+    """Threads are allowed (numpy's BLAS starts them), so a learner can keep both cores busy while a classmate's
+    notebook is graded beside theirs; each kernel is a session of its own, and the classmate's calls still finish."""
+    spin = ("import threading, time\ndef _spin():\n    while True:\n        pass\n"
+            "for _ in range(16):\n    threading.Thread(target=_spin, daemon=True).start()\ntime.sleep(2.5)")
+    hog = filled({}, {"scatter_2d": WRONG})
+    for _ in range(4):
+        hog.cells.insert(1, new_code_cell(spin))
+    root = tmp_path / "submitted"
+    write_class(root, {"a_hog": hog, "b_classmate": filled({"scatter_2d", "scatter_strided"}),
+                       "c_classmate": filled({"scatter_2d", "scatter_strided"})})
+    status, rows, out, _ = grade(root, "--jobs", "2", "--timeout", "2", "--cell-timeout", "5",
+                                 "--notebook-timeout", "20")
+    for student in ("b_classmate", "c_classmate"):
+        assert rows[(student, "scatter_2d")]["points"] == "2", rows[(student, "scatter_2d")]
+        assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]
