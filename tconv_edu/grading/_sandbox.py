@@ -135,6 +135,14 @@ def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | N
     numpy, the standard library, the library-free ``tconv_edu`` and the distributions in ``allow``. ``seccomp``: a
     file descriptor from ``seccomp_fd()``, inherited by bwrap.
     """
+    head, tail = _bwrap_argv(library, tuple(allow))
+    return list(head) + (["--seccomp", str(seccomp)] if seccomp is not None else []) + list(tail) + python_argv
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_argv(library: bool, allow: tuple) -> tuple[tuple, tuple]:
+    """(bwrap and its options, what runs the command): the same for every kernel of a kind in one process, and
+    reading the installed distributions' file lists for a library-free kernel takes ~40 ms, so it is done once."""
     bwrap = shutil.which("bwrap")
     m = _Mounts()
     # /tmp first: a Python or a checkout under /tmp (a CI clone, say) is then bound on top of it, not hidden by it
@@ -193,13 +201,13 @@ def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | N
             "--die-with-parent", "--new-session", "--clearenv"]
     for k, v in env().items():
         argv += ["--setenv", k, v]
-    argv += m.args + ["--chdir", HOME] + (["--seccomp", str(seccomp)] if seccomp is not None else [])
+    argv += m.args + ["--chdir", HOME]
     setpriv = shutil.which("setpriv")
     if os.geteuid() == 0 and setpriv:
         # root sets the sandbox up, then the learner's code runs as nobody, with no capabilities
-        return argv + ["--", setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
-                       "--bounding-set=-all", "--no-new-privs", "--"] + python_argv
-    return argv[:1] + ["--unshare-user", "--cap-drop", "ALL"] + argv[1:] + ["--"] + python_argv
+        return tuple(argv), ("--", setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                             "--bounding-set=-all", "--no-new-privs", "--")
+    return tuple(argv[:1] + ["--unshare-user", "--cap-drop", "ALL"] + argv[1:]), ("--",)
 
 
 def runner_argv(sandboxed: bool) -> list[str]:
