@@ -605,3 +605,13 @@ def test_a_kernel_that_spins_every_core_does_not_cost_a_classmate_points(tmp_pat
     for student in ("b_classmate", "c_classmate"):
         assert rows[(student, "scatter_2d")]["points"] == "2", rows[(student, "scatter_2d")]
         assert rows[(student, "scatter_strided")]["points"] == "3", rows[(student, "scatter_strided")]
+
+
+def test_the_reply_schema_takes_plain_floats_nan_included_and_refuses_oversized_ints():
+    from tconv_edu.grading._remote import BadReply, _value
+    got = _value({"kind": "list", "value": [float("nan"), 1.5, 2]}, [])
+    assert got[1:] == [1.5, 2] and got[0] != got[0]
+    with pytest.raises(BadReply):
+        _value({"kind": "list", "value": [2 ** 64]}, [])
+    with pytest.raises(BadReply):
+        _value({"kind": "int", "value": 2 ** 63}, [])

@@ -3,7 +3,7 @@
 A ``Kernel`` is one ``_kernel_side/runner.py`` process, inside a bubblewrap sandbox (``_sandbox``) or, with
 ``--sandbox none``, bare with the in-kernel guards only. The judge writes requests on its stdin and reads replies
 from its stdout: it never opens a file the kernel wrote. Every wait has a deadline; every reply is read with a size
-cap and checked against a strict schema (``_reply``) before use. ``define(cells)`` runs the learner's cells (a cell
+cap and checked against a strict schema (``_frame``, ``_rebuild``) before use. ``define(cells)`` runs the learner's cells (a cell
 past its time limit, or one that ends the kernel, is left out after a restart); ``call(function, args)`` runs one
 call and returns a ``Call`` record rebuilt from plain data; a notebook's deadline ends everything.
 One module: the kernel's limits, its messages and its restarts are one object's life cycle.
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import _sandbox
+from ._kernel_side import runner
 from ._student import Call
 
 _FORM_MODULES = ("gemm", "scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
@@ -165,10 +166,7 @@ class Kernel:
     # ----------------------------------------------------------------------------------------- the wire
     def _send(self, header: dict, arrays, deadline: float) -> str:
         """"ok", "timeout" (the kernel stopped reading its input) or "dead"; never blocks past ``deadline``."""
-        arrays = [np.ascontiguousarray(a) for a in arrays]
-        header = dict(header, arrays=[{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays])
-        body = json.dumps(header).encode("utf-8")
-        data = memoryview(struct.pack(">I", len(body)) + body + b"".join(a.tobytes() for a in arrays))
+        data = memoryview(runner.encode(header, arrays))
         fd = self.proc.stdin.fileno()
         while data:
             left = deadline - time.monotonic()
@@ -411,7 +409,7 @@ def _value(d, arrays: list):
     if kind == "float" and type(d.get("value")) in (int, float):
         return float(d["value"])
     if kind in ("list", "tuple") and isinstance(d.get("value"), list) and len(d["value"]) <= 10_000 and \
-            all(type(e) in (int, float) and abs(e) < 2 ** 63 for e in d["value"]):
+            all(type(e) is float or (type(e) is int and abs(e) < 2 ** 63) for e in d["value"]):
         return (list if kind == "list" else tuple)(d["value"])
     if kind == "other":
         return Opaque(_clean(d.get("type"), 100) or "object", _clean(d.get("text"), 200))

@@ -48,13 +48,17 @@ def read_frame(stream):
     return header, arrays
 
 
-def write_frame(stream, header: dict, arrays=()) -> None:
+def encode(header: dict, arrays=()) -> bytes:
+    """One frame: the header (with the arrays' dtypes and shapes added) and the arrays' bytes (the judge sends its
+    requests with this too)."""
     arrays = [np.ascontiguousarray(a) for a in arrays]
     header = dict(header, arrays=[{"dtype": a.dtype.str, "shape": list(a.shape)} for a in arrays])
     body = json.dumps(header).encode("utf-8")
-    stream.write(struct.pack(">I", len(body)) + body)
-    for a in arrays:
-        stream.write(a.tobytes())
+    return struct.pack(">I", len(body)) + body + b"".join(a.tobytes() for a in arrays)
+
+
+def write_frame(stream, header: dict, arrays=()) -> None:
+    stream.write(encode(header, arrays))
     stream.flush()
 
 
