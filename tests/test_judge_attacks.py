@@ -310,6 +310,10 @@ ATTACKS = {
     "phone_home": None,          # filled in by the fixture: it knows the loopback port it listens on
     "fill_the_disk": wrong("try:\n    with open('/tmp/big', 'wb') as _f:\n        for _ in range(2048):\n"
                            "            _f.write(b'0' * 2 ** 20)\nexcept Exception:\n    pass"),
+    "floods_of_output": wrong("import sys\nfor _ in range(20):\n    print('x' * 5_000_000)\n"
+                              "    sys.__stdout__.write('y' * 1_000_000)\n"
+                              "def scatter_2d(x, k):\n    print('z' * 50_000_000)\n"
+                              "    return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))"),
     "signal_everyone": wrong("import os, signal\nfor _pid in range(1, 64):\n    try:\n"
                              "        os.kill(_pid, signal.SIGKILL) if _pid != os.getpid() else None\n"
                              "    except Exception:\n        pass"),
