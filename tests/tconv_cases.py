@@ -93,3 +93,28 @@ def transpose_cases(draw, *, op_below_stride=False, bias=None, ndim=None):
     with_bias = (ndim != 2 and draw(st.booleans())) if bias is None else bias
     b = rng.standard_normal(c_out) if with_bias else None
     return x, wt, b, params
+
+
+@st.composite
+def grouped_call(draw, *, stride=3, dilation=2, kernel=4, size=4, padding=3, cg_out=2):
+    """(x_shape, weight_shape, params, rng) of a 4-D conv_transpose2d call, every parameter an (h, w) pair.
+
+    Each keyword is the largest value drawn for it (from 1, padding from 0); output_padding < max(stride,
+    dilation); groups 1 or 2, with 1 or 2 input channels per group; batch 1 or 2. A padding that leaves no output
+    falls back to 0. rng, seeded by hypothesis, is for the caller to fill the arrays with.
+    """
+    s = (draw(st.integers(1, stride)), draw(st.integers(1, stride)))
+    d = (draw(st.integers(1, dilation)), draw(st.integers(1, dilation)))
+    k = (draw(st.integers(1, kernel)), draw(st.integers(1, kernel)))
+    n = (draw(st.integers(1, size)), draw(st.integers(1, size)))
+    p = (draw(st.integers(0, padding)), draw(st.integers(0, padding)))
+    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
+    g = draw(st.integers(1, 2))
+    c_in, cg = g * draw(st.integers(1, 2)), draw(st.integers(1, cg_out))
+    try:
+        te.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    except te.ArgumentError:
+        p = (0, 0)
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x_shape = (draw(st.integers(1, 2)), c_in) + n
+    return x_shape, (c_in, cg) + k, dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g), rng

@@ -7,6 +7,7 @@ import tconv_edu as te
 from tconv_edu import conv2d, learn
 from tconv_edu.learn import (best_upsampler, bilinear_kernel, bilinear_weight, downsample_mean, fit_upsampler,
                              grad_input, grad_weight, mse, psnr, upsample, upsample_nearest)
+from tconv_cases import grouped_call
 
 try:
     import torch
@@ -17,22 +18,8 @@ needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed
 
 @st.composite
 def case(draw, max_n=4):
-    s = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    d = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    n = (draw(st.integers(1, max_n)), draw(st.integers(1, max_n)))
-    p = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
-    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
-    g = draw(st.integers(1, 2))
-    c_in, cg_out = g * draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    try:
-        te.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
-    except te.ArgumentError:
-        p = (0, 0)
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.standard_normal((draw(st.integers(1, 2)), c_in) + n)
-    w = rng.standard_normal((c_in, cg_out) + k)
-    kw = dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g)
+    x_shape, w_shape, kw, rng = draw(grouped_call(size=max_n))
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
     y = te.conv_transpose2d(x, w, **kw)
     return x, w, rng.standard_normal(y.shape), kw
 

@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 import tconv_edu as te
 from tconv_edu import conv2d, scatter, subpixel
 from tconv_edu.subpixel import pixel_shuffle, pixel_unshuffle, subpixel_padding, subpixel_weight
+from tconv_cases import grouped_call
 
 try:
     import torch
@@ -111,23 +112,11 @@ def test_shuffle_of_conv_equals_transposed_conv_exactly(k, s, p):
 
 @st.composite
 def transpose_case(draw):
-    s = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    d = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    k = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
-    n = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
-    p = (draw(st.integers(0, 6)), draw(st.integers(0, 6)))
-    op = tuple(draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(2))
-    g = draw(st.integers(1, 2))
-    c_in, cg_out = g * draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    try:
-        te.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
-    except te.ArgumentError:
-        p = (0, 0)
-    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
-    x = rng.integers(-5, 6, (draw(st.integers(1, 2)), c_in) + n).astype(float)
-    w = rng.integers(-5, 6, (c_in, cg_out) + k).astype(float)
-    bias = rng.integers(-5, 6, cg_out * g).astype(float) if draw(st.booleans()) else None
-    return x, w, bias, dict(stride=s, padding=p, output_padding=op, dilation=d, groups=g)
+    x_shape, w_shape, kw, rng = draw(grouped_call(stride=4, dilation=3, kernel=7, size=5, padding=6, cg_out=3))
+    x = rng.integers(-5, 6, x_shape).astype(float)
+    w = rng.integers(-5, 6, w_shape).astype(float)
+    bias = rng.integers(-5, 6, w_shape[1] * kw["groups"]).astype(float) if draw(st.booleans()) else None
+    return x, w, bias, kw
 
 
 @given(transpose_case())
