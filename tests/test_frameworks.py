@@ -1,4 +1,4 @@
-"""Keras 3, JAX and ONNX beside PyTorch and TensorFlow: golden arrays (tests/make_golden_frameworks.py), the refusals
+"""Keras 3, JAX and ONNX beside PyTorch and TensorFlow: golden arrays (scripts/make_golden_frameworks.py), the refusals
 of each framework, the named disagreements, and port() on random layers (hypothesis)."""
 import json
 from pathlib import Path

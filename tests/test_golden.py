@@ -1,4 +1,4 @@
-"""Every CPU form against golden arrays from PyTorch and TensorFlow (made by tests/make_golden.py, float64)."""
+"""Every CPU form against golden arrays from PyTorch and TensorFlow (made by scripts/make_golden.py, float64)."""
 import json
 from pathlib import Path
 

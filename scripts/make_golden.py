@@ -2,11 +2,11 @@
 
 Regenerate (needs torch and tensorflow-cpu; the tests themselves never import TensorFlow)::
 
-    /tmp/goldvenv/bin/python tests/make_golden.py
+    /tmp/goldvenv/bin/python scripts/make_golden.py
 
 Made with torch 2.13.0+cpu, tensorflow-cpu 2.21.0, numpy 2.4.6 (the script records the versions it ran with in
-``tests/data/golden_index.json``; torch and tensorflow are imported inside the functions, so pytest's doctest
-collection of this file needs numpy only). Output, all seeded and deterministic (a rerun rewrites identical files):
+``tests/data/golden_index.json``; torch and tensorflow are imported inside the functions, so importing this file
+needs numpy only). Output, all seeded and deterministic (a rerun rewrites identical files):
 
 - ``tests/data/golden_torch.npz``: ``<name>.x``, ``<name>.w``, ``<name>.b`` (when there is a bias) and ``<name>.y``
   from ``torch.nn.functional.conv_transpose2d`` (kind ``conv_transpose2d``) or ``torch.nn.functional.conv2d``
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SEED = 20261126
 
 # --------------------------------------------------------------------------------------------------- PyTorch grid
@@ -278,7 +278,7 @@ def main():
             assert v.dtype == np.float64, (k, v.dtype)
     np.savez_compressed(DATA / "golden_torch.npz", **t_arrays)
     np.savez_compressed(DATA / "golden_tf.npz", **tf_arrays)
-    index = {"made_by": "tests/make_golden.py", "seed": SEED,
+    index = {"made_by": "scripts/make_golden.py", "seed": SEED,
              "versions": {"torch": torch.__version__, "tensorflow": tf_version, "numpy": np.__version__},
              "torch": t_index, "tf": tf_index, "tf_rejected": rejected}
     (DATA / "golden_index.json").write_text(json.dumps(index, indent=1) + "\n")

@@ -3,7 +3,7 @@
 Regenerate in a separate environment (the tests themselves need numpy only)::
 
     python -m venv /tmp/goldvenv && /tmp/goldvenv/bin/pip install tensorflow-cpu "jax[cpu]" onnx onnxruntime
-    /tmp/goldvenv/bin/python tests/make_golden_frameworks.py
+    /tmp/goldvenv/bin/python scripts/make_golden_frameworks.py
 
 The script records the versions it ran with in ``tests/data/golden_frameworks.json``. Every case runs in the real
 framework; a case the framework refuses is stored with its error message (``"error"``) and no output. Output, all
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 SEED = 20261201
 
 # name: (x shape, kernel (kH, kW, C_out, C_in), bias, params); x NHWC unless data_format says otherwise
@@ -389,7 +389,7 @@ def main():
     np.savez_compressed(DATA / "golden_frameworks.npz", **arrays)
     import jaxlib
 
-    index = {"made_by": "tests/make_golden_frameworks.py", "seed": SEED,
+    index = {"made_by": "scripts/make_golden_frameworks.py", "seed": SEED,
              "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "jax": jax_version,
                           "jaxlib": jaxlib.__version__, "onnx": onnx_version, "onnxruntime": ort_version,
                           "numpy": np.__version__, "onnx_opset": 17},
