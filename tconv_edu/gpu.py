@@ -28,9 +28,6 @@ cuFFT, cuRAND, cuSOLVER and cuSPARSE. It needs an NVIDIA driver for CUDA 12 (R52
 on a machine without a GPU; ``is_available()`` says whether the form can run here. ``import tconv_edu`` never
 imports CuPy: it loads on the first call.
 
-One module for the CuPy form on purpose (it is longer than the others): its three kernels share the lazy CuPy
-import, the checked plan per call signature and the launch geometry (``geometry``, ``tap_table``, ``launch_grid``).
-
 >>> is_available() in (True, False)
 True
 >>> sorted(KERNELS)
@@ -43,11 +40,10 @@ import functools
 import numpy as np
 
 from . import shapes
+from .shapes import _plain
 
 __all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
-           "KERNEL_SOURCE", "cache_info", "cache_clear",
-           # the launch geometry and plan, public for the host-kernel tests and benchmarks/gpu.py
-           "geometry", "tap_table", "col2im_tables", "kernel_ints", "launch_grid", "stamps", "choose", "Plan"]
+           "KERNEL_SOURCE", "cache_info", "cache_clear", "stamps", "choose"]
 
 #: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)
 KERNELS = ("auto", "gather", "scatter", "gemm")
@@ -229,7 +225,7 @@ def _function(kind: str, dtype_name: str):
     return _module().get_function(KERNEL_NAMES[f"{kind}_{dtype_name}"])
 
 
-def geometry(spec: shapes.TransposeSpec) -> dict:
+def _named_kernel_ints(spec: shapes.TransposeSpec) -> dict:
     """The integer parameters the kernels take, by name (the same for every kernel that takes them)."""
     n, c_in, h, w = spec.x.shape
     _, _, kh, kw = spec.weight.shape
@@ -248,7 +244,7 @@ KERNEL_INTS = {
 }
 
 
-def tap_table(n_out, n_in, k, stride, dilation, crop, tap_unit, pixel_unit):
+def _tap_table(n_out, n_in, k, stride, dilation, crop, tap_unit, pixel_unit):
     """Per output index o, the (tap t, input index i) pairs landing on it: ``o + crop == i * stride + t * dilation``.
 
     Returns int64 (n_out, 1 + T): ``[count, t*tap_unit + i*pixel_unit, ...]`` ascending in t (unused slots 0).
@@ -264,20 +260,20 @@ def tap_table(n_out, n_in, k, stride, dilation, crop, tap_unit, pixel_unit):
     return table
 
 
-def col2im_tables(spec: shapes.TransposeSpec):
+def _col2im_tables(spec: shapes.TransposeSpec):
     """The row and column tables of the col2im kernel (offsets into cols (C_out, kH, kW, N, H, W))."""
-    g = geometry(spec)
+    g = _named_kernel_ints(spec)
     tap_stride = g["N"] * g["H"] * g["W"]
-    rows = tap_table(g["Ho"], g["H"], g["kH"], g["sH"], g["dH"], g["cH"], g["kW"] * tap_stride, g["W"])
-    cols = tap_table(g["Wo"], g["W"], g["kW"], g["sW"], g["dW"], g["cW"], tap_stride, 1)
+    rows = _tap_table(g["Ho"], g["H"], g["kH"], g["sH"], g["dH"], g["cH"], g["kW"] * tap_stride, g["W"])
+    cols = _tap_table(g["Wo"], g["W"], g["kW"], g["sW"], g["dW"], g["cW"], tap_stride, 1)
     return rows, cols
 
 
-def kernel_ints(kind: str, spec: shapes.TransposeSpec, tables=None) -> tuple:
+def _kernel_ints(kind: str, spec: shapes.TransposeSpec, tables=None) -> tuple:
     """The integer arguments of kernel ``kind`` for ``spec``, in order (checked to fit a C int)."""
-    geo = dict(geometry(spec), has_bias=int(spec.bias is not None))
+    geo = dict(_named_kernel_ints(spec), has_bias=int(spec.bias is not None))
     if kind == "col2im":
-        rows, cols = col2im_tables(spec) if tables is None else tables
+        rows, cols = _col2im_tables(spec) if tables is None else tables
         geo.update(Ty=rows.shape[1] - 1, Tx=cols.shape[1] - 1)
     values = tuple(int(geo[k]) for k in KERNEL_INTS[kind])
     n, c_out, ho, wo = spec.out_shape
@@ -287,7 +283,7 @@ def kernel_ints(kind: str, spec: shapes.TransposeSpec, tables=None) -> tuple:
     return values
 
 
-def launch_grid(kind: str, spec: shapes.TransposeSpec) -> tuple:
+def _launch_grid(kind: str, spec: shapes.TransposeSpec) -> tuple:
     """Blocks per grid dimension for kernel ``kind`` (grid-stride loops cover the rest); () when there is no work."""
     n, c_out, ho, wo = spec.out_shape
     if kind == "col2im":                                # x: pixels of a plane, y: the (n, co) planes
@@ -324,7 +320,7 @@ def choose(spec: shapes.TransposeSpec, kernel: str = "auto") -> str:
     return "gather" if spec.x.shape[1] // spec.groups <= 4 else "gemm"
 
 
-class Plan:
+class _Plan:
     """What a checked call launches: the kernel, its integer arguments and grid, and the canonical layout.
 
     It depends on the shapes, dtypes and parameters only, so repeated calls with the same ones (a training loop,
@@ -335,10 +331,10 @@ class Plan:
     def __init__(self, spec: shapes.TransposeSpec, kernel: str):
         self.kernel = choose(spec, kernel)
         self.kind = {"gemm": "col2im"}.get(self.kernel, self.kernel)
-        self.tables = col2im_tables(spec) if self.kind == "col2im" else ()
+        self.tables = _col2im_tables(spec) if self.kind == "col2im" else ()
         self.device_tables = None                       # uploaded on the first run
-        self.ints = tuple(np.int32(v) for v in kernel_ints(self.kind, spec, self.tables or None))
-        self.grid = launch_grid(self.kind, spec)
+        self.ints = tuple(np.int32(v) for v in _kernel_ints(self.kind, spec, self.tables or None))
+        self.grid = _launch_grid(self.kind, spec)
         self.x4, self.w4 = spec.x.shape, spec.weight.shape
         self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, crop=spec.crop,
                            out_size=spec.out_size, input_ndim=spec.input_ndim, dtype=spec.dtype)
@@ -380,11 +376,6 @@ class Plan:
 PLAN_CACHE_SIZE = 128
 
 
-def _plain(p) -> bool:
-    """An int, or a pair of ints, exactly (True, 2.0, numpy ints or lists take the fully checked path)."""
-    return type(p) is int or (type(p) is tuple and len(p) == 2 and type(p[0]) is int and type(p[1]) is int)
-
-
 def _signature(array_type, x, weight, bias, stride, padding, output_padding, dilation, groups, kernel):
     """A hashable key that decides the checks' verdict and the plan of a call, or None where it cannot tell.
 
@@ -402,8 +393,8 @@ def _signature(array_type, x, weight, bias, stride, padding, output_padding, dil
 
 
 @functools.lru_cache(maxsize=PLAN_CACHE_SIZE)
-def _plan(signature) -> Plan:
-    """The Plan of a ``_signature`` key: the full checks run here on data-free NumPy stand-ins of its shapes and
+def _plan(signature) -> _Plan:
+    """The plan of a ``_signature`` key: the full checks run here on data-free NumPy stand-ins of its shapes and
     dtypes (they read nothing else), so a bad call raises every time and only good ones are kept. Bound:
     ``PLAN_CACHE_SIZE``; ``cache_clear()`` empties it."""
     x_shape, x_dtype, w_shape, w_dtype, b, (stride, padding, output_padding, dilation, groups), kernel = signature
@@ -414,7 +405,7 @@ def _plan(signature) -> Plan:
     spec = shapes.transpose_spec(stand_in(x_shape, x_dtype), stand_in(w_shape, w_dtype),
                                  None if b is None else stand_in(*b), stride=stride, padding=padding,
                                  output_padding=output_padding, dilation=dilation, groups=groups)
-    return Plan(spec, kernel)
+    return _Plan(spec, kernel)
 
 
 #: hits, misses, maxsize and currsize of the plan cache (``functools.lru_cache``'s own)
@@ -444,7 +435,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     if key is None:                                     # NumPy in, lists, numpy ints...: checked, plan not kept
         spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding,
                                      output_padding=output_padding, dilation=dilation, groups=groups, xp=cupy)
-        plan = Plan(spec, kernel)
+        plan = _Plan(spec, kernel)
     else:                                               # checked once per signature, in _plan
         plan = _plan(key)
         spec = plan.bind(x, weight, bias)

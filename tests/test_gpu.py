@@ -195,14 +195,14 @@ def host_kernels(tmp_path_factory):
 
 
 def _host_run(lib, kernel, x, w, b, kw):
-    """What a Plan launches, with NumPy arrays and the host-compiled kernels."""
+    """What a plan launches, with NumPy arrays and the host-compiled kernels."""
     spec = shapes.transpose_spec(x, w, b, **kw)
     ctype = {np.float32: "float", np.float64: "double"}[spec.dtype.type]
     arr = [np.ascontiguousarray(a) for a in (spec.x, spec.weight)]
     bias = None if spec.bias is None else np.ascontiguousarray(spec.bias)
 
     def call(kind, *arrays):
-        ints = np.array(gpu.kernel_ints(kind, spec), dtype=np.int32)
+        ints = np.array(gpu._kernel_ints(kind, spec), dtype=np.int32)
         ptrs = [a.ctypes.data_as(ctypes.c_void_p) for a in arrays]
         getattr(lib, f"host_{kind}_{ctype}")(*ptrs, ints.ctypes.data_as(ctypes.c_void_p))
 
@@ -219,7 +219,7 @@ def _host_run(lib, kernel, x, w, b, kw):
         else:
             cols = gpu.stamps(spec, np)
             assert cols.flags.c_contiguous and cols.shape[0] == spec.c_out
-            call("col2im", cols, b_ptr, y, *gpu.col2im_tables(spec))
+            call("col2im", cols, b_ptr, y, *gpu._col2im_tables(spec))
     return spec.finish(y)
 
 
@@ -424,10 +424,10 @@ def test_auto_picks_gemm_unless_channels_are_few():
 
 def test_tap_table_lists_the_stamps_landing_on_each_output():
     # 2 inputs, kernel 3, stride 2: o = 2i + t; offsets t*10 + i
-    np.testing.assert_array_equal(gpu.tap_table(5, 2, 3, 2, 1, 0, 10, 1),
+    np.testing.assert_array_equal(gpu._tap_table(5, 2, 3, 2, 1, 0, 10, 1),
                                   [[1, 0, 0], [1, 10, 0], [2, 1, 20], [1, 11, 0], [1, 21, 0]])
     # padding 1 crops the first row; dilation 2 spreads the taps
-    np.testing.assert_array_equal(gpu.tap_table(3, 2, 2, 1, 2, 1, 10, 1), [[1, 1], [1, 10], [1, 11]])
+    np.testing.assert_array_equal(gpu._tap_table(3, 2, 2, 1, 2, 1, 10, 1), [[1, 1], [1, 10], [1, 11]])
 
 
 # ------------------------------------------------------------------ the plan cache, without CuPy (CI too)
@@ -467,7 +467,7 @@ def test_a_plan_from_the_signature_is_the_plan_of_the_checked_call(case, kernel,
     full = {**dict(stride=1, padding=0, output_padding=0, dilation=1, groups=1), **kw}
     key = gpu._signature(np.ndarray, x, w, b, full["stride"], full["padding"], full["output_padding"],
                          full["dilation"], full["groups"], kernel)
-    want, got = gpu.Plan(shapes.transpose_spec(x, w, b, **kw), kernel), gpu._plan(key)
+    want, got = gpu._Plan(shapes.transpose_spec(x, w, b, **kw), kernel), gpu._plan(key)
     for slot in ("kernel", "kind", "ints", "grid", "x4", "w4", "fields"):
         assert getattr(got, slot) == getattr(want, slot), slot
     assert len(got.tables) == len(want.tables)
