@@ -20,23 +20,19 @@ four routes per call (``route``), from the shapes alone:
   phase whose stamps already sum its row taps; the column taps are then scattered as above (one flat add each,
   the stamps a shift would wrap zeroed first). Half the stamps, a third of the adds, a longer GEMM inner
   dimension, for two more copies of x. The phases are interleaved a few channels at a time into a staging block
-  that stays in the cache, then copied into y whole (strided writes into cold memory cost twice as much).
+  that stays in the cache, then copied into y whole (strided writes into cold memory are slow).
 - **"columns"** (column stride 1, when it moves fewer bytes than "phases"): the column taps are gathered instead
   of scattered. Stacking ``kW`` column-shifted copies of x makes one GEMM with ``kW * C_in`` terms produce whole
   output rows for each row tap, and ``kH`` row-shifted adds finish. Its GEMM writes ``kW`` times less and its
   inner dimension is ``kW`` times longer, which is what the BLAS library runs fastest.
 
-It is one module, longer than most, on purpose: the routes share the route choice, the chunks and the threads,
-and each is one function that reads on its own.
-
 The GEMM routes fold the images into the GEMM's columns (one large product instead of one per image, which the
-BLAS library runs faster), compute stamps in chunks of at most ``CHUNK_BYTES`` (this bounds the memory; large
-chunks measured faster here than cache-sized ones, the L3 cache being large), and lay out, gather and place in
-``THREADS`` threads (numpy releases the GIL in its loops), split over channels. Threads are not used where none
-can start (Pyodide) or when ``TCONV_EDU_THREADS=1``. Their large work arrays are kept for the next call of the
-same shape (``_scratch``: fresh memory costs a page fault per 4 KiB, which measured dearer than the adds), and
-``cache_clear()`` frees them. Each route is checked against the scatter form in
-``tests/test_gemm_paths.py``; ``benchmarks/cpu.py`` measures them against PyTorch.
+BLAS library runs faster), compute stamps in chunks of at most ``CHUNK_BYTES`` (this bounds the memory), and lay
+out, gather and place in ``THREADS`` threads (numpy releases the GIL in its loops), split over channels. Threads
+are not used where none can start (Pyodide) or when ``TCONV_EDU_THREADS=1``. Their large work arrays are kept for
+the next call of the same shape (``_scratch``: fresh memory costs a page fault per 4 KiB on first touch), and
+``cache_clear()`` frees them. Each route is checked against the scatter form in ``tests/test_gemm_paths.py``;
+``benchmarks/cpu.py`` measures them against PyTorch.
 
 >>> import numpy as np
 >>> conv_transpose2d(np.ones((2, 4, 5, 5)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
@@ -168,8 +164,8 @@ def _placement(wd: int, wo: int, kw: int, sw: int, dw: int, cw: int, dtype: str)
 @functools.lru_cache(maxsize=4)
 def _scratch(thread: int, role: str, shape: tuple, dtype: str):
     """A work array (never returned to a caller) kept for the next call of the same shape: fresh memory costs a
-    page fault per 4 KiB on first touch, which on W1 cost more than the adds. Keyed by thread, so that two threads
-    never share one; at most 4 kept, each at most CHUNK_BYTES; ``cache_clear()`` frees them."""
+    page fault per 4 KiB on first touch. Keyed by thread, so that two threads never share one; at most 4 kept,
+    each at most CHUNK_BYTES; ``cache_clear()`` frees them."""
     return np.empty(shape, dtype)
 
 
@@ -482,7 +478,7 @@ def _rows(spec):
                             flat[:, max(0, off):run + min(0, off)] += src[:, b, max(0, -off):run - max(0, off)]
                     bufs[pa, pb] = buf
             # the phases are interleaved into a small staging block that stays in the cache, then copied into y
-            # whole: strided writes into cold memory cost twice what they cost in the cache
+            # whole: strided writes cost less into the cache than into cold memory
             stage = np.empty((m, g, min(stage_channels, o1 - o0), ho, wo), spec.dtype)
             for c0 in range(o0, o1, stage_channels):
                 c1 = min(o1, c0 + stage_channels)

@@ -11,7 +11,6 @@ The two pictures of the operation become two kernel designs:
 - ``kernel="gemm"``: every stamp at once with one cuBLAS matrix product (``cols = W^T X`` per group, through
   ``cupy.dot``/``cupy.matmul``), then our own col2im kernel GATHERS the stamps into the output (one thread per
   output element, deterministic; which stamps land on a row or column comes from small tables made on the host).
-  The fastest: on an H200 it matches strict-float32 cuDNN on large layers (``benchmarks/results/``).
   ``kernel="auto"`` (the default) picks it, except with at most 4 input channels per group, where there is little
   to multiply and gather's single launch wins.
 
@@ -24,7 +23,7 @@ Installing: ``pip install .[gpu]`` installs ``cupy-cuda12x[ctk]>=14`` (the extra
 CUDA 12 and, through ``cuda-toolkit[cublas,cudart,cufft,curand,cusolver,cusparse,nvrtc]==12.*``, NVIDIA's runtime
 libraries: cudart, NVRTC (the run-time compiler that builds these kernels on first use), cuBLAS (the gemm path),
 cuFFT, cuRAND, cuSOLVER and cuSPARSE. It needs an NVIDIA driver for CUDA 12 (R525 or newer); with a CUDA 13 driver
-(R580 or newer) ``cupy-cuda13x[ctk]`` works the same (the recorded GPU runs used cupy-cuda13x 14.2). CuPy imports
+(R580 or newer) ``cupy-cuda13x[ctk]`` works the same. CuPy imports
 on a machine without a GPU; ``is_available()`` says whether the form can run here. ``import tconv_edu`` never
 imports CuPy: it loads on the first call.
 

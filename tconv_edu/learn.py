@@ -11,8 +11,7 @@ For ``y = conv_transpose2d(x, w, stride=s, padding=p, ...)`` and a loss L with g
 ``bilinear_kernel`` and ``upsample_nearest`` are the hand-made kernels it is compared with; ``bilinear_weight``
 is the same kernel as a multi-channel layer's initial weight (FCN).
 
-Notebook 07's module (the package maps notebooks to modules by name): the gradients, the hand-made kernels, the
-fit and its measures are one lesson, each step using the one before.
+Notebook 07's module (the package maps notebooks to modules by name).
 
 >>> import numpy as np
 >>> bilinear_kernel(2)[0] * 16

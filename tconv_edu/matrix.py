@@ -214,8 +214,8 @@ def conv2d_grad_input(grad_output, weight, input_size, *, stride=1, padding=0, d
 
 # ------------------------------------------------------------------------------------ the transposed convolution
 
-#: matrices the cache keeps. Each can be hundreds of MB (W1 of benchmarks/cpu.py: 252 MB in float32), so few:
-#: enough for a notebook's examples or a small model at fixed weights, about 1 GB at W1's size.
+#: matrices the cache keeps. A large layer's can be hundreds of MB, so few: enough for a notebook's examples or a
+#: small model at fixed weights.
 CACHE_SIZE = 4
 
 

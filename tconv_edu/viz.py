@@ -9,9 +9,6 @@ Every figure also says what it shows: ``alt_text(fig_or_ax)`` is a short text ma
 made here (``ax=None``/``fig=None``) are ``DescribedFigure``s: shown in a notebook they display as an HTML ``<img>``
 whose ``alt`` is that text (and the text is their ``text/plain``), so screen readers in JupyterLab and Voila read it.
 
-One module for every figure of the course, on purpose: the colours, the alt texts and ``new_axes``/``new_figure``
-are shared by all of them, and the design keeps plotting in one place apart from computing.
-
 >>> import numpy as np
 >>> ax = plot_grid(np.array([[1, 2], [3, 4]]), "input")
 >>> [t.get_text() for t in ax.texts]
