@@ -20,8 +20,6 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
-
 __all__ = ["STUB", "TEXT_STUB", "CHECK_TAG", "Refused", "exercise_id", "student_cell", "fingerprint",
            "student_notebook", "text", "is_generated", "generate", "workspace"]
 
@@ -63,6 +61,8 @@ def _replace_regions(source: str, begin: str, end: str, stub: list[str] | None):
 
 def student_cell(cell):
     """The student version of one cell (a new cell; the input is left as it is)."""
+    import nbformat
+
     cell = nbformat.from_dict(json.loads(json.dumps(cell)))
     meta = _nbgrader(cell)
     if cell.cell_type == "code":
@@ -101,6 +101,8 @@ def fingerprint(nb) -> str:
 
 def student_notebook(solution_path: Path):
     """The exercise notebook generated from one instructor notebook."""
+    import nbformat
+
     nb = nbformat.read(str(solution_path), as_version=4)
     nb.cells = [student_cell(c) for c in nb.cells]
     nb.metadata.pop("celltoolbar", None)
@@ -111,11 +113,15 @@ def student_notebook(solution_path: Path):
 
 
 def text(nb) -> str:
+    import nbformat
+
     return nbformat.writes(nb) + "\n"
 
 
 def is_generated(path: Path) -> bool:
     """True when ``path`` holds exactly the cells the generator wrote (possibly from older solutions)."""
+    import nbformat
+
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception:  # noqa: BLE001 - unreadable: not ours to overwrite
