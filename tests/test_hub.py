@@ -8,9 +8,9 @@ releases feedback, which the learners fetch. One learner answers right (alice), 
 gets it wrong and rebinds `check` to fake a pass (mallory), one never submits (nina).
 
 The round trip runs once for the module (about 2 minutes on 2 cores); every wait in it is bounded, and every process
-it starts is stopped by process group before the checks. It skips only where Node.js or npm is missing, and never
-under .ci/run (which sets TCONV_EDU_REQUIRE_HUB); the proxy is installed from the npm registry into .hub/ when it
-is not there.
+it starts is stopped by process group before the checks. It skips only where the hub extra (jupyterhub, nbgrader,
+psutil), Node.js or npm is missing, and never under .ci/run (which sets TCONV_EDU_REQUIRE_HUB); the proxy is
+installed from the npm registry into .hub/ when it is not there.
 
 The course's gradebook comes from `hub_demo.grade_with_course_command` (its docstring gives the interface of
 `python -m tconv_edu.grading` it uses: --release, --jobs, --csv and a folder).
@@ -30,9 +30,18 @@ hub_demo = importlib.util.module_from_spec(spec)
 sys.modules["hub_demo"] = hub_demo   # its dataclasses look their module up there
 spec.loader.exec_module(hub_demo)
 
-_missing = hub_demo.missing_reason()
+
+def missing_reason() -> str | None:
+    """Why the round trip cannot run here: a Python package of the hub extra, then what hub_demo needs; or None."""
+    for module in ("jupyterhub", "nbgrader", "psutil"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (the hub extra: pip install -e '.[hub]')"
+    return hub_demo.missing_reason()
+
+
+_missing = missing_reason()
 if _missing and os.environ.get("TCONV_EDU_REQUIRE_HUB"):
-    # .ci/run found or installed Node.js and npm: the round trip must run there, not skip
+    # .ci/run found or installed Node.js and npm, and make test installs the hub extra: the round trip must run
     raise RuntimeError(f"TCONV_EDU_REQUIRE_HUB is set but {_missing}")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900),
               pytest.mark.skipif(_missing is not None, reason=str(_missing))]
