@@ -18,10 +18,9 @@ from .artifacts import resize_conv, upsample_nearest
 from .conv import conv2d
 from .frameworks import jax_conv_transpose, keras_conv2d_transpose, onnx_conv_transpose
 from .porting import Layer, Ported, port
-from .shapes import (ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range,
-                     tf_output_size_range)
+from .frameworks.tf import conv2d_transpose, tf_output_size_range
+from .shapes import ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range
 from .subpixel import pixel_shuffle, pixel_unshuffle
-from .tf_style import conv2d_transpose
 
 __all__ = [
     "conv_transpose2d", "conv2d", "conv2d_transpose", "FORMS", "ArgumentError",

@@ -52,7 +52,7 @@ def transpose(spec: shapes.TransposeSpec):
     z = zero_insert(spec.x, spec.stride)
     (kh, kw), (dh, dw) = spec.weight.shape[2:], spec.dilation
     # pad so that output row r reads stretched rows r + crop - d(k-1) ... r + crop
-    top, left = dh * (kh - 1) - spec.crop[0], dw * (kw - 1) - spec.crop[1]
+    top, left = dh * (kh - 1) - spec.offset[0], dw * (kw - 1) - spec.offset[1]
     rows = spec.out_size[0] + dh * (kh - 1)
     cols = spec.out_size[1] + dw * (kw - 1)
     zp = np.zeros(z.shape[:2] + (rows, cols), dtype=z.dtype)

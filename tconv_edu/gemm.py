@@ -109,7 +109,7 @@ def route(spec: shapes.TransposeSpec) -> str:
 def _row_blocks(spec):
     """For the "rows" route: the distinct row shifts (sorted) and, per row phase, its taps as (row tap, shift) in
     shift order with the index of its first shift; None where a phase's shifts are not consecutive in that list."""
-    kh, (sh, dh, ch) = spec.weight.shape[2], (spec.stride[0], spec.dilation[0], spec.crop[0])
+    kh, (sh, dh, ch) = spec.weight.shape[2], (spec.stride[0], spec.dilation[0], spec.offset[0])
     taps = _taps(kh, sh, dh, ch)
     shifts = sorted({q for q, _ in taps})
     phases = {}
@@ -135,7 +135,7 @@ def _tiny(spec):
     """
     x, w = spec.x, spec.weight
     n, g, _, co, h, wd, kh, kw = _dims(spec)
-    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.offset
     ho, wo = spec.out_size
     band = np.matmul(w.reshape(g, co * kh, kw), _placement(wd, wo, kw, sw, dw, cw, spec.dtype.str).reshape(kw, -1))
     rows = np.matmul(x.reshape(n, g, 1, h, wd), band.reshape(g, co * kh, wd, wo))        # (n, g, co*kh, h, wo)
@@ -241,7 +241,7 @@ def _phases(spec):
     """Scatter every tap: one GEMM per chunk, one contiguous add per tap into its phase's buffer, one copy each."""
     x, w = spec.x, spec.weight
     n, g, ci, co, h, wd, kh, kw = _dims(spec)
-    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.offset
     ho, wo = spec.out_size
     hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
     rows_t, cols_t = _taps(kh, sh, dh, ch), _taps(kw, sw, dw, cw)
@@ -335,7 +335,7 @@ def _columns(spec):
     """Gather the column taps (column stride 1): one GEMM per chunk on kW shifted copies, one add per row tap."""
     x, w = spec.x, spec.weight
     n, g, ci, co, h, wd, kh, kw = _dims(spec)
-    (sh, _), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.crop
+    (sh, _), (dh, dw), (ch, cw) = spec.stride, spec.dilation, spec.offset
     ho, wo = spec.out_size
     # weight rows (row tap, output channel), columns (column tap, input channel)
     wt = np.ascontiguousarray(w.reshape(g, ci, co, kh, kw).transpose(0, 3, 2, 4, 1)).reshape(g, kh * co, kw * ci)
@@ -398,7 +398,7 @@ def _rows(spec):
     copies of x (one per distinct row shift), one flat add per column tap, one copy per phase."""
     x, w = spec.x, spec.weight
     n, g, ci, co, h, wd, kh, kw = _dims(spec)
-    (sh, sw), (_, dw), (_, cw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (_, dw), (_, cw) = spec.stride, spec.dilation, spec.offset
     ho, wo = spec.out_size
     hq, wq = shapes.ceil_div(ho, sh), shapes.ceil_div(wo, sw)
     shifts, blocks = _row_blocks(spec)

@@ -230,7 +230,7 @@ def _named_kernel_ints(spec: shapes.TransposeSpec) -> dict:
     _, _, kh, kw = spec.weight.shape
     return dict(N=n, C_in=c_in, H=h, W=w, C_out=spec.c_out, Ho=spec.out_size[0], Wo=spec.out_size[1],
                 kH=kh, kW=kw, sH=spec.stride[0], sW=spec.stride[1], dH=spec.dilation[0], dW=spec.dilation[1],
-                cH=spec.crop[0], cW=spec.crop[1], groups=spec.groups)
+                cH=spec.offset[0], cW=spec.offset[1], groups=spec.groups)
 
 
 #: the integer arguments of each kernel, in its order after the array pointers
@@ -335,7 +335,7 @@ class _Plan:
         self.ints = tuple(np.int32(v) for v in _kernel_ints(self.kind, spec, self.tables or None))
         self.grid = _launch_grid(self.kind, spec)
         self.x4, self.w4 = spec.x.shape, spec.weight.shape
-        self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, crop=spec.crop,
+        self.fields = dict(stride=spec.stride, dilation=spec.dilation, groups=spec.groups, offset=spec.offset,
                            out_size=spec.out_size, input_ndim=spec.input_ndim, dtype=spec.dtype)
 
     def bind(self, x, weight, bias) -> shapes.TransposeSpec:

@@ -61,15 +61,12 @@ def grad_input(grad_output, weight, *, stride=1, padding=0, output_padding=0, di
     s, p, op, d = shapes.transpose_params(stride, padding, output_padding, dilation)
     if g.ndim < 2 or w.ndim < 2:
         raise shapes.ArgumentError(f"grad_output, weight: expected at least 2-D arrays, got {g.shape} and {w.shape}")
-    # the input size the forward call had: invert the output-size formula (op rows are computed, not free)
-    k = w.shape[-2:]
-    n = []
-    for i in range(2):
-        rest = g.shape[-2 + i] - d[i] * (k[i] - 1) - op[i] - 1 + 2 * p[i]
-        if rest < 0 or rest % s[i]:
-            raise shapes.ArgumentError(f"grad_output: shape {g.shape} is no output size of a transposed conv with "
-                                       f"kernel {k}, stride {s}, padding {p}, output_padding {op}, dilation {d}")
-        n.append(rest // s[i] + 1)
+    # the input size the forward call had (op rows are computed, not free)
+    try:
+        n = shapes.input_size(g.shape[-2:], w.shape[-2:], stride=s, padding=p, output_padding=op, dilation=d)
+    except shapes.ArgumentError as err:
+        raise shapes.ArgumentError(f"grad_output: shape {g.shape} is no output of this transposed conv: {err}") \
+            from None
     x_shape = g.shape[:-3] + (w.shape[0],) + tuple(n) if g.ndim > 2 else tuple(n)
     spec, g4 = _check_grad(np.zeros(x_shape, dtype=g.dtype), g, w, s, p, op, d, groups)
     dx = conv2d(g4, spec.weight, stride=s, padding=p, dilation=d, groups=spec.groups)
@@ -94,7 +91,6 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
     x = shapes.as_array("x", x, np)
     g = shapes.as_array("grad_output", grad_output, np)
     kh, kw = shapes.pair("kernel_size", kernel_size, 1)
-    groups = shapes.positive_int("groups", groups)
     if x.ndim not in (2, 3, 4) or g.ndim != x.ndim:
         raise shapes.ArgumentError(f"x, grad_output: expected both (N, C, H, W), (C, H, W) or (H, W), got shapes "
                                    f"{x.shape} and {g.shape}")
@@ -102,17 +98,16 @@ def grad_weight(x, grad_output, kernel_size, *, stride=1, padding=0, output_padd
         w_shape = (kh, kw)
     else:
         c_out = g.shape[-3]
-        if c_out % groups:
-            raise shapes.ArgumentError(f"groups={groups}: must divide grad_output's C_out={c_out}")
+        groups = shapes.check_groups(groups, {"grad_output's C_out": c_out})
         w_shape = (x.shape[-3], c_out // groups, kh, kw)
     spec, g4 = _check_grad(x, g, np.zeros(w_shape, dtype=g.dtype), stride, padding, output_padding, dilation,
                            groups)
     x4 = spec.x
     n, c_in, h, wd = x4.shape
-    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.offset
     cg_in, cg_out = c_in // spec.groups, spec.weight.shape[1]
     # the output gradient on the canvas of the full output (room for every tap of every input pixel)
-    rows, cols = (max(full, crop + size) for full, crop, size in zip(spec.full_size, spec.crop, g4.shape[2:]))
+    rows, cols = (max(full, crop + size) for full, crop, size in zip(spec.full_size, spec.offset, g4.shape[2:]))
     gp = np.zeros((n, g4.shape[1], rows, cols), dtype=spec.dtype)
     gp[:, :, ph:ph + g4.shape[2], pw:pw + g4.shape[3]] = g4
     xg = x4.reshape(n, spec.groups, cg_in, h, wd)

@@ -222,7 +222,7 @@ CACHE_SIZE = 4
 def _matrix_key(spec) -> tuple:
     """What Cᵀ depends on, hashable: the weight's bytes, shape and dtype, x's (C_in, H, W), stride, crop (padding),
     output size, dilation and groups. Two weights that differ in one value differ in their bytes."""
-    return (spec.weight.tobytes(), spec.weight.shape, spec.dtype.str, spec.x.shape[1:], spec.stride, spec.crop,
+    return (spec.weight.tobytes(), spec.weight.shape, spec.dtype.str, spec.x.shape[1:], spec.stride, spec.offset,
             spec.out_size, spec.dilation, spec.groups)
 
 

@@ -33,7 +33,7 @@ def conv_transpose2d_naive(x, k, *, stride=1, padding=0, output_padding=0, dilat
     if spec.input_ndim != 2:
         raise shapes.ArgumentError(f"x: the loop version takes one 2-D channel (H, W), got shape {np.shape(x)}")
     X, K = spec.x[0, 0], spec.weight[0, 0]
-    (s_h, s_w), (d_h, d_w), (p_h, p_w) = spec.stride, spec.dilation, spec.crop
+    (s_h, s_w), (d_h, d_w), (p_h, p_w) = spec.stride, spec.dilation, spec.offset
     full_h, full_w = spec.full_size
     H_out, W_out = spec.out_size
     # room for output_padding: rows past the full output that no stamp reaches stay 0
@@ -67,7 +67,7 @@ def transpose(spec: shapes.TransposeSpec):
     x, w, g = spec.x, spec.weight, spec.groups
     n, c_in, h, wd = x.shape
     _, c_out, kh, kw = w.shape                                 # c_out: output channels per group
-    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.crop
+    (sh, sw), (dh, dw), (ph, pw) = spec.stride, spec.dilation, spec.offset
     ho, wo = spec.out_size
     # 1. every stamp at once: stamps[n, g, o, a, b, i, j] = sum over c of x[n, g, c, i, j] * w[g, c, o, a, b]
     xg = x.reshape(n, g, c_in // g, h * wd)

@@ -30,7 +30,7 @@ class ScatterStep(NamedTuple):
     origin: tuple       #: (i * stride, j * stride): where the stamp's top-left tap lands on the canvas
     stamp: np.ndarray   #: x[i, j] * K placed on the canvas, (Hc, Wc)
     total: np.ndarray   #: running sum of stamps 0..step, (Hc, Wc)
-    crop: tuple         #: (top, left) = padding: the output is total[top:top + H_out, left:left + W_out]
+    offset: tuple       #: (top, left) = padding: the output is total[top:top + H_out, left:left + W_out]
     out_size: tuple     #: (H_out, W_out)
     n_steps: int        #: number of input pixels
 
@@ -41,7 +41,7 @@ class ScatterStep(NamedTuple):
     @property
     def output(self):
         """The cropped running sum (equals ``conv_transpose2d`` after the last step)."""
-        (t, l), (h, w) = self.crop, self.out_size
+        (t, l), (h, w) = self.offset, self.out_size
         return self.total[t:t + h, l:l + w]
 
 
@@ -61,7 +61,7 @@ def scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=
         raise shapes.ArgumentError(f"step={step}: must be in 0..{n - 1} (one step per input pixel)")
     op = shapes.pair("output_padding", output_padding)
     # the canvas: padding 0 keeps every stamp; it reaches past the full output only where output_padding > padding
-    extend = tuple(max(0, o - c) for o, c in zip(op, spec.crop))
+    extend = tuple(max(0, o - c) for o, c in zip(op, spec.offset))
     ct = dict(stride=spec.stride, dilation=spec.dilation, output_padding=extend)
     i, j = divmod(step, X.shape[1])
     only = np.zeros_like(X)
@@ -69,4 +69,4 @@ def scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=
     upto = np.where(np.arange(n).reshape(X.shape) <= step, X, 0)
     return ScatterStep(pixel=(i, j), value=float(X[i, j]), origin=(i * spec.stride[0], j * spec.stride[1]),
                        stamp=scatter.conv_transpose2d(only, K, **ct), total=scatter.conv_transpose2d(upto, K, **ct),
-                       crop=spec.crop, out_size=spec.out_size, n_steps=n)
+                       offset=spec.offset, out_size=spec.out_size, n_steps=n)

@@ -103,7 +103,7 @@ def _plan(k, s, p, d):
     ``m = c_q - j + top``; window positions no phase uses are trimmed. Returns (taps (s, L) ints, -1 where no tap,
     top, L).
     """
-    k_eff = d * (k - 1) + 1
+    k_eff = shapes.kernel_span(k, d)
     n_taps = shapes.ceil_div(k_eff, s)                       # M: taps per phase
     c = [(q + p) // s for q in range(s)]
     top = n_taps - 1 - min(c)
@@ -144,10 +144,8 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
         raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
     w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
     s, p, _, d = shapes.transpose_params(stride, padding, 0, dilation)
-    g = shapes.positive_int("groups", groups)
     c_in, cg_out, kh, kw = w4.shape
-    if c_in % g:
-        raise shapes.ArgumentError(f"groups={g}: must divide the weight's C_in={c_in}")
+    g = shapes.check_groups(groups, {"the weight's C_in": c_in})
     if min(kh, kw) < 1:
         raise shapes.ArgumentError(f"weight: kernel size must be >= 1, got shape {w.shape}")
     (th, _, lh), (tw, _, lw) = _plan(kh, s[0], p[0], d[0]), _plan(kw, s[1], p[1], d[1])
@@ -209,10 +207,10 @@ def _pad_or_crop(x, pads):
 
 def transpose(spec: shapes.TransposeSpec):
     """Compute a checked spec: pad or crop x, conv2d with the sub-pixel weight, shuffle, keep the first out rows."""
-    s, p, d = spec.stride, spec.crop, spec.dilation
+    s, p, d = spec.stride, spec.offset, spec.dilation
     (kh, kw), (ho, wo) = spec.weight.shape[2:], spec.out_size
     pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
-    w_sub = np.asarray(subpixel_weight(spec.weight, s, spec.crop, d, spec.groups))
+    w_sub = np.asarray(subpixel_weight(spec.weight, s, spec.offset, d, spec.groups))
     xpad = _pad_or_crop(spec.x, pads)
     rows, cols = shapes.ceil_div(ho, s[0]), shapes.ceil_div(wo, s[1])
     conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
@@ -237,10 +235,9 @@ def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilati
     """
     n, c_in, h, w = shapes.sizes("x_shape", x_shape, (4,), "4 sizes (N, C_in, H, W)")
     c_in_w, cg_out, kh, kw = shapes.sizes("weight_shape", weight_shape, (4,), "4 sizes (C_in, C_out/groups, kH, kW)")
-    g = shapes.positive_int("groups", groups)
-    if c_in_w != c_in or c_in % g:
-        raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in} "
-                                   f"and groups={g} must divide it")
+    if c_in_w != c_in:
+        raise shapes.ArgumentError(f"weight_shape={tuple(weight_shape)}: dim 0 must equal x_shape's C_in={c_in}")
+    g = shapes.check_groups(groups, {"x_shape's C_in": c_in})
     s, p, d = shapes.pair("stride", stride), shapes.pair("padding", padding), shapes.pair("dilation", dilation)
     ho, wo = shapes.output_size((h, w), (kh, kw), stride=s, padding=p, output_padding=output_padding, dilation=d)
     pairs = n * (c_in // g) * cg_out * g                  # (input channel, output channel) pairs that interact

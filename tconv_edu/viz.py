@@ -224,7 +224,7 @@ def plot_scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dila
     dil = "" if d == (1, 1) else f", dilation {shapes.show(d)}"
     plot_grid(st.stamp, "kernel", axes[2], highlight=taps, vmin=lo, vmax=hi,
               title=f"stamp: {format_number(st.value)} x K at {st.origin}{dil}")
-    frame = st.crop + tuple(st.out_size)
+    frame = st.offset + tuple(st.out_size)
     t = st.pixel[0] * x.shape[1] + st.pixel[1] + 1
     plot_grid(st.total, "output", axes[3], frame=frame, vmin=lo, vmax=hi, highlight=taps,
               title=f"running sum: {t} of {st.n_steps} stamps")
@@ -255,7 +255,7 @@ def plot_scatter_sum(x, k, *, stride=1, padding=0, output_padding=0, dilation=1,
     d = shapes.pair("dilation", dilation)
     if d != (1, 1):
         fig.suptitle(f"dilation {shapes.show(d)}: the kernel's taps land {shapes.show(d)} apart", fontsize=10)
-    plot_grid(last.total, "output", axes[-1], frame=last.crop + tuple(last.out_size), vmin=lo, vmax=hi,
+    plot_grid(last.total, "output", axes[-1], frame=last.offset + tuple(last.out_size), vmin=lo, vmax=hi,
               title=f"sum = output {last.out_size[0]}x{last.out_size[1]}")
     fig.tight_layout()
     stamps = ", ".join(f"{format_number(st.value)} x K at {st.origin}" for st in all_steps)
@@ -674,10 +674,8 @@ def plot_groups(in_channels, out_channels, groups=1, kernel_size=3, ax=None):
     The weight is ``(C_in, C_out/groups, kH, kW)`` and the bias ``(C_out,)``: what ``conv_transpose2d`` accepts.
     """
     c_in, c_out = shapes.positive_int("in_channels", in_channels), shapes.positive_int("out_channels", out_channels)
-    g = shapes.positive_int("groups", groups)
+    g = shapes.check_groups(groups, {"in_channels": c_in, "out_channels": c_out})
     k = shapes.pair("kernel_size", kernel_size)
-    if c_in % g or c_out % g:
-        raise shapes.ArgumentError(f"groups={g}: must divide in_channels={c_in} and out_channels={c_out}")
     ci, co = c_in // g, c_out // g
     rows = max(c_in, c_out)
     ax = new_axes(ax, figsize=(4.6, 0.9 + 0.42 * rows))

@@ -192,8 +192,8 @@ def shape_report(n, k, s, p, op, d) -> str:
     lo, hi = shapes.output_size_range(n, k, stride=s, padding=p, dilation=d)[0]
     op_lo = shapes.output_padding_for(n, lo, k, stride=s, padding=p, dilation=d)[0]   # > 0 where padding crops all
     back = shapes.conv_output_size(out, k, stride=s, padding=p, dilation=d)[0]
-    same = shapes.tf_output_size_range(n, k, stride=s, padding="SAME", dilation=d)[0]
-    valid = shapes.tf_output_size_range(n, k, stride=s, padding="VALID", dilation=d)[0]
+    same = frameworks.tf.tf_output_size_range(n, k, stride=s, padding="SAME", dilation=d)[0]
+    valid = frameworks.tf.tf_output_size_range(n, k, stride=s, padding="VALID", dilation=d)[0]
     ks = frameworks.keras_output_size(n, k, strides=s, padding="same", dilation_rate=d)[0]
     kv = frameworks.keras_output_size(n, k, strides=s, padding="valid", dilation_rate=d)[0]
     rng = lambda a, b: f"{a}" if a == b else f"{a}..{b}"  # noqa: E731
@@ -381,63 +381,34 @@ def source_layer(framework, n, k, s, padding, op, d, g, c_in=2, c_out=2):
     """The porting explorer's layer in ``framework``'s own arguments (an ``ArgumentError`` where it has none)."""
     from .porting import Layer
 
-    num = padding.isdigit()
-    size = (n, n)
-    if framework == "torch":
-        if not num:
-            raise shapes.ArgumentError(f"padding={padding!r}: PyTorch's ConvTranspose2d takes integer padding "
-                                       f"only (padding='same' fails at forward time)")
-        params = {"stride": s, "padding": int(padding), "output_padding": op, "dilation": d, "groups": g}
-    elif framework == "onnx":
-        pad = {"SAME": {"auto_pad": "SAME_UPPER"}, "SAME_LOWER": {"auto_pad": "SAME_LOWER"},
-               "VALID": {"auto_pad": "VALID"}}.get(padding, {"pads": [int(padding) if num else 0] * 4})
-        params = {"strides": [s, s], "dilations": [d, d], "output_padding": [op, op], "group": g, **pad}
-    else:
-        if g != 1:
-            raise shapes.ArgumentError(f"groups={g}: {framework}'s transposed conv has no groups; pick groups=1 "
-                                       f"or a torch or onnx source")
-        if padding not in ("SAME", "VALID"):
-            raise shapes.ArgumentError(f"padding={padding!r}: pick 'SAME' or 'VALID' for a {framework} source "
-                                       f"(its explicit pads mean something else than PyTorch's padding)")
-        if framework == "tf":
-            if op:
-                raise shapes.ArgumentError("output_padding: tf.nn.conv2d_transpose has none; it takes "
-                                           "output_shape (here the largest valid size)")
-            out = shapes.tf_output_size_range(size, k, stride=s, padding=padding, dilation=d)
-            params = {"strides": s, "padding": padding, "output_shape": (out[0][1], out[1][1]), "dilations": d}
-        elif framework == "keras":
-            params = {"strides": s, "padding": padding.lower(), "output_padding": op or None, "dilation_rate": d}
-        else:
-            if op:
-                raise shapes.ArgumentError("output_padding: jax.lax.conv_transpose has none")
-            params = {"strides": (s, s), "padding": padding, "rhs_dilation": (d, d)}
-    return Layer(framework, c_in, c_out, (k, k), params, input_size=size)
+    params = frameworks.FRAMEWORKS[framework].explorer_params(n, k, s, padding, op, d, g)
+    return Layer(framework, c_in, c_out, (k, k), params, input_size=(n, n))
 
 
 def _to_layout(a, src, dst):
-    """NCHW <-> NHWC for the data of two frameworks (torch and onnx take NCHW, the others NHWC)."""
-    nchw = lambda f: f in ("torch", "onnx")       # noqa: E731
-    if nchw(src) == nchw(dst):
+    """The data of framework ``src``'s default layout in framework ``dst``'s (NCHW <-> NHWC)."""
+    nchw = frameworks.FRAMEWORKS[src].nchw
+    if nchw == frameworks.FRAMEWORKS[dst].nchw:
         return a
-    return a.transpose(0, 2, 3, 1) if nchw(src) else a.transpose(0, 3, 1, 2)
+    return a.transpose(0, 2, 3, 1) if nchw else a.transpose(0, 3, 1, 2)
 
 
 def porting_report(framework, target, n, k, s, padding, op, d, g, seed=0) -> str:
     """HTML of the porting explorer: the target's arguments, the weight transform, exactness, and the check that
     both frameworks' entry points (``porting.run``) give the same numbers after the port."""
-    from .porting import _weight_shape, port, run
+    from .porting import port, run
 
     layer = source_layer(framework, n, k, s, padding, op, d, g)
     p = port(layer, target)
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((1, 2, n, n) if framework in ("torch", "onnx") else (1, n, n, 2))
-    w, b = rng.standard_normal(_weight_shape(layer)), rng.standard_normal(2)
+    x = rng.standard_normal((1, 2, n, n) if layer.rules.nchw else (1, n, n, 2))
+    w, b = rng.standard_normal(layer.rules.weight_shape(layer)), rng.standard_normal(2)
     want = run(layer, x, w, b)
     got = p.finish(run(p.layer, _to_layout(x, framework, target), p.weight(w), b), b)
     same = want.shape == _to_layout(got, target, framework).shape and \
         np.allclose(want, _to_layout(got, target, framework))
     show = lambda params: ", ".join(f"{key}={v!r}" for key, v in params.items())  # noqa: E731
-    verdict = "<b>exact port</b>" if p.exact else f"<b>no exact port</b>: crop {p.crop} of the target's output"
+    verdict = "<b>exact port</b>" if p.exact else f"<b>no exact port</b>: crop {p.residual} of the target's output"
     return "<br>".join([
         f"{framework}: {html.escape(show(layer.params))}",
         f"{target}: {html.escape(show(p.layer.params))}",
@@ -452,14 +423,12 @@ def porting_explorer(source="tf", target="torch"):
     """Pick the source and target frameworks and the layer's parameters: the target's arguments, the weight
     transform, whether an exact port exists, and a check computed in both conventions (``tconv_edu.port``).
     Controls: source, target, input_size, kernel_size, stride, padding, output_padding, dilation, groups."""
-    from .porting import FRAMEWORKS
-
     pick = lambda name, value, options: W.Dropdown(options=options, value=value, description=name,  # noqa: E731
                                                    style={"description_width": "110px"},
                                                    layout=W.Layout(width="230px"))
     controls = {
-        "source": pick("source", source, FRAMEWORKS),
-        "target": pick("target", target, FRAMEWORKS),
+        "source": pick("source", source, tuple(frameworks.FRAMEWORKS)),
+        "target": pick("target", target, tuple(frameworks.FRAMEWORKS)),
         "input_size": _number("input size", 4, 1, 8),
         "kernel_size": _number("kernel size", 3, 1, 5),
         "stride": _number("stride", 2, 1, 4),

@@ -443,7 +443,7 @@ def test_transpose_of_any_crop_window_matches_scatter(case, top, left, dh, dw):
     spec = te.shapes.transpose_spec(x, w, b, **params)
     out = (max(1, spec.full_size[0] - top + dh), max(1, spec.full_size[1] - left + dw))
     tf_spec = te.shapes.make_spec(spec.x, spec.weight, spec.bias, stride=spec.stride, dilation=spec.dilation,
-                                  groups=spec.groups, crop=(top, left), out_size=out, input_ndim=4)
+                                  groups=spec.groups, offset=(top, left), out_size=out, input_ndim=4)
     close(matrix.transpose(tf_spec), te.gemm.transpose(tf_spec), 1e-12)
 
 

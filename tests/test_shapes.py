@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tconv_edu import ArgumentError, shapes
+from tconv_edu.frameworks import tf
 
 NOT_INTS = [True, False, np.bool_(True), 2.0, 1.5, np.float64(3.0), np.float32(1.0), "2", None, [2], 1 + 0j]
 NUMPY_INTS = [np.int8(3), np.int32(3), np.int64(3), np.uint16(3)]
@@ -150,22 +151,22 @@ def test_sizes_checks_length_types_and_minimum():
 @pytest.mark.parametrize("value, fmt, want", [(2, "NHWC", (2, 2)), ([3], "NHWC", (3, 3)), ((2, 1), "NHWC", (2, 1)),
                                               ([1, 2, 3, 1], "NHWC", (2, 3)), ([1, 1, 2, 3], "NCHW", (2, 3))])
 def test_tf_pair_reads_1_2_or_4_entries(value, fmt, want):
-    assert shapes.tf_pair("strides", value, fmt) == want
+    assert tf.tf_pair("strides", value, fmt) == want
 
 
 def test_tf_pair_refuses_batch_or_channel_strides():
     with pytest.raises(ArgumentError, match="strides=.*batch and channel entries must be 1"):
-        shapes.tf_pair("strides", [2, 2, 2, 1])
+        tf.tf_pair("strides", [2, 2, 2, 1])
 
 
 def test_tf_explicit_padding_takes_the_spatial_pairs_in_data_format_order():
-    assert shapes.tf_explicit_padding("SAME") == "SAME"
-    assert shapes.tf_explicit_padding([[0, 0], [1, 2], [3, 4], [0, 0]]) == [(1, 2), (3, 4)]
-    assert shapes.tf_explicit_padding([[0, 0], [0, 0], [1, 2], [3, 4]], "NCHW") == [(1, 2), (3, 4)]
+    assert tf.tf_explicit_padding("SAME") == "SAME"
+    assert tf.tf_explicit_padding([[0, 0], [1, 2], [3, 4], [0, 0]]) == [(1, 2), (3, 4)]
+    assert tf.tf_explicit_padding([[0, 0], [0, 0], [1, 2], [3, 4]], "NCHW") == [(1, 2), (3, 4)]
     with pytest.raises(ArgumentError, match="batch and channel pairs must be"):
-        shapes.tf_explicit_padding([[1, 0], [1, 2], [3, 4], [0, 0]])
+        tf.tf_explicit_padding([[1, 0], [1, 2], [3, 4], [0, 0]])
     with pytest.raises(ArgumentError, match="needs 4"):
-        shapes.tf_explicit_padding([[0, 0], [1, 2], [3, 4]])
+        tf.tf_explicit_padding([[0, 0], [1, 2], [3, 4]])
 
 
 def test_check_bias_names_the_expected_shape():
@@ -173,3 +174,31 @@ def test_check_bias_names_the_expected_shape():
     shapes.check_bias(np.ones(3), 3)
     with pytest.raises(ArgumentError, match=r"bias: expected shape \(3,\) .* got \(4,\)"):
         shapes.check_bias(np.ones(4), 3)
+
+
+def test_check_groups_is_the_one_groups_rule():
+    assert shapes.check_groups(np.int64(2), {"C_in": 4, "C_out": 6}) == 2
+    with pytest.raises(ArgumentError, match=r"^groups=4: must divide C_in=4 and C_out=6$"):
+        shapes.check_groups(4, {"C_in": 4, "C_out": 6})
+    with pytest.raises(ArgumentError, match=r"^group=0: must be >= 1$"):
+        shapes.check_groups(0, {"C": 4}, name="group")
+    with pytest.raises(TypeError, match="groups=2.0"):
+        shapes.check_groups(2.0, {"C": 4})
+
+
+@given(st.integers(1, 9), st.integers(1, 5), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3),
+       st.integers(0, 3))
+def test_input_size_inverts_output_size(n, k, s, p, d, op):
+    op = op % max(s, d)
+    try:
+        out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)
+    except ArgumentError:
+        return
+    assert shapes.input_size(out, k, stride=s, padding=p, output_padding=op, dilation=d) == (n, n)
+    if s > 1:                                    # one row more is no output of any input at this stride
+        with pytest.raises(ArgumentError, match="output_size"):
+            shapes.input_size((out[0] + 1, out[1]), k, stride=s, padding=p, output_padding=op, dilation=d)
+
+
+def test_kernel_span_is_the_dilated_kernel_size():
+    assert [shapes.kernel_span(k, d) for k, d in ((1, 5), (3, 1), (3, 2), (4, 3))] == [1, 3, 5, 10]

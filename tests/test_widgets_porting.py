@@ -23,8 +23,8 @@ def test_groups_figure_draws_one_line_per_kernel():
     assert "input channels 0..1 stamp into output channels 0..1" in viz.alt_text(ax)
 
 
-@pytest.mark.parametrize("source", porting.FRAMEWORKS)
-@pytest.mark.parametrize("target", porting.FRAMEWORKS)
+@pytest.mark.parametrize("source", tuple(porting.FRAMEWORKS))
+@pytest.mark.parametrize("target", tuple(porting.FRAMEWORKS))
 def test_every_port_the_explorer_reports_computes_the_same(source, target):
     for pad in widgets.PADDINGS:
         try:

@@ -1,0 +1,202 @@
+"""ONNX's ``ConvTranspose`` (opset 11 and later, as onnxruntime runs it): its rules and what it computes.
+
+Attributes are lists of ints; ``pads`` remove output pixels, ``auto_pad`` 'SAME_UPPER' crops the odd pixel at the
+end and 'SAME_LOWER' (and ``output_shape`` alone) at the start.
+
+>>> import numpy as np
+>>> onnx_conv_transpose(np.ones((1, 3, 4, 4)), np.ones((3, 2, 3, 3)), strides=[2, 2], auto_pad="SAME_UPPER").shape
+(1, 2, 8, 8)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..shapes import (AXES, ArgumentError, as_array, check_bias, check_groups, full_size, integer, kernel_span,
+                      pair, positive_int)
+from ._base import Framework, LayerCrops, Target, compute, dense, four_d, kept, param, same_dtype
+
+__all__ = ["ONNX_AUTO_PADS", "onnx_crops", "onnx_conv_transpose", "ONNX", "FRAMEWORK"]
+
+ONNX_AUTO_PADS = ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+
+
+def _onnx_ints(name, value, count):
+    """An ONNX INTS attribute: a list of ``count`` ints."""
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name}={value!r}: ONNX attributes are lists of ints, e.g. {name}={[1] * count}")
+    items = list(value)
+    if len(items) != count:
+        raise ArgumentError(f"{name}={value!r}: ONNX needs {count} values for a 2-D ConvTranspose "
+                            f"(\"Attribute {name} has incorrect size\")")
+    return tuple(integer(name, v) for v in items)
+
+
+def onnx_crops(input_size, kernel_size, *, auto_pad="NOTSET", dilations=None, kernel_shape=None,
+               output_padding=None, output_shape=None, pads=None, strides=None):
+    """ONNX ``ConvTranspose`` (2-D, as onnxruntime runs it): ``(out_size, crops)``.
+
+    - explicit ``pads = [top, left, bottom, right]`` remove output rows and columns: crops
+      ``(top, bottom - output_padding)``, ``out = full + output_padding - top - bottom``;
+    - 'VALID': no pads; 'SAME_UPPER' / 'SAME_LOWER': ``total = max(0, full + output_padding - in * s)`` is split
+      in two, the odd pixel cropped at the end (UPPER) or at the start (LOWER); ``out = in * s`` where the full
+      output reaches it, else ``full + output_padding`` (onnxruntime; the spec says ``in * s`` always);
+    - ``output_shape`` (pads ignored): ``total = full + output_padding - out``, split as for SAME_LOWER unless
+      auto_pad is 'SAME_UPPER'; a negative total adds rows at the end;
+    - output_padding must be < max(stride, dilation) (the spec), and the output must convolve back to the input
+      (onnxruntime), which only output_padding < stride passes.
+
+    >>> onnx_crops(4, 3, strides=[2, 2], auto_pad="SAME_UPPER"), onnx_crops(4, 3, strides=[2, 2], auto_pad="SAME_LOWER")
+    (((8, 8), ((0, 1), (0, 1))), ((8, 8), ((1, 0), (1, 0))))
+    """
+    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
+    if not isinstance(auto_pad, str) or auto_pad not in ONNX_AUTO_PADS:
+        raise ArgumentError(f"auto_pad={auto_pad!r}: ONNX takes one of {', '.join(map(repr, ONNX_AUTO_PADS))}")
+    if kernel_shape is not None and _onnx_ints("kernel_shape", kernel_shape, 2) != k:
+        raise ArgumentError(f"kernel_shape={kernel_shape!r}: must equal W's spatial shape {list(k)} "
+                            f"(onnxruntime: \"kernel_shape is not compatible with W shape\")")
+    s = (1, 1) if strides is None else _onnx_ints("strides", strides, 2)
+    d = (1, 1) if dilations is None else _onnx_ints("dilations", dilations, 2)
+    op = (0, 0) if output_padding is None else _onnx_ints("output_padding", output_padding, 2)
+    for name, value in (("strides", s), ("dilations", d)):
+        if min(value) < 1:
+            raise ArgumentError(f"{name}={list(value)}: ONNX: \"Attribute {name} must only contain positive values\"")
+    if min(op) < 0:
+        raise ArgumentError(f"output_padding={list(op)}: ONNX: \"Attribute output_padding must not contain "
+                            f"negative values\"")
+    for i, axis in enumerate(AXES):
+        if op[i] >= max(s[i], d[i]):
+            raise ArgumentError(f"output_padding={list(op)}: must be less than max(stride, dilation) = "
+                                f"{max(s[i], d[i])} on the {axis} (ONNX's rule), got {op[i]}")
+    if pads is not None:
+        p = _onnx_ints("pads", pads, 4)
+        if auto_pad != "NOTSET":
+            raise ArgumentError(f"pads={pads!r}: ONNX refuses pads together with auto_pad={auto_pad!r} (\"The pads "
+                                f"attribute cannot be used simultaneously with auto_pad attribute\")")
+        if min(p) < 0:
+            raise ArgumentError(f"pads={list(p)}: ONNX: \"Attribute pads must not contain negative values\"")
+    else:
+        p = (0, 0, 0, 0)
+    shape = None if output_shape is None else _onnx_ints("output_shape", output_shape, 2)
+    full = full_size(n, k, stride=s, dilation=d)
+    out, crops = [], []
+    for i, axis in enumerate(AXES):
+        k_eff = kernel_span(k[i], d[i])
+        if shape is not None:
+            size = shape[i]
+            if size < 1:
+                raise ArgumentError(f"output_shape={list(shape)}: the {axis} must be >= 1")
+            total = full[i] + op[i] - size
+            kept = max(total, 0)
+            if (size + kept - k_eff) // s[i] + 1 != n[i]:
+                raise ArgumentError(
+                    f"output_shape={list(shape)}: the {axis} {size} does not convolve back to the input's {n[i]} "
+                    f"(onnxruntime: \"Explicit output_shape is inconsistent with input spatial dimensions\"); "
+                    + (f"valid {axis}s: 1..{full[i] + s[i] - 1}" if op[i] < s[i] else
+                       f"no {axis} is (output_padding {op[i]} >= stride {s[i]})"))
+            top = kept // 2 if auto_pad == "SAME_UPPER" else kept - kept // 2
+        elif auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+            total = max(0, full[i] + op[i] - n[i] * s[i])
+            size = full[i] + op[i] - total
+            top = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
+        else:
+            size = full[i] + op[i] - p[i] - p[i + 2]
+            top = p[i]
+            if size < 1:
+                raise ArgumentError(f"pads={list(p)}: the output {axis} would be {size} <= 0 (pads remove "
+                                    f"{p[i] + p[i + 2]} of the {full[i] + op[i]} rows/columns)")
+        if shape is None and op[i] >= s[i]:
+            raise ArgumentError(f"output_padding={list(op)}: the {axis} {op[i]} is not below the stride {s[i]}, so "
+                                f"the output does not convolve back to the input (onnxruntime: \"output_padding "
+                                f"may be too large for stride\"; the spec allows < dilation too)")
+        out.append(size)
+        crops.append((top, full[i] - size - top))
+    return tuple(out), tuple(crops)
+
+
+def onnx_conv_transpose(X, W, B=None, *, auto_pad="NOTSET", dilations=None, group=1, kernel_shape=None,
+                        output_padding=None, output_shape=None, pads=None, strides=None):
+    """What ONNX ``ConvTranspose`` (opset 11 and later, as onnxruntime runs it) computes, for 2-D.
+
+    X: (N, C, H, W); W: (C, M / group, kH, kW) (PyTorch's layout); B: (M,) or None. Attributes are lists, as in
+    ONNX: strides [sH, sW], pads [top, left, bottom, right] (they remove output pixels), output_shape [H, W]
+    (pads then ignored). Sizes and crops: ``onnx_crops``.
+
+    >>> import numpy as np
+    >>> onnx_conv_transpose(np.ones((1, 3, 4, 4)), np.ones((3, 2, 3, 3)), strides=[2, 2], auto_pad="SAME_UPPER").shape
+    (1, 2, 8, 8)
+    """
+    x, w = as_array("X", X, np), as_array("W", W, np)
+    b = as_array("B", B, np, optional=True)
+    four_d("X", x, "(N, C, H, W)")
+    four_d("W", w, "(C, M / group, kH, kW)")
+    same_dtype("ONNX ConvTranspose (type T)", x, w, b)
+    g = positive_int("group", group, ' (ONNX: "Attribute group must be > 0")')
+    check_groups(g, {"the input channels C": x.shape[1]}, ' (ONNX: "Input channels C must be divisible by group")',
+                 name="group")
+    if w.shape[0] != x.shape[1]:
+        raise ArgumentError(f"W: shape {w.shape} is (C, M / group, kH, kW), so its dim 0 must equal X's channels "
+                            f"C={x.shape[1]}, got {w.shape[0]}")
+    check_bias(b, w.shape[1] * g)
+    _, crops = onnx_crops(x.shape[2:], w.shape[2:], auto_pad=auto_pad, dilations=dilations,
+                          kernel_shape=kernel_shape, output_padding=output_padding, output_shape=output_shape,
+                          pads=pads, strides=strides)
+    s = (1, 1) if strides is None else tuple(int(v) for v in strides)
+    d = (1, 1) if dilations is None else tuple(int(v) for v in dilations)
+    return compute(x, w, b, stride=s, dilation=d, groups=g, crops=crops)
+
+
+class ONNX(Framework):
+    name, title, nchw = "onnx", "ONNX", True
+    params = ("strides", "dilations", "auto_pad", "pads", "output_padding", "output_shape", "group")
+    weight = "(C, M / group, kH, kW)"
+    layouts = {"ONNX ConvTranspose": "(C, M / group, kH, kW)  (PyTorch's)"}
+    has_groups = True
+
+    def groups(self, layer):
+        return positive_int("group", param(layer, "group", 1))
+
+    def layer_crops(self, layer, n, k):
+        p = layer.params
+        out, crops = onnx_crops(n, k, auto_pad=param(layer, "auto_pad", "NOTSET"), dilations=p.get("dilations"),
+                                output_padding=p.get("output_padding"), output_shape=p.get("output_shape"),
+                                pads=p.get("pads"), strides=p.get("strides"))
+        s, d = pair("strides", param(layer, "strides", 1)), pair("dilations", param(layer, "dilations", 1))
+        return LayerCrops(s, d, self.groups(layer), crops, out)
+
+    def weight_shape(self, layer):
+        kh, kw = pair("kernel_size", layer.kernel_size)
+        return (layer.in_channels, layer.out_channels // self.groups(layer), kh, kw)
+
+    def to_torch(self, w, layer):
+        return w, self.groups(layer)
+
+    def from_torch(self, wt, groups, layer):
+        return wt if self.groups(layer) == groups else dense(wt, groups)
+
+    def target(self, lc, n, k):
+        s, d, crops = lc.stride, lc.dilation, tuple(lc.crops)
+        base = {"strides": list(s), "dilations": list(d), "group": lc.groups}
+        for auto in ("SAME_UPPER", "SAME_LOWER", "VALID"):
+            for op in {(0, 0), tuple(max(0, -c[1]) for c in crops)}:
+                try:
+                    _, c2 = onnx_crops(n, k, auto_pad=auto, strides=list(s), dilations=list(d), output_padding=list(op))
+                except ArgumentError:
+                    continue
+                if c2 == crops:
+                    return Target({**base, "auto_pad": auto, "output_padding": list(op)})
+        inner = kept(crops, full_size(n, k, stride=s, dilation=d))
+        pads = [inner[0][0], inner[1][0], inner[0][1], inner[1][1]]
+        op = [min(max(0, -c[1]), si - 1) for c, si in zip(crops, s)]
+        residual = tuple((c[0] - pads[i], c[1] - pads[i + 2] + op[i]) for i, c in enumerate(crops))
+        return Target({**base, "pads": pads, "output_padding": op}, residual)
+
+    def explorer_params(self, n, k, s, padding, op, d, g):
+        pad = {"SAME": {"auto_pad": "SAME_UPPER"}, "SAME_LOWER": {"auto_pad": "SAME_LOWER"},
+               "VALID": {"auto_pad": "VALID"}}.get(padding, {"pads": [int(padding) if padding.isdigit() else 0] * 4})
+        return {"strides": [s, s], "dilations": [d, d], "output_padding": [op, op], "group": g, **pad}
+
+    def run(self, layer, x, w, bias=None):
+        return onnx_conv_transpose(np.asarray(x), w, bias, **layer.params)
+
+
+FRAMEWORK = ONNX()
