@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -31,8 +30,6 @@ from . import _sandbox
 from ._kernel_side import runner
 from ._student import Call
 
-_FORM_MODULES = ("gemm", "scatter", "direct", "matrix", "subpixel", "gpu", "tf_style", "frameworks", "porting", "steps",
-                 "learn")
 MAX_HEADER = 256 * 2 ** 10           # bytes of one reply's JSON header
 MAX_ARRAYS = 256 * 2 ** 10          # bytes of one reply's arrays: 25x the largest right answer with its inputs (10 KB),
 #                                    so the judge holds at most ~5 MB for an exercise's failing cases
@@ -44,12 +41,12 @@ _DTYPES = {f"{o}{k}{n}" for o in "<|" for k, n in [("b", 1), ("i", 1), ("i", 2),
 
 def forbidden_code():
     """(files, "file:function" names) whose code a learner's function may not run where the library is ruled out
-    and no sandbox hides it: the transposed-convolution forms, the dispatcher and the argument check they start with."""
+    and no sandbox hides it: the modules of the forms in ``tconv_edu.FORMS`` (every other entry point computes
+    through one of them), the dispatcher and the argument check they start with."""
     import tconv_edu
     from tconv_edu import shapes
-    pkg = Path(tconv_edu.__file__).parent
-    files = [pkg / f"{m}.py" for m in _FORM_MODULES if (pkg / f"{m}.py").exists()]
-    paths = sorted({str(p) for p in files} | {os.path.realpath(p) for p in files})
+    files = {sys.modules[form.__module__].__file__ for form in tconv_edu.FORMS.values()}
+    paths = sorted(files | {os.path.realpath(p) for p in files})
     functions = [f"{tconv_edu.__file__}:conv_transpose2d", f"{shapes.__file__}:transpose_spec"]
     functions += [f"{os.path.realpath(f.rsplit(':', 1)[0])}:{f.rsplit(':', 1)[1]}" for f in functions]
     return paths, functions
