@@ -146,7 +146,7 @@ class JAX(Framework):
     name, title = "jax", "JAX"
     params = ("strides", "padding", "rhs_dilation", "transpose_kernel")
     weight = "(kH, kW, C_in, C_out) 'HWIO', correlated as stored (unflipped)"
-    layouts = {"JAX lax.conv_transpose (default dimension numbers)": "(kH, kW, C_in, C_out)  'HWIO', unflipped",
+    layouts = {"JAX lax.conv_transpose": "(kH, kW, C_in, C_out)  'HWIO', correlated as stored (unflipped)",
                "JAX lax.conv_transpose(transpose_kernel=True)": "(kH, kW, C_out, C_in)  (TensorFlow's)"}
     has_bias = False
     flip_reason = "JAX correlates with the kernel as stored; the others scatter it"
