@@ -3,7 +3,8 @@
 What notebook 02 teaches, in sections: scalar parameters (``integer``, ``pair``, ``transpose_params``,
 ``check_groups``, ``kernel_span``), PyTorch's sizes, crops, arrays (``transpose_spec``, ``TransposeSpec``).
 Every bad argument is reported here before any work is done. Each other framework's rules live in its own module
-of ``tconv_edu.frameworks``, written in the vocabulary of crops defined below.
+of ``tconv_edu.frameworks``, written in the vocabulary of crops defined below. (About 520 lines rather than 450:
+the forward conv's checks, ``ConvSpec``, share ``_check_shapes`` with the transposed conv's, so they stay here.)
 
 Sizes per axis:
 

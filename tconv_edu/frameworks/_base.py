@@ -17,7 +17,7 @@ from .. import shapes
 from ..gemm import transpose
 from ..shapes import ArgumentError
 
-__all__ = ["Framework", "LayerCrops", "Target", "crop", "compute", "four_d", "same_dtype", "pad_pairs", "param",
+__all__ = ["Framework", "GroupedFramework", "LayerCrops", "Target", "crop", "compute", "four_d", "same_dtype", "pad_pairs", "param",
            "dense", "dilated", "kept", "named_padding_only", "NO_RESIDUAL"]
 
 #: the crops that leave a target's output as it is
@@ -101,6 +101,25 @@ class Framework:
     def run(self, layer, x, w, bias=None):
         """Compute ``layer`` with this framework's entry point; x and w in its default layouts."""
         raise NotImplementedError
+
+
+class GroupedFramework(Framework):
+    """A framework with groups that stores its weight in PyTorch's layout (C_in, C_out / groups, kH, kW)."""
+    has_groups = True
+    groups_param = "groups"                 #: the name of its groups argument
+
+    def groups(self, layer):
+        return shapes.positive_int(self.groups_param, param(layer, self.groups_param, 1))
+
+    def weight_shape(self, layer):
+        kh, kw = shapes.pair("kernel_size", layer.kernel_size)
+        return (layer.in_channels, layer.out_channels // self.groups(layer), kh, kw)
+
+    def to_torch(self, w, layer):
+        return w, self.groups(layer)
+
+    def from_torch(self, wt, groups, layer):
+        return wt if self.groups(layer) == groups else dense(wt, groups)
 
 
 def named_padding_only(framework, padding, groups):

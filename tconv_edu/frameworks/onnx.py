@@ -13,7 +13,7 @@ import numpy as np
 
 from ..shapes import (AXES, ArgumentError, as_array, check_bias, check_groups, full_size, integer, kernel_span,
                       pair, positive_int)
-from ._base import Framework, LayerCrops, Target, compute, dense, four_d, kept, param, same_dtype
+from ._base import GroupedFramework, LayerCrops, Target, compute, four_d, kept, param, same_dtype
 
 __all__ = ["ONNX_AUTO_PADS", "onnx_crops", "onnx_conv_transpose", "ONNX", "FRAMEWORK"]
 
@@ -145,15 +145,12 @@ def onnx_conv_transpose(X, W, B=None, *, auto_pad="NOTSET", dilations=None, grou
     return compute(x, w, b, stride=s, dilation=d, groups=g, crops=crops)
 
 
-class ONNX(Framework):
+class ONNX(GroupedFramework):
     name, title, nchw = "onnx", "ONNX", True
     params = ("strides", "dilations", "auto_pad", "pads", "output_padding", "output_shape", "group")
     weight = "(C, M / group, kH, kW)"
     layouts = {"ONNX ConvTranspose": "(C, M / group, kH, kW)  (PyTorch's)"}
-    has_groups = True
-
-    def groups(self, layer):
-        return positive_int("group", param(layer, "group", 1))
+    groups_param = "group"
 
     def layer_crops(self, layer, n, k):
         p = layer.params
@@ -162,16 +159,6 @@ class ONNX(Framework):
                                 pads=p.get("pads"), strides=p.get("strides"))
         s, d = pair("strides", param(layer, "strides", 1)), pair("dilations", param(layer, "dilations", 1))
         return LayerCrops(s, d, self.groups(layer), crops, out)
-
-    def weight_shape(self, layer):
-        kh, kw = pair("kernel_size", layer.kernel_size)
-        return (layer.in_channels, layer.out_channels // self.groups(layer), kh, kw)
-
-    def to_torch(self, w, layer):
-        return w, self.groups(layer)
-
-    def from_torch(self, wt, groups, layer):
-        return wt if self.groups(layer) == groups else dense(wt, groups)
 
     def target(self, lc, n, k):
         s, d, crops = lc.stride, lc.dilation, tuple(lc.crops)

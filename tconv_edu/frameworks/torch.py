@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import shapes
 from ..gemm import conv_transpose2d
-from ._base import Framework, LayerCrops, Target, dense, param
+from ._base import GroupedFramework, LayerCrops, Target, param
 
 __all__ = ["torch_crops", "torch_params_for", "PyTorch", "FRAMEWORK"]
 
@@ -44,32 +44,18 @@ def torch_params_for(crops, *, stride=1, dilation=1):
     return tuple(p), tuple(op)
 
 
-class PyTorch(Framework):
+class PyTorch(GroupedFramework):
     name, title, nchw = "torch", "PyTorch", True
     params = ("stride", "padding", "output_padding", "dilation", "groups")
     weight = "(C_in, C_out / groups, kH, kW)"
     layouts = {"PyTorch ConvTranspose2d / F.conv_transpose2d": "(C_in, C_out / groups, kH, kW)",
                "PyTorch Conv2d / F.conv2d (the forward conv)": "(C_out, C_in / groups, kH, kW)"}
-    has_groups = True
-
-    def groups(self, layer):
-        return shapes.positive_int("groups", param(layer, "groups", 1))
 
     def layer_crops(self, layer, n, k):
         s, d = shapes.pair("stride", param(layer, "stride", 1)), shapes.pair("dilation", param(layer, "dilation", 1))
         pad, op = param(layer, "padding", 0), param(layer, "output_padding", 0)
         out = shapes.output_size(n, k, stride=s, padding=pad, output_padding=op, dilation=d)
         return LayerCrops(s, d, self.groups(layer), torch_crops(pad, op), out)
-
-    def weight_shape(self, layer):
-        kh, kw = shapes.pair("kernel_size", layer.kernel_size)
-        return (layer.in_channels, layer.out_channels // self.groups(layer), kh, kw)
-
-    def to_torch(self, w, layer):
-        return w, self.groups(layer)
-
-    def from_torch(self, wt, groups, layer):
-        return wt if self.groups(layer) == groups else dense(wt, groups)
 
     def target(self, lc, n, k):
         exact = torch_params_for(lc.crops, stride=lc.stride, dilation=lc.dilation)
