@@ -4,10 +4,9 @@ Each explorer is a function returning a ``VBox`` whose callbacks only set widget
 print, so notebooks stay reproducible under nbval and behave the same in JupyterLab and Voila. The controls stay
 reachable for tests and for code: ``box.controls[name]`` (a dict of the number boxes and buttons), ``box.image``
 (an ``HTML`` widget showing the figure as ``<img alt=...>``, the alt being ``viz.alt_text`` of the figure:
-ipywidgets' ``Image`` has no alt), ``box.png`` (that figure's PNG bytes) and ``box.message``. Every control is reached with Tab, changed with the
-arrow keys and named by its description. A combination the library rejects shows the library's ``ArgumentError``.
-One module for every explorer, on purpose: they share the accessible controls, the picture and the message box
-(and the app imports them from one place).
+ipywidgets' ``Image`` has no alt), ``box.png`` (that figure's PNG bytes) and ``box.message``. Every control is
+reached with Tab, changed with the arrow keys and named by its description. A combination the library rejects
+shows the library's ``ArgumentError``.
 
 >>> box = shape_explorer()
 >>> box.controls["stride"].value = 2
