@@ -68,6 +68,9 @@ test: $(VENV)/.test $(AXE) sandbox
 	$(PY) -m pytest
 	$(MAKE) test-notebooks
 
+# notebooks/ is executed twice, each time in fresh kernels against its stored outputs: the course's outputs must not
+# change from run to run (seeded), and an output that varies only now and then passes one run by chance more often
+# than two (~90 s on 2 cores)
 test-notebooks: $(VENV)/.test
 	$(NBVAL) notebooks solutions
 	$(NBVAL) notebooks
