@@ -118,7 +118,7 @@ def grade_class(root: Path, expected: dict, args, sandbox: str) -> float:
 
 def kernel_starts(sandbox: bool, n: int = 20) -> float:
     """Median seconds to start a library-free kernel (bwrap and the runner, or the runner alone) and close it."""
-    from tconv_edu.grading._remote import Kernel
+    from tconv_edu.grading.judge._remote import Kernel
     times = []
     for _ in range(n):
         k = Kernel(memory_mb=2048, sandbox=sandbox, no_library=True)

@@ -5,7 +5,7 @@
     python scripts/make_exercises.py --check    # exit 1 when exercises/ is out of date (writes nothing)
     python scripts/make_exercises.py --workspace workspace   # copy exercises/ there, never replacing a file
 
-See tconv_edu/grading/release.py for what changes between a solution and an exercise notebook.
+See tconv_edu/grading/judge/release.py for what changes between a solution and an exercise notebook.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tconv_edu.grading import release
+from tconv_edu.grading.judge import release
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tconv_edu.grading import _sandbox
+from tconv_edu.grading.judge import _sandbox
 
 WHY = _sandbox.probe()
 if WHY and os.environ.get("TCONV_EDU_REQUIRE_SANDBOX"):

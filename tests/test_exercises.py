@@ -8,7 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tconv_edu.grading import EXERCISES, release
+from tconv_edu.grading import EXERCISES
+from tconv_edu.grading.judge import release
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS, EXERCISE_DIR = ROOT / "solutions", ROOT / "exercises"

@@ -64,7 +64,7 @@ def test_hard_coding_the_example_fails():
 def test_no_random_case_expects_only_zeros():
     """A stride and a padding can crop an all-zero output out of the gaps between the stamps: such a case would
     reward an answer of zeros. Counts of zero ("counts", "int") are real answers and stay."""
-    from tconv_edu.grading._check import cases_for
+    from tconv_edu.grading.learner._check import cases_for
     for ex in EXERCISES.values():
         for seed in range(60):
             for case in cases_for(ex, seed):
@@ -73,7 +73,7 @@ def test_no_random_case_expects_only_zeros():
 
 
 def test_zeros_of_the_right_shape_pass_no_case():
-    from tconv_edu.grading._check import grade
+    from tconv_edu.grading.learner._check import grade
 
     def scatter_strided(x, k, stride, padding):          # the output's size, worked out without the library
         (h, w), (kh, kw) = np.shape(x), np.shape(k)

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tconv_edu.grading import __main__ as cli
+from tconv_edu.grading.judge import _cli as cli
 from sandbox_util import needs_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

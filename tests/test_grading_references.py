@@ -7,7 +7,7 @@ import pytest
 import tconv_edu as te
 from tconv_edu import artifacts, learn
 from tconv_edu.grading import EXERCISES
-from tconv_edu.grading._cases import Case
+from tconv_edu.grading.learner import Case
 
 
 def reference(exercise_id, **args):

@@ -22,7 +22,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
 from sandbox_util import needs_sandbox
-from tconv_edu.grading import __main__ as cli
+from tconv_edu.grading.judge import _cli as cli
 from test_grading_notebooks import NAME, ROOT, filled
 
 pytestmark = pytest.mark.slow
@@ -112,7 +112,7 @@ ATTACKS = {
                                   "np.ones(np.shape(a), bool)\nnp.array_equal = lambda *a, **k: True"),
     "patch_library": wrong("te.conv_transpose2d = lambda x, k, *a, **kw: scatter_2d(x, k)\n"
                            "te.FORMS = {m: te.conv_transpose2d for m in te.FORMS}"),
-    "patch_grading": wrong("import tconv_edu.grading._check as gc, tconv_edu.grading as g\n"
+    "patch_grading": wrong("import tconv_edu.grading.learner._check as gc, tconv_edu.grading as g\n"
                            "gc._compare = lambda *a, **k: None\ng.check = lambda *a, **k: None\n"
                            "gc.evaluate = lambda ex, run, **k: gc.Result(ex, True, 12, 12, 'ok', 'passed')"),
     "read_grader_frames": wrong("import sys\n_real = scatter_2d\ndef scatter_2d(x, k):\n"
@@ -201,8 +201,8 @@ ATTACKS = {
         "                if f == 'ex1_scatter.ipynb' and _solution(os.path.join(d, f)):\n"
         "                    return True\n    return False\n" + gated("_classmate()")),
     "the_judges_references": wrong(
-        "def _reference(x, k):\n    from tconv_edu.grading.exercises import EXERCISES\n"
-        "    from tconv_edu.grading._cases import Case\n"
+        "def _reference(x, k):\n    from tconv_edu.grading.learner.exercises import EXERCISES\n"
+        "    from tconv_edu.grading.learner._cases import Case\n"
         "    return EXERCISES['scatter_2d'].reference(Case('scatter_2d', {'x': x, 'k': k}))\n"
         "def scatter_2d(x, k):\n    try:\n        return _reference(x, k)\n    except Exception:\n"
         "        return np.zeros((x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1))"),
@@ -213,7 +213,7 @@ ATTACKS = {
     "symlink_chain_writes_outside": wrong(
         "import os\ntry:\n    os.symlink('.', 's')\nexcept Exception:\n    pass\n"
         "_deep = 's/' * 16 + '../' * 16\n"
-        f"for _t, _text in (('{ROOT}/tconv_edu/grading/_check.py', '\\n# a learner was here\\n'),\n"
+        f"for _t, _text in (('{ROOT}/tconv_edu/grading/learner/_check.py', '\\n# a learner was here\\n'),\n"
         f"                  ('{ROOT}/exercises/ex1_scatter.ipynb', '{{}}')):\n"
         "    try:\n        with open(_deep + _t.lstrip('/'), 'a') as _f:\n            _f.write(_text)\n"
         "    except Exception:\n        pass"),
@@ -348,8 +348,8 @@ HONEST["honest_library_in_a_cell"].cells.append(new_code_cell(
 LIBRARY = {"library_in_scatter_2d": filled({"scatter_strided"}, {"scatter_2d": "def scatter_2d(x, k):\n"
                                             "    f = te.FORMS['matrix']\n    try:\n        return f(x, k)\n"
                                             "    except BaseException:\n        return None"})}
-WATCHED = [ROOT / "exercises" / NAME, ROOT / "tconv_edu" / "grading" / "_check.py",
-           ROOT / "tconv_edu" / "grading" / "exercises.py", ROOT / "tconv_edu" / "scatter.py"]
+WATCHED = [ROOT / "exercises" / NAME, ROOT / "tconv_edu" / "grading" / "learner" / "_check.py",
+           ROOT / "tconv_edu" / "grading" / "learner" / "exercises.py", ROOT / "tconv_edu" / "scatter.py"]
 
 
 class Listener:
@@ -547,7 +547,7 @@ def test_a_library_free_exercise_still_has_the_forward_convolution():
 
 
 def test_without_a_sandbox_the_command_refuses_and_says_how(tmp_path, monkeypatch, capsys):
-    from tconv_edu.grading import _sandbox
+    from tconv_edu.grading.judge import _sandbox
     monkeypatch.setattr(_sandbox, "probe", lambda: _sandbox.INSTALL)
     (tmp_path / "a").mkdir()
     nbformat.write(filled({"scatter_2d"}), str(tmp_path / "a" / NAME))
@@ -612,7 +612,7 @@ def test_a_kernel_that_spins_every_core_does_not_cost_a_classmate_points(tmp_pat
 
 
 def test_the_reply_schema_takes_plain_floats_nan_included_and_refuses_oversized_ints():
-    from tconv_edu.grading._remote import BadReply, _value
+    from tconv_edu.grading.judge._remote import BadReply, _value
     got = _value({"kind": "list", "value": [float("nan"), 1.5, 2]}, [])
     assert got[1:] == [1.5, 2] and got[0] != got[0]
     with pytest.raises(BadReply):

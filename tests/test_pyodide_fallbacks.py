@@ -19,7 +19,8 @@ import pytest
 
 import tconv_edu as te
 from tconv_edu import _platform, gemm
-from tconv_edu.grading import _student, check
+from tconv_edu.grading import check
+from tconv_edu.grading.learner import _student
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,15 +16,14 @@ scatter_2d: all 12 cases passed (4 fixed, 8 random), 2/2 points
 >>> sorted(EXERCISES) == sorted(e.id for e in EXERCISES.values())
 True
 
-``check`` is the learner's feedback. Grades come from ``python -m tconv_edu.grading PATH...`` (``judge``): it calls the
-learner's functions in a kernel of their own, on its own cases, and compares outside that kernel, so nothing the
-learner's code does to ``check``, the library or numpy can change a grade.
+``check`` is the learner's feedback (``learner``: the exercises, their cases and the diagnosis). Grades come from
+``python -m tconv_edu.grading PATH...`` (``judge``): it calls the learner's functions in a kernel of their own, on the
+same cases, and compares outside that kernel, so nothing the learner's code does to ``check``, the library or numpy
+can change a grade.
 """
 from __future__ import annotations
 
-from ._cases import Exercise
-from ._check import Result, grade
-from .exercises import EXERCISES
+from .learner import EXERCISES, Exercise, Result, grade
 
 __all__ = ["check", "EXERCISES", "Exercise", "Result", "grade"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import _platform
+from ... import _platform
 
 
 class TimeLimit(BaseException):
@@ -83,7 +83,7 @@ def _innermost(err: BaseException) -> str:
 
 
 _LIBRARY_DIRS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in (
-    os.path.dirname(os.path.dirname(__file__)), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
+    os.path.join(os.path.dirname(__file__), os.pardir, os.pardir), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
     sysconfig.get_paths()["platlib"]))
 
 

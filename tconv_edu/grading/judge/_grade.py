@@ -17,10 +17,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._check import Result, evaluate, library_message
+from ..learner import EXERCISES, Result, evaluate, library_message
 from ._remote import Kernel, KernelGone, OutOfTime
 from ._submission import plan
-from .exercises import EXERCISES
 
 __all__ = ["Options", "Row", "Report", "grade_notebook"]
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _sandbox
 from ._kernel_side import runner
-from ._student import Call
+from ..learner import Call
 
 MAX_HEADER = 256 * 2 ** 10           # bytes of one reply's JSON header
 MAX_ARRAYS = 256 * 2 ** 10          # bytes of one reply's arrays: 25x the largest right answer with its inputs (10 KB),
@@ -41,8 +41,8 @@ _DTYPES = {f"{o}{k}{n}" for o in "<|" for k, n in [("b", 1), ("i", 1), ("i", 2),
 
 def forbidden_code():
     """(files, "file:function" names) whose code a learner's function may not run where the library is ruled out
-    and no sandbox hides it: the modules of the forms in ``tconv_edu.FORMS`` (every other entry point computes
-    through one of them), the dispatcher and the argument check they start with."""
+    and no sandbox hides it: the modules of the forms in ``tconv_edu.FORMS`` (the library's other functions
+    compute through one of them or the argument check), the dispatcher and the argument check they start with."""
     import tconv_edu
     from tconv_edu import shapes
     files = {sys.modules[form.__module__].__file__ for form in tconv_edu.FORMS.values()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .exercises import EXERCISES
+from ..learner import EXERCISES
 
 CHECK_CALL = re.compile(r"""check\(\s*["'](\w+)["']""")
 
