@@ -349,7 +349,8 @@ LIBRARY = {"library_in_scatter_2d": filled({"scatter_strided"}, {"scatter_2d": "
                                             "    f = te.FORMS['matrix']\n    try:\n        return f(x, k)\n"
                                             "    except BaseException:\n        return None"})}
 WATCHED = [ROOT / "exercises" / NAME, ROOT / "tconv_edu" / "grading" / "learner" / "_check.py",
-           ROOT / "tconv_edu" / "grading" / "learner" / "exercises.py", ROOT / "tconv_edu" / "scatter.py"]
+           ROOT / "tconv_edu" / "grading" / "learner" / "exercises" / "ex1_scatter.py",
+           ROOT / "tconv_edu" / "scatter.py"]
 
 
 class Listener:

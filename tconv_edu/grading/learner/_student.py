@@ -83,8 +83,8 @@ def _innermost(err: BaseException) -> str:
 
 
 _LIBRARY_DIRS = tuple(os.path.normcase(os.path.abspath(p)) + os.sep for p in (
-    os.path.join(os.path.dirname(__file__), os.pardir, os.pardir), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-    sysconfig.get_paths()["platlib"]))
+    os.path.join(os.path.dirname(__file__), os.pardir, os.pardir), sysconfig.get_paths()["stdlib"],
+    sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]))
 
 
 def _is_library(filename: str) -> bool:
