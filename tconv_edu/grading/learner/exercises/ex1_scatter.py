@@ -59,6 +59,16 @@ def _assign_stamps(x, k, kernel_outer):
     return y
 
 
+def _assign(c, got, exp):
+    """'=' instead of '+=': where two stamps overlap, the one written last wins."""
+    return any(np.allclose(got, _assign_stamps(c.args["x"], c.args["k"], outer)) for outer in (False, True))
+
+
+def _flipped(c):
+    """The kernel rotated by 180 degrees before stamping."""
+    return te.conv_transpose2d(c.args["x"], flip(c.args["k"]))
+
+
 SCATTER_2D = Exercise(
     id="scatter_2d", points=2,
     signature="scatter_2d(x, k) -> (H + kH - 1, W + kW - 1) array",
@@ -70,13 +80,12 @@ SCATTER_2D = Exercise(
     mistakes=(
         Mistake("assign", "where two stamps overlap your result keeps only one of them: add the stamps "
                 "(Y[i + a, j + b] += x[i, j] * k[a, b]); '=' overwrites what the stamps before wrote.",
-                matches=lambda c, got, exp: any(np.allclose(got, _assign_stamps(c.args["x"], c.args["k"], outer))
-                                                for outer in (False, True))),
+                matches=_assign),
         Mistake("size", "your output is one pixel too small or too large: the last stamp starts at row H - 1 and "
                 "covers kH rows, so the output has H + kH - 1 rows and W + kW - 1 columns.", matches=_off_by_one),
         Mistake("flipped", "your result is the right one for the kernel rotated by 180 degrees: the scatter form "
                 "stamps k as it is (Y[i + a, j + b] += x[i, j] * k[a, b]), without flipping it.",
-                result=lambda c: te.conv_transpose2d(c.args["x"], flip(c.args["k"]))),
+                result=_flipped),
     ),
     hints={"IndexError": "an index ran past the end of your output: is it (H + kH - 1) x (W + kW - 1)?"},
     no_library=True,
@@ -105,13 +114,45 @@ def _strided_cases(rng):
     return cases
 
 
-def _crop_one_side(x, k, stride, padding):
+def _pad_input(x, k, stride, padding):
+    """`padding` that pads the input instead of cropping the output."""
+    return None if padding == 0 else te.conv_transpose2d(np.pad(x, padding), k, stride=stride)
+
+
+def _one_side_crops(x, k, stride, padding):
+    """The full output cropped by p (or 2p) on one side only: none for p = 0."""
     full = te.conv_transpose2d(x, k, stride=stride)
     p = padding
     if p == 0:
         return []
     h, w = full.shape
     return [full[p:, p:], full[:h - p, :w - p], full[2 * p:, 2 * p:], full[:h - 2 * p, :w - 2 * p]]
+
+
+def _crop_one_side(c, got, exp):
+    """The padding cropped at the top and left only, or at the bottom and right only."""
+    return any(v.shape == np.shape(got) and np.allclose(v, got) for v in _one_side_crops(**c.args))
+
+
+def _dilated_and_strided(x, k, stride, padding):
+    """The stride spacing the kernel taps as well as the stamps (None for stride 1)."""
+    return None if stride == 1 else te.conv_transpose2d(x, k, stride=stride, padding=padding, dilation=stride)
+
+
+def _dilated_only(x, k, stride, padding):
+    """The stride spacing the kernel taps instead of the stamps (None for stride 1)."""
+    return None if stride == 1 else te.conv_transpose2d(x, k, stride=1, padding=padding, dilation=stride)
+
+
+def _stride_on_kernel(c, got, exp):
+    """The stride applied to the kernel offsets (a dilation), with or without spacing the stamps."""
+    return any(v is not None and np.shape(v) == np.shape(got) and np.allclose(v, got)
+               for v in (_or_none(_dilated_and_strided)(c), _or_none(_dilated_only)(c)))
+
+
+def _crop_minus_p(c, got, exp):
+    """The crop written Y_full[p:-p], empty for p = 0."""
+    return c.args["padding"] == 0 and 0 in np.shape(got) and np.ndim(got) == 2
 
 
 SCATTER_STRIDED = Exercise(
@@ -125,25 +166,18 @@ SCATTER_STRIDED = Exercise(
     mistakes=(
         Mistake("pad_input", "you padded the input; in a transposed convolution `padding` crops the output "
                 "instead: compute the full output, then remove `padding` rows and columns from every border.",
-                result=_or_none(lambda x, k, stride, padding: None if padding == 0 else
-                                te.conv_transpose2d(np.pad(x, padding), k, stride=stride))),
+                result=_or_none(_pad_input)),
         Mistake("crop_one_side", "you cropped one side only: padding removes `padding` rows at the top AND at the "
                 "bottom, and `padding` columns at the left AND at the right: Y_full[p:H_full - p, p:W_full - p].",
-                matches=lambda c, got, exp: any(v.shape == np.shape(got) and np.allclose(v, got)
-                                                for v in _crop_one_side(**c.args))),
+                matches=_crop_one_side),
         Mistake("stride_on_kernel", "you applied the stride to the kernel offset: the stride spaces the stamps of "
                 "neighbouring input pixels (x[i, j] lands at row i * stride), while the kernel taps of one stamp stay "
                 "next to each other: Y[i * stride + a, j * stride + b] += x[i, j] * k[a, b].",
-                matches=lambda c, got, exp: any(
-                    v is not None and np.shape(v) == np.shape(got) and np.allclose(v, got) for v in (
-                        _or_none(lambda x, k, stride, padding: None if stride == 1 else te.conv_transpose2d(
-                            x, k, stride=stride, padding=padding, dilation=stride))(c),
-                        _or_none(lambda x, k, stride, padding: None if stride == 1 else te.conv_transpose2d(
-                            x, k, stride=1, padding=padding, dilation=stride))(c)))),
+                matches=_stride_on_kernel),
         Mistake("crop_minus_p", "your crop breaks when padding is 0: Y_full[p:-p] is Y_full[0:0], empty, for p = 0 "
                 "(a negative end counts from the end, and -0 is 0); write the end as a size: "
                 "Y_full[p:H_full - p, p:W_full - p].",
-                matches=lambda c, got, exp: c.args["padding"] == 0 and 0 in np.shape(got) and np.ndim(got) == 2),
+                matches=_crop_minus_p),
     ),
     hints={"IndexError": "an index ran past the end of your output: the full output has (H - 1) * stride + kH rows "
                          "before the padding crops it."},

@@ -55,6 +55,42 @@ def _size_if_valid(c, value):
     return exp if isinstance(exp, Raises) else value
 
 
+def _plus_one(c):
+    """The formula without its final + 1."""
+    return _size_if_valid(c, _size_formula(**c.args) - 1)
+
+
+def _dilation(c):
+    """k - 1 instead of dilation * (k - 1): the dilation ignored (None where it is 1)."""
+    return None if c.args["dilation"] == 1 else _size_if_valid(c, _size_formula(**{**c.args, "dilation": 1}))
+
+
+def _output_padding_rule(c):
+    """A size for an output_padding as large as both the stride and the dilation, which PyTorch refuses."""
+    a = c.args
+    return _size_formula(**a) if (
+        isinstance(_size_reference(c), Raises)
+        and a["output_padding"] >= max(a["stride"], a["dilation"])
+        and min(a["stride"], a["dilation"]) >= 1 and a["padding"] >= 0
+        and a["output_padding"] >= 0 and _size_formula(**a) >= 1) else None
+
+
+def _no_checks(c):
+    """A size for parameters that have none (a stride, dilation or size below 1, a negative padding)."""
+    a = c.args
+    return AnyValue() if (
+        isinstance(_size_reference(c), Raises)
+        and not a["output_padding"] >= max(a["stride"], a["dilation"]) >= 1) else None
+
+
+def _keras_rule(c):
+    """Keras's rule, output_padding < stride only: a ValueError where output_padding < dilation is allowed."""
+    a = c.args
+    return Raises(ValueError, "") if (
+        not isinstance(_size_reference(c), Raises)
+        and a["stride"] <= a["output_padding"] < a["dilation"]) else None
+
+
 OUTPUT_SIZE = Exercise(
     id="output_size", points=2,
     signature="output_size(h, k, stride, padding, output_padding, dilation) -> int",
@@ -66,30 +102,21 @@ OUTPUT_SIZE = Exercise(
         Mistake("plus_one", "your sizes are one too small: the formula ends with + 1 "
                 "((h - 1) * stride spans the gaps between the first and the last stamp's start; the last stamp "
                 "still covers dilation * (k - 1) + 1 pixels).",
-                result=lambda c: _size_if_valid(c, _size_formula(**c.args) - 1)),
+                result=_plus_one),
         Mistake("dilation", "you ignored the dilation: a dilated kernel spans dilation * (k - 1) + 1 pixels, so the "
                 "formula has dilation * (k - 1), not k - 1.",
-                result=lambda c: None if c.args["dilation"] == 1 else _size_if_valid(
-                    c, _size_formula(**{**c.args, "dilation": 1}))),
+                result=_dilation),
         Mistake("output_padding_rule", "you accepted an output_padding that is not smaller than the stride nor the "
                 "dilation: PyTorch requires output_padding < stride or output_padding < dilation (raise ValueError "
                 "otherwise); only then does it pick one of the sizes that convolve back to the input.",
-                result=lambda c: _size_formula(**c.args) if (
-                    isinstance(_size_reference(c), Raises)
-                    and c.args["output_padding"] >= max(c.args["stride"], c.args["dilation"])
-                    and min(c.args["stride"], c.args["dilation"]) >= 1 and c.args["padding"] >= 0
-                    and c.args["output_padding"] >= 0 and _size_formula(**c.args) >= 1) else None),
+                result=_output_padding_rule),
         Mistake("no_checks", "your function returns a size for parameters that have none: raise ValueError when "
                 "stride or dilation is below 1, padding or output_padding is negative, or the size comes out below 1 "
                 "(PyTorch refuses these before computing anything).",
-                result=lambda c: AnyValue() if (
-                    isinstance(_size_reference(c), Raises)
-                    and not c.args["output_padding"] >= max(c.args["stride"], c.args["dilation"]) >= 1) else None),
+                result=_no_checks),
         Mistake("keras_rule", "you rejected an output_padding smaller than the dilation but not the stride: that is "
                 "Keras's rule; PyTorch's is output_padding < stride OR output_padding < dilation.",
-                result=lambda c: Raises(ValueError, "") if (
-                    not isinstance(_size_reference(c), Raises)
-                    and c.args["stride"] <= c.args["output_padding"] < c.args["dilation"]) else None),
+                result=_keras_rule),
     ),
 )
 
@@ -122,6 +149,27 @@ def _input_gradient(g, w, stride, padding, input_shape):
     return te.conv_transpose2d(g, w, stride=stride, padding=padding, output_padding=op)
 
 
+def _no_op(c):
+    """The transposed convolution of g without output_padding."""
+    a = c.args
+    return te.conv_transpose2d(a["g"], a["w"], stride=a["stride"], padding=a["padding"])
+
+
+def _output_padding(c, got, exp):
+    """output_padding left at 0: the smallest input that convolves to g's size, not z's."""
+    return np.shape(got)[:2] == exp.shape[:2] and np.shape(got) != exp.shape and (
+        np.shape(got)[2:] == _no_op(c).shape[2:])
+
+
+def _zero_rows(c):
+    """The rows output_padding adds padded with zeros (np.pad) instead of computed (None where there are none)."""
+    small, (h, w) = _no_op(c), c.args["input_shape"]
+    extra = (h - small.shape[2], w - small.shape[3])
+    if extra == (0, 0) or min(extra) < 0:
+        return None
+    return np.pad(small, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+
+
 INPUT_GRADIENT = Exercise(
     id="input_gradient", points=2,
     signature="input_gradient(g, w, stride, padding, input_shape) -> (N, C_in, H, W) array",
@@ -135,25 +183,10 @@ INPUT_GRADIENT = Exercise(
                 "the transposed convolution gives the smallest size that convolves to g's size, but z may have had "
                 "up to stride - 1 more rows that the forward convolution skipped; pass output_padding = "
                 "H - ((H_out - 1) * stride - 2 * padding + kH) per axis (te.output_padding_for does this).",
-                matches=lambda c, got, exp: np.shape(got)[:2] == exp.shape[:2] and np.shape(got) != exp.shape and (
-                    np.shape(got)[2:] == _no_op(c).shape[2:])),
+                matches=_output_padding),
         Mistake("zero_rows", "your extra bottom rows / right columns hold zeros: output_padding does not pad with "
                 "zeros, it computes those rows like all others (the stamps reach into them); pass output_padding to "
                 "the transposed convolution instead of padding its result with np.pad.",
-                result=lambda c: _zero_padded(c)),
+                result=_zero_rows),
     ),
 )
-
-
-def _no_op(c):
-    a = c.args
-    return te.conv_transpose2d(a["g"], a["w"], stride=a["stride"], padding=a["padding"])
-
-
-def _zero_padded(c):
-    """The result without output_padding, padded with zeros at the bottom/right to z's size (None if no padding)."""
-    small, (h, w) = _no_op(c), c.args["input_shape"]
-    extra = (h - small.shape[2], w - small.shape[3])
-    if extra == (0, 0) or min(extra) < 0:
-        return None
-    return np.pad(small, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))

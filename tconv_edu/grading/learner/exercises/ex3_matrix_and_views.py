@@ -45,6 +45,17 @@ def _conv_matrix(input_shape, k, stride):
     return matrix.conv_matrix(input_shape, k, stride=stride, dense=True)
 
 
+def _transposed(c, got, exp):
+    """The matrix of the transposed convolution (C.T, one row per input pixel) instead of conv2d's C."""
+    return any(np.shape(got) == m.shape and np.allclose(got, m) for m in (
+        exp.T, _conv_columns(te.conv_transpose2d, **c.args)))
+
+
+def _flipped(c):
+    """The kernel rotated by 180 degrees, as in a true convolution; conv2d correlates."""
+    return _conv_matrix(c.args["input_shape"], flip(c.args["k"]), c.args["stride"])
+
+
 CONV_MATRIX = Exercise(
     id="conv_matrix", points=3,
     signature="conv_matrix(input_shape, k, stride) -> (H_out * W_out, H * W) array",
@@ -57,11 +68,10 @@ CONV_MATRIX = Exercise(
         Mistake("transposed", "you built the matrix of the transposed convolution: the exercise asks for C, the "
                 "matrix of conv2d, with one row per output pixel of the convolution (H_out * W_out rows) and one "
                 "column per input pixel (H * W columns); its transpose C.T is the transposed convolution.",
-                matches=lambda c, got, exp: any(np.shape(got) == m.shape and np.allclose(got, m) for m in (
-                    exp.T, _conv_columns(te.conv_transpose2d, **c.args)))),
+                matches=_transposed),
         Mistake("flipped", "your matrix holds the kernel rotated by 180 degrees: conv2d (as in PyTorch) is a "
                 "cross-correlation, y[i, j] = sum of x[i*s + a, j*s + b] * k[a, b], with the kernel as it is.",
-                result=lambda c: _conv_matrix(c.args["input_shape"], flip(c.args["k"]), c.args["stride"])),
+                result=_flipped),
     ),
 )
 
@@ -85,6 +95,21 @@ def _zero_cases(rng):
     return cases
 
 
+def _no_flip(c):
+    """The stretched input correlated with the kernel as it is, not rotated by 180 degrees."""
+    return te.conv_transpose2d(c.args["x"], flip(c.args["k"]), stride=c.args["stride"], padding=c.args["padding"])
+
+
+def _stride_zeros(c):
+    """`stride` zeros between neighbouring pixels instead of stride - 1."""
+    return te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"] + 1, padding=c.args["padding"])
+
+
+def _pad_k_minus_1(c):
+    """Padding by k - 1 whatever the padding: the full, uncropped output (None where the padding is 0)."""
+    return None if c.args["padding"] == 0 else te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"])
+
+
 ZERO_INSERTION = Exercise(
     id="zero_insertion", points=3,
     signature="zero_insertion(x, k, stride, padding) -> same as scatter_strided",
@@ -97,16 +122,13 @@ ZERO_INSERTION = Exercise(
     mistakes=(
         Mistake("no_flip", "your result matches the correlation with the unflipped kernel: the zero-insertion view "
                 "needs the kernel rotated by 180 degrees (k[::-1, ::-1]).",
-                result=lambda c: te.conv_transpose2d(c.args["x"], flip(c.args["k"]), stride=c.args["stride"],
-                                                     padding=c.args["padding"])),
+                result=_no_flip),
         Mistake("stride_zeros", "you inserted `stride` zeros between neighbouring pixels; stride s needs s - 1 "
                 "zeros, so that pixel i lands at position i * s.",
-                result=lambda c: te.conv_transpose2d(c.args["x"], c.args["k"], stride=c.args["stride"] + 1,
-                                                     padding=c.args["padding"])),
+                result=_stride_zeros),
         Mistake("pad_k_minus_1", "you padded by k - 1 whatever the padding: that gives the full, uncropped output; "
                 "the transposed convolution's padding p crops it, so pad by k - 1 - p.",
-                result=lambda c: None if c.args["padding"] == 0 else te.conv_transpose2d(
-                    c.args["x"], c.args["k"], stride=c.args["stride"])),
+                result=_pad_k_minus_1),
     ),
     no_library=True,
 )

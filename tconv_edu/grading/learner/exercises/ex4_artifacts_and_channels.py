@@ -34,6 +34,11 @@ def _overlap_reference(c):
     return artifacts.uniform(**c.args)
 
 
+def _k_ge_stride(c):
+    """uniform taken as k >= stride (the stamps overlap) instead of k % stride == 0 (they overlap evenly)."""
+    return (c.args["k"] >= c.args["stride"]) if c.func == "uniform" else None
+
+
 OVERLAP = Exercise(
     id="overlap", points=2,
     signature="overlap(n, k, stride) -> int array of length (n - 1) * stride + k; uniform(k, stride) -> bool",
@@ -45,7 +50,7 @@ OVERLAP = Exercise(
     mistakes=(
         Mistake("k_ge_stride", "with k >= stride the stamps do overlap, but evenly only when k is a multiple of the "
                 "stride: uniform is k % stride == 0 (look at overlap(8, 3, 2): 1, 1, 2, 1, 2, ...).",
-                result=lambda c: (c.args["k"] >= c.args["stride"]) if c.func == "uniform" else None),
+                result=_k_ge_stride),
     ),
 )
 
@@ -69,14 +74,22 @@ def _multi_cases(rng):
     return cases
 
 
-def _weight_swapped(c, got, exp):
+def _weight_layout(c, got, exp):
+    """The weight read as Conv2d's (C_out, C_in, kH, kW)."""
     x, w, bias, s = c.args.values()
     if w.shape[0] == w.shape[1]:
         return np.allclose(got, te.conv_transpose2d(x, w.transpose(1, 0, 2, 3), bias, stride=s))
     return np.ndim(got) == 4 and np.shape(got)[1] == w.shape[0]   # C_out read from dim 0
 
 
-def _summed_first(c, got, exp):
+def _bias_per_input(c):
+    """The bias added once per input channel (None for one input channel)."""
+    x, w, bias, s = c.args.values()
+    return None if x.shape[1] == 1 else te.conv_transpose2d(x, w, stride=s) + x.shape[1] * bias.reshape(1, -1, 1, 1)
+
+
+def _sum_channels_first(c, got, exp):
+    """The input channels (or the weights) summed before stamping, one kernel for all."""
     x, w, bias, s = c.args.values()
     if x.shape[1] == 1:
         return False
@@ -86,6 +99,11 @@ def _summed_first(c, got, exp):
                   te.conv_transpose2d(xs, w.mean(axis=0, keepdims=True), stride=s) + b]
     candidates += [te.conv_transpose2d(xs, w[[i]], stride=s) + b for i in (0, -1)]
     return any(np.shape(got) == v.shape and np.allclose(got, v) for v in candidates)
+
+
+def _no_bias(c):
+    """The bias left out."""
+    return te.conv_transpose2d(c.args["x"], c.args["w"], stride=c.args["stride"])
 
 
 MULTI_CHANNEL = Exercise(
@@ -98,18 +116,16 @@ MULTI_CHANNEL = Exercise(
     mistakes=(
         Mistake("weight_layout", "you read the weight as (C_out, C_in, kH, kW), the layout of a Conv2d weight; a "
                 "transposed convolution's weight is (C_in, C_out, kH, kW): w[c, o] links input channel c to output "
-                "channel o.", matches=_weight_swapped),
+                "channel o.", matches=_weight_layout),
         Mistake("bias_per_input", "your bias is added once per input channel (C_in times): add bias[o] once to each "
                 "output channel o, outside the loop over input channels.",
-                result=lambda c: None if c.args["x"].shape[1] == 1 else te.conv_transpose2d(
-                    c.args["x"], c.args["w"], stride=c.args["stride"])
-                + c.args["x"].shape[1] * c.args["bias"].reshape(1, -1, 1, 1)),
+                result=_bias_per_input),
         Mistake("sum_channels_first", "you summed the input channels (or the weights) before stamping: each input "
                 "channel c stamps its own kernel w[c, o], so sum the stamps, sum over c of x[:, c] * w[c, o], not "
                 "(sum over c of x[:, c]) times one kernel.",
-                matches=_summed_first),
+                matches=_sum_channels_first),
         Mistake("no_bias", "you left out the bias: add bias[o] to every pixel of output channel o.",
-                result=lambda c: te.conv_transpose2d(c.args["x"], c.args["w"], stride=c.args["stride"])),
+                result=_no_bias),
     ),
     hints={"IndexError": "an index ran past the end of an array: the weight is (C_in, C_out, kH, kW), "
                          "and the output has C_out = w.shape[1] channels."},
