@@ -3,10 +3,9 @@
 A ``Kernel`` is one ``_kernel_side/runner.py`` process, inside a bubblewrap sandbox (``_sandbox``) or, with
 ``--sandbox none``, bare with the in-kernel guards only. The judge writes requests on its stdin and reads replies
 from its stdout: it never opens a file the kernel wrote. Every wait has a deadline; every reply is read with a size
-cap and checked against a strict schema (``_frame``, ``_rebuild``) before use. ``define(cells)`` runs the learner's cells (a cell
-past its time limit, or one that ends the kernel, is left out after a restart); ``call(function, args)`` runs one
-call and returns a ``Call`` record rebuilt from plain data; a notebook's deadline ends everything.
-One module: the kernel's limits, its messages and its restarts are one object's life cycle.
+cap and checked against a strict schema (``_frame``, ``_rebuild``) before use. ``define(cells)`` runs the learner's
+cells (a cell past its time limit, or one that ends the kernel, is left out after a restart); ``call(function,
+args)`` runs one call and returns a ``Call`` record rebuilt from plain data; a notebook's deadline ends everything.
 """
 from __future__ import annotations
 

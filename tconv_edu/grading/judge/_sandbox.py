@@ -141,8 +141,8 @@ def command(python_argv: list[str], *, library: bool, allow=(), seccomp: int | N
 
 @functools.lru_cache(maxsize=None)
 def _bwrap_argv(library: bool, allow: tuple) -> tuple[tuple, tuple]:
-    """(bwrap and its options, what runs the command): the same for every kernel of a kind in one process, and
-    reading the installed distributions' file lists for a library-free kernel takes ~40 ms, so it is done once."""
+    """(bwrap and its options, what runs the command), built once per kind of kernel in a process: the same for
+    every kernel of that kind, and a library-free one reads the installed distributions' file lists."""
     bwrap = shutil.which("bwrap")
     m = _Mounts()
     # /tmp first: a Python or a checkout under /tmp (a CI clone, say) is then bound on top of it, not hidden by it

@@ -1,7 +1,4 @@
-"""Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake.
-
-One module: comparing, picking the smallest failure and naming the mistake all work on the same list of failures.
-"""
+"""Grade one answer: run every case, compare with the library, find the smallest failure, name the mistake."""
 from __future__ import annotations
 
 import contextlib
@@ -155,8 +152,9 @@ def _tripwire(used: list):
 
 
 def library_message(ex: Exercise) -> str:
-    return (f"{ex.id}: your function called the library's transposed convolution; this exercise asks you to write it yourself, without "
-            f"te.conv_transpose2d or its forms (te.conv2d, numpy and loops are fine)")
+    """What a learner is told whose function called the library where ``ex`` rules it out."""
+    return (f"{ex.id}: your function called the library's transposed convolution; this exercise asks you to write it "
+            f"yourself, without te.conv_transpose2d or its forms (te.conv2d, numpy and loops are fine)")
 
 
 def _functions(ex: Exercise, answer):

@@ -103,8 +103,8 @@ def _with_limit(fn, args, seconds):
         return fn(*args)
     if seconds <= 0:
         raise TimeLimit()
-    no_limit = ("check(): this Python cannot start threads (as in JupyterLite, in the browser), so the time limit is off: "
-                "a function that never returns keeps the kernel busy until you restart it (Kernel > Restart Kernel)")
+    no_limit = ("check(): this Python cannot start threads (as in JupyterLite, in the browser), so the time limit is "
+                "off: a function that never returns keeps the kernel busy until you restart it (Kernel > Restart Kernel)")
     if _platform.in_browser():
         _platform.tell_once(no_limit)
         return fn(*args)
