@@ -91,6 +91,14 @@ def test_environment_yml_installs_the_package_editable():
     assert "pip" in conda_specs(), "list pip itself before the pip section"
 
 
+def test_the_wheel_lists_every_package_of_the_library():
+    """setuptools' explicit package list (an installed wheel, JupyterLite's) must name every folder with an
+    __init__.py; an editable install finds them all anyway, so only this test sees one missing."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "tconv_edu").rglob("__init__.py")}
+    assert found == listed
+
+
 def test_the_version_lives_in_pyproject_only():
     """tconv_edu.__version__ comes from the installed package's metadata (the wheel JupyterLite installs has it too),
     so pyproject.toml is the one place to change it."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import tconv_edu as te
-from tconv_edu import artifacts, learn, shapes
+from tconv_edu import artifacts, frameworks, learn
 
 from .._cases import Case, Exercise, Mistake
 from ._common import N_RANDOM, flip, floats, random_values
@@ -101,7 +101,7 @@ def _port_cases(rng):
 
 def _tf_pads(h, k, stride):
     """TF's 'SAME' (top, bottom) for an h x h input and an (h * stride) x (h * stride) output."""
-    return shapes.tf_padding((h * stride,) * 2, (h, h), k, stride=stride, padding="SAME")[0]
+    return frameworks.tf.tf_padding((h * stride,) * 2, (h, h), k, stride=stride, padding="SAME")[0]
 
 
 def _port(h, k, stride):
