@@ -4,17 +4,19 @@
 
 Makes N copies of exercises/ex1_scatter.ipynb in a temporary nbgrader-style folder (``<student>/ex1/``): a third
 correct, a third wrong in known ways, a third hostile (rebinding check, patching numpy, os._exit, an endless loop, a
-50 GB allocation, calling the library), grades them with ``python -m tconv_edu.grading --jobs J --csv`` in a
-subprocess, and prints the time, the time per notebook, the peak memory of the judge (its largest process) and of
-one kernel (the largest), sampled from /proc every 50 ms, and that every correct submission scored full points and no
-other did. ``--sandbox both`` grades the same class with the sandbox on and off, one after the other, and prints the
-sandbox's cost per notebook. Run it while nothing else runs.
+50 GB allocation, calling the library), grades them with ``python -m tconv_edu.grading --jobs J --csv --report
+--feedback`` in a subprocess, and prints the time, the time per notebook, the peak memory of the judge (its largest
+process) and of one kernel (the largest), sampled from /proc every 50 ms, the time the class report and the feedback
+pages took, and that every correct submission scored full points and no other did. ``--sandbox both`` grades the same
+class with the sandbox on and off, one after the other, and prints the sandbox's cost per notebook. Run it while
+nothing else runs.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -100,10 +102,13 @@ def grade_class(root: Path, expected: dict, args, sandbox: str) -> float:
     peak = PeakMemory()
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "tconv_edu.grading", str(root), "--jobs", str(args.jobs),
-                           "--timeout", str(args.timeout), "--csv", str(gradebook), "--sandbox", sandbox],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           "--timeout", str(args.timeout), "--csv", str(gradebook), "--sandbox", sandbox,
+                           "--report", str(root.parent / f"class-{sandbox}.html"),
+                           "--feedback", str(root.parent / f"feedback-{sandbox}")],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     wall = time.perf_counter() - start
     peak.stop()
+    written = re.search(r"report and feedback written in ([0-9.]+) s", proc.stdout)
     rows = list(csv.DictReader(gradebook.open()))
     full = {r["student"] for r in rows if r["exercise"] == "scatter_2d" and r["points"] == r["max_points"]}
     wrongly = sorted(s for s, ok in expected.items() if ok != (s in full))
@@ -113,6 +118,10 @@ def grade_class(root: Path, expected: dict, args, sandbox: str) -> float:
           f"(the largest)")
     print(f"  gradebook rows {len(rows)}; correct submissions with full points {len(full)} of "
           f"{sum(expected.values())}; misgraded: {wrongly or 'none'}")
+    if written:
+        pages = len(list((root.parent / f"feedback-{sandbox}").rglob("*.html")))
+        print(f"  class report and {pages} feedback pages: {float(written[1]):.2f} s, "
+              f"{100 * float(written[1]) / wall:.1f}% of the run")
     return wall if not wrongly else float("nan")
 
 

@@ -10,7 +10,9 @@ graded (a second copy is reported, and counted once).
 Prints a score table per notebook (points, cases passed, result and the likely mistakes); ``--csv FILE`` writes a
 gradebook row by row (student, notebook, exercise, points, max_points, cases, result, mistake, isolation), the student
 being the first folder below a given folder (nbgrader's ``submitted/<student>/<assignment>/``) or the notebook's
-name. Learner text is stripped of control characters, and CSV cells that a spreadsheet would read as formulas are
+name. ``--report FILE`` writes the class report (one HTML page: pass rates, points, the mistakes the class made and
+where the course teaches them, a table per learner, what was not graded); ``--feedback DIR`` one page per learner
+notebook (``DIR/<student>/<notebook>.html``, see ``report``). Learner text is stripped of control characters, and CSV cells that a spreadsheet would read as formulas are
 escaped. Exit status: 0 when every check passed, 1 when some did not, 2 when a notebook could not be graded, the
 sandbox does not work here, or the release or the course package changed during the run.
 """
@@ -22,6 +24,7 @@ import hashlib
 import logging
 import re
 import sys
+import time
 import unicodedata
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -183,6 +186,8 @@ def main(argv=None) -> int:
     ap.add_argument("--release", type=Path, default=_ROOT / "exercises",
                     help="the released notebooks (default: the course's exercises/)")
     ap.add_argument("--csv", type=Path, help="write a gradebook to this file")
+    ap.add_argument("--report", type=Path, help="write the class report (one HTML page) to this file")
+    ap.add_argument("--feedback", type=Path, help="write one feedback page per learner notebook into this folder")
     ap.add_argument("--jobs", type=int, default=1, help="notebooks graded at once, one kernel each (default 1)")
     ap.add_argument("--partial", action="store_true", help="points in proportion to the cases passed")
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds for one call of a function (default 10)")
@@ -250,6 +255,17 @@ def main(argv=None) -> int:
               file=sys.stderr, flush=True)
     if len(done) > 1:
         print(f"all notebooks: {_num(sum(r.earned for r in done))} / {_num(sum(r.total for r in done))} points")
+    if args.report or args.feedback:
+        from . import report
+
+        start = time.perf_counter()
+        if args.report:
+            args.report.write_text(report.class_report(done, isolation), encoding="utf-8")
+            print(f"class report: {args.report}")
+        if args.feedback:
+            files = report.write_feedback(args.feedback, done, isolation)
+            print(f"feedback: {len(files)} page{'s' * (len(files) != 1)} in {args.feedback}")
+        print(f"report and feedback written in {time.perf_counter() - start:.2f} s")
     if changed or any(r.problem for r in done):
         return 2
     return 1 if any(r.earned < r.points for rep in done for r in rep.rows) else 0
