@@ -384,6 +384,19 @@ class Course:
     def release(self) -> Path:
         return self.root / "release" / ASSIGNMENT
 
+    def use_course_feedback(self, pages: Path) -> int:
+        """Put the course command's feedback pages (``pages/<student>/<notebook>.html``) where nbgrader's
+        generate_feedback wrote its own (``feedback/<student>/<assignment>/<notebook>.html``), so that nbgrader's
+        release_feedback and the learners' fetch_feedback carry them: the grades are the course command's, and so
+        is the feedback. Returns how many pages were placed."""
+        placed = 0
+        for page in sorted(Path(pages).glob("*/*.html")):
+            target = self.root / "feedback" / page.parent.name / ASSIGNMENT / page.name
+            if target.parent.is_dir():       # nbgrader made feedback for this learner (timestamp, secret)
+                shutil.copyfile(page, target)
+                placed += 1
+        return placed
+
     def nbgrader_scores(self, students) -> dict[tuple[str, str], tuple[float, float]]:
         """{(student, exercise): (score, max score)} from nbgrader's gradebook (grade cell `<exercise>-check`)."""
         from nbgrader.api import Gradebook, MissingEntry
@@ -403,7 +416,8 @@ class Course:
 
 
 def grade_with_course_command(submitted_dir: Path, csv_path: Path, *, release: Path | None = None,
-                              env: dict | None = None, timeout: float = 600) -> tuple[int, str, list[dict]]:
+                              env: dict | None = None, timeout: float = 600, report: Path | None = None,
+                              feedback: Path | None = None) -> tuple[int, str, list[dict]]:
     """The instructor's gradebook from the course's own command; returns (exit status, its output, CSV rows).
 
     The command's interface: ``python -m tconv_edu.grading [--release DIR] [--jobs N] --csv FILE PATH...`` grades
@@ -411,11 +425,16 @@ def grade_with_course_command(submitted_dir: Path, csv_path: Path, *, release: P
     folder, the notebooks the learners fetched) and writes one row per (student, exercise) with the columns
     student, exercise, points, max_points, cases, mistake (and others); `student` is the first path component below
     the folder given (nbgrader's submitted/<student>/<assignment>/). Exit status: 0 all passed, 1 something failed, 2
-    something could not be graded.
+    something could not be graded. ``--report FILE`` writes the class report, ``--feedback DIR`` one page per
+    learner notebook as ``DIR/<student>/<notebook>.html``.
     """
     cmd = [sys.executable, "-m", "tconv_edu.grading", "--jobs", "2", "--csv", str(csv_path)]
     if release is not None:
         cmd += ["--release", str(release)]
+    if report is not None:
+        cmd += ["--report", str(report)]
+    if feedback is not None:
+        cmd += ["--feedback", str(feedback)]
     cmd.append(str(submitted_dir))
     done = run(cmd, env or dict(os.environ), ROOT, timeout, check=False)
     rows = []
@@ -438,6 +457,8 @@ class ClassResult:
     gradebook: list = field(default_factory=list)      # the course command's CSV rows
     nbgrader: dict = field(default_factory=dict)       # (learner, exercise) -> (score, max) from nbgrader autograde
     feedback: dict = field(default_factory=dict)       # learner -> feedback files on their server after fetching
+    feedback_pages: dict = field(default_factory=dict)  # learner -> the text of the first page they fetched
+    report: Path | None = None                         # the course command's class report
     timings: dict = field(default_factory=dict)        # step -> seconds
     left_running: list = field(default_factory=list)   # processes alive after stop (should be empty)
     run_id: str = ""                                   # TCONV_HUB_RUN of every process started
@@ -498,9 +519,11 @@ def run_class(state: Path, *, learners: dict = LEARNERS, notebooks=NOTEBOOKS, ke
         step(f"instructor collected {', '.join(result.collected)}")
 
         # as from the instructor's own server on the hub, whose environment holds its API token
+        result.report = state / "class_report.html"
         status, output, rows = grade_with_course_command(course.submitted, state / "grades.csv",
                                                          release=course.release,
-                                                         env=dict(hub.env, JUPYTERHUB_API_TOKEN=hub.token))
+                                                         env=dict(hub.env, JUPYTERHUB_API_TOKEN=hub.token),
+                                                         report=result.report, feedback=state / "feedback")
         result.course_status, result.course_output, result.gradebook = status, output, rows
         step(f"course command graded (exit {status}, {len(rows)} gradebook rows)")
 
@@ -509,11 +532,15 @@ def run_class(state: Path, *, learners: dict = LEARNERS, notebooks=NOTEBOOKS, ke
         step("nbgrader autograde done")
 
         course.nbgrader("generate_feedback", ASSIGNMENT)
+        course.use_course_feedback(state / "feedback")
         course.nbgrader("release_feedback", ASSIGNMENT)
         for user in learners:
             hub.assignments(user, "fetch_feedback")
             result.feedback[user] = feedback_files(hub, user)
-        step("feedback generated, released and fetched")
+            if result.feedback[user]:
+                page = hub.contents(user, f"{ASSIGNMENT}/feedback/{result.feedback[user][0]}")
+                result.feedback_pages[user] = page.get("content") or ""
+        step("feedback generated (the course's pages), released and fetched")
 
         if keep:
             print(f"\nThe hub stays up: open {hub.url}/hub/login and log in as any of {', '.join(learners)} "

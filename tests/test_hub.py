@@ -86,6 +86,18 @@ def test_feedback_reaches_each_submitter_only(klass):
     assert klass.feedback[ABSENT] == []
 
 
+def test_the_feedback_fetched_is_the_course_commands_and_the_class_report_is_written(klass):
+    """release_feedback carries the course command's pages (placed where generate_feedback wrote nbgrader's): each
+    learner fetches a page about their own notebook only; the class report names every submitter."""
+    for user in SUBMITTERS:
+        page = klass.feedback_pages[user]
+        assert "<h1>Feedback on " in page and f"Learner: {user}." in page, page[:500]
+        assert not any(other in page for other in SUBMITTERS if other != user and other not in user)
+    assert "scatter_2d" in klass.feedback_pages[WRONG] and "0 / 2" in klass.feedback_pages[WRONG]
+    report = klass.report.read_text()
+    assert "<h1>Class report</h1>" in report and all(f"<th scope=\"row\">{u}</th>" in report for u in SUBMITTERS)
+
+
 def test_nbgrader_autograde_grades_the_honest_submissions(klass):
     scores = klass.nbgrader
     for ex in EXERCISES:
