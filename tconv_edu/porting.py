@@ -152,8 +152,10 @@ def port(layer: Layer, to: str) -> Ported:
     notes = []
     if not exact:
         done = tuple(tuple(c[j] - t.residual[i][j] for j in range(2)) for i, c in enumerate(lc.crops))
-        notes.append(f"no exact {to} equivalent: the nearest computes crops {lc.crops} as {done}; "
-                     f"crop {t.residual} more (negative: rows holding only the bias)")
+        notes.append(f"no exact {to} equivalent: the nearest {to} layer removes {done} of the full output instead "
+                     f"of the {lc.crops} this layer removes; remove {t.residual} more from its output, counted as "
+                     f"((top, bottom), (left, right)) rows and columns (a negative number adds rows holding only "
+                     f"the bias)")
     if lc.groups > 1 and not dst.has_groups:
         notes.append(f"groups={lc.groups}: {to} has none; the dense block-diagonal weight computes the same")
     if t.note:

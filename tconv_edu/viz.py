@@ -21,12 +21,13 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullLocator
 
 from . import artifacts, shapes, steps
 
-__all__ = ["COLORS", "CROP_HATCH", "HIGHLIGHT_WIDTH", "FIGURE_ROLES", "PHASE_COLORS", "PHASE_HATCHES",
-           "SERIES_COLORS", "DescribedFigure", "describe", "alt_text", "format_number", "figure_png", "figure_html",
-           "png_html", "cmap", "new_axes", "new_figure",
+__all__ = ["COLORS", "CROP_HATCH", "HIGHLIGHT_WIDTH", "NEGATIVE", "IMAGE_VALUES_MAX", "FIGURE_ROLES", "PHASE_COLORS",
+           "PHASE_HATCHES", "SERIES_COLORS", "DescribedFigure", "describe", "alt_text", "format_number", "figure_png",
+           "figure_html", "png_html", "cmap", "new_axes", "new_figure",
            "plot_grid", "plot_scatter_step", "plot_scatter_sum", "plot_shape", "plot_overlap_1d", "plot_overlap_2d",
            "plot_images", "plot_profiles", "plot_matrix", "plot_grids", "plot_matrix_pick", "plot_pixel_shuffle",
            "plot_curves", "plot_bars", "plot_benchmark", "plot_groups"]
@@ -37,13 +38,18 @@ __all__ = ["COLORS", "CROP_HATCH", "HIGHLIGHT_WIDTH", "FIGURE_ROLES", "PHASE_COL
 #: gold (tests/test_palette.py). Colour never works alone: the highlight is a thick outline, crop is also hatched.
 COLORS = {
     "input": "#2d5ae1",      # blue
-    "kernel": "#ffd22d",     # gold (the "orange" of the kernel, lighter)
+    "kernel": "#ffd22d",     # gold
     "output": "#0fb478",     # green
     "crop": "#e6e6e6",       # light grey, hatched (CROP_HATCH): rows/columns that padding removes
     "highlight": "#5a0f0f",  # dark red, drawn as a thick outline: the current pixel / stamp / selection
 }
 CROP_HATCH = "xx"
 HIGHLIGHT_WIDTH = 3.5
+#: the negative end of a signed grid's colour map (``cmap(role, signed=True)``: NEGATIVE, white at 0, the role's
+#: colour): a dark indigo, at least ΔE 20 from every role colour and the highlight under normal vision and the three
+#: simulated deficiencies, and darker than the input, kernel and output colours by ΔE 20 in greyscale
+#: (tests/test_palette.py); the sign is also printed in each cell
+NEGATIVE = "#200060"
 
 #: the roles each figure draws together: every pair within one set must stay apart (tests/test_palette.py)
 FIGURE_ROLES = {
@@ -59,10 +65,14 @@ FIGURE_ROLES = {
 }
 
 
-def cmap(role: str) -> LinearSegmentedColormap:
-    """White-to-role colour map for shading grids of values."""
+def cmap(role: str, signed: bool = False) -> LinearSegmentedColormap:
+    """White-to-role colour map for shading grids of values; ``signed``: a diverging map for values of both signs,
+    ``NEGATIVE`` - white - role colour, white at its centre (drawn with limits symmetric about 0, so 0 is white)."""
     if role not in COLORS:
         raise shapes.ArgumentError(f"role={role!r}: expected one of {sorted(COLORS)}")
+    if signed:
+        return LinearSegmentedColormap.from_list(f"{role}_signed", [NEGATIVE, "#ffffff", COLORS[role]],
+                                                 N=257)         # odd: one entry sits exactly on 0, white
     return LinearSegmentedColormap.from_list(role, ["#ffffff", COLORS[role]])
 
 
@@ -159,7 +169,9 @@ def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=No
     """Draw a 2-D array as a grid of cells shaded with ``role``'s colours, each labelled with its value.
 
     a: (H, W); highlight: (i, j) cells (a list of pairs or a boolean mask) outlined in red; frame: (top, left,
-    height, width) outlined in the output colour (e.g. the part of the canvas that padding keeps).
+    height, width) outlined in the output colour (e.g. the part of the canvas that padding keeps). Signed data (a
+    negative value, or a negative ``vmin``) is shaded with ``cmap(role, signed=True)`` on limits symmetric about 0:
+    0 is white, positive values take the role's colour and negative ones ``NEGATIVE``.
     """
     a = np.asarray(a, dtype=float)
     if a.ndim == 1:
@@ -169,7 +181,11 @@ def plot_grid(a, role="input", ax=None, *, title=None, values=True, highlight=No
     ax = new_axes(ax, figsize=(0.5 + 0.45 * a.shape[1], 0.5 + 0.45 * a.shape[0]))
     lo = min(0.0, float(a.min())) if vmin is None else vmin
     hi = max(float(a.max()), lo + 1e-12) if vmax is None else vmax
-    cm = cmap(role)
+    signed = lo < 0
+    if signed:                          # white at 0: -2 must not look like 0
+        hi = max(-lo, hi)
+        lo = -hi
+    cm = cmap(role, signed=signed)
     ax.imshow(a, cmap=cm, vmin=lo, vmax=hi, interpolation="nearest")
     ax.set_xticks(np.arange(-0.5, a.shape[1], 1), minor=True)
     ax.set_yticks(np.arange(-0.5, a.shape[0], 1), minor=True)
@@ -358,21 +374,47 @@ def plot_overlap_2d(n, k, stride, ax=None, *, values=True):
                      vmin=0, title=f"2-D overlap: kernel {k}, stride {stride}: {u}")
 
 
-def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, suptitle=None):
+#: plot_images draws grid lines, and writes the pixel values if they fit, when no image is larger than this on
+#: either side
+IMAGE_VALUES_MAX = 12
+
+
+def plot_images(images, *, cmap_name="gray", fig=None, vmin=None, vmax=None, suptitle=None, values=None):
     """A row of images, one panel each, titled by the dict keys. Returns the Figure.
 
-    images: {title: (H, W) array}. ``vmin``/``vmax`` default to each image's own range.
+    images: {title: (H, W) array}. ``vmin``/``vmax`` default to each image's own range. values: draw grid lines and
+    write each pixel's value in it, black or white (whichever reads on that grey); by default when every image is at
+    most ``IMAGE_VALUES_MAX`` pixels on each side (a dark 1 on a black 0 is otherwise invisible), the values only
+    where every label fits its cell at 6 points or more (short numbers: integers, not 3-digit floats).
     """
     items = list(images.items())
     if not items:
         raise shapes.ArgumentError("images: expected at least one {title: array} entry")
+    arrays = [np.asarray(img, dtype=float) for _, img in items]
+    grid = all(a.ndim == 2 and max(a.shape) <= IMAGE_VALUES_MAX for a in arrays) if values is None else bool(values)
+    labels, fs = None, 0.0
+    if grid:                    # one font size for all panels: the longest label fits its cell (panels ~2.8 in wide)
+        labels = [[[format_number(v) for v in row] for row in a] for a in arrays]
+        fs = min(8.0, min(72 * 2.8 / max(a.shape) / (0.62 * max(len(t) for row in lab for t in row) + 0.6)
+                          for a, lab in zip(arrays, labels)))
+        if values is None and fs < 6:
+            labels = None       # long numbers (3-digit floats) would not fit: grid lines alone
     fig = new_figure(fig, figsize=(3.2 * len(items), 3.4))
     axes = np.atleast_1d(fig.subplots(1, len(items)))
-    for ax, (title, img) in zip(axes, items):
-        ax.imshow(np.asarray(img, dtype=float), cmap=cmap_name, vmin=vmin, vmax=vmax, interpolation="nearest")
+    for q, (ax, (title, _), a) in enumerate(zip(axes, items, arrays)):
+        im = ax.imshow(a, cmap=cmap_name, vmin=vmin, vmax=vmax, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
+        if grid:
+            ax.set_xticks(np.arange(-0.5, a.shape[1], 1), minor=True)
+            ax.set_yticks(np.arange(-0.5, a.shape[0], 1), minor=True)
+            ax.grid(which="minor", color="#808080", linewidth=0.6)     # mid grey: seen on black and on white
+            ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+        if labels:
+            for (i, j), v in np.ndenumerate(a):
+                ax.text(j, i, labels[q][i][j], ha="center", va="center", fontsize=fs,
+                        color=_text_color(im.cmap(im.norm(v))))
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     fig.tight_layout()
@@ -651,6 +693,12 @@ def plot_benchmark(rows, ax=None, *, metric="x_strict", title=None):
                edgecolor="#333333", lw=0.5)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_yscale("log")
+    # readable ticks: powers of 2 (…, 0.5, 1, 2, 4, …) over the bars' range and 1, instead of log10's one or two
+    shown = [r[metric] for r in rows if r[metric] is not None and r[metric] > 0] + [1.0]
+    lo, hi = int(np.floor(np.log2(min(shown)))), int(np.ceil(np.log2(max(shown))))
+    ticks = [2.0 ** e for e in range(lo, hi + 1, max(1, -(-(hi - lo) // 8)))]
+    ax.set_yticks(ticks, [format_number(t) for t in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_xticks(range(len(workloads)), workloads)
     ax.set_ylabel(metric.replace("_", " "))
     ax.legend(fontsize=7, ncol=2)

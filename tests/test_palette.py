@@ -68,6 +68,21 @@ def test_every_phase_has_its_own_hatch():
     assert len(set(viz.PHASE_HATCHES)) == len(viz.PHASE_HATCHES) == len(viz.PHASE_COLORS)
 
 
+@pytest.mark.parametrize("vision", ["normal", *DEFICIENCIES])
+def test_the_negative_end_of_a_signed_grid_stays_apart_from_every_role(vision):
+    """A signed grid is shaded NEGATIVE - white - its role's colour: the negative end must not pass for a role
+    colour (or the highlight drawn over it) in any vision."""
+    d, _, b = min((distance(viz.NEGATIVE, c, vision), "negative", r) for r, c in viz.COLORS.items() if r != "crop")
+    assert d >= BOUND, f"{vision}: NEGATIVE {viz.NEGATIVE} and {b} {viz.COLORS[b]} are only ΔE {d:.1f} apart"
+
+
+def test_the_negative_end_is_darker_than_every_role_in_greyscale():
+    """In greyscale the two ends of a signed grid's map differ by lightness: NEGATIVE is darker than the positive
+    end whatever the role (the minus sign printed in each cell says the rest)."""
+    for role in ("input", "kernel", "output"):
+        assert ucs(viz.COLORS[role])[0] - ucs(viz.NEGATIVE)[0] >= BOUND, role
+
+
 def test_every_role_of_a_figure_has_a_colour():
     assert {r for roles in viz.FIGURE_ROLES.values() for r in roles} <= set(viz.COLORS)
     assert ("highlight", "input") in figure_pairs() and ("crop", "output") in figure_pairs()

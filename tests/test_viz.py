@@ -40,6 +40,20 @@ def test_plot_grid_reuses_given_axes_and_accepts_masks():
     assert _numbers(ax) == ["0.5", "-1.25"]
 
 
+def test_signed_grids_are_white_at_zero_and_tell_the_signs_apart():
+    """A diverging map centred on 0: 0 white (never the role's pale shade), -2 as dark as +2 but another colour."""
+    from matplotlib.colors import to_hex
+
+    ax = viz.plot_grid(np.array([[-2.0, 0.0, 1.0, 2.0]]), "kernel")
+    im = ax.images[0]
+    shade = [to_hex(im.cmap(im.norm(v))) for v in (-2.0, 0.0, 2.0)]
+    assert im.norm.vmin == -2 and im.norm.vmax == 2
+    assert shade == [viz.NEGATIVE.lower(), "#ffffff", viz.COLORS["kernel"].lower()]
+    assert [t.get_color() for t in ax.texts][0] == "white"           # text readable on the dark negative end
+    unsigned = viz.plot_grid(np.array([[0.0, 2.0]]), "kernel").images[0]
+    assert unsigned.norm.vmin == 0 and to_hex(unsigned.cmap(unsigned.norm(0.0))) == "#ffffff"
+
+
 def test_plot_grid_rejects_unknown_role_and_3d():
     with pytest.raises(te.ArgumentError, match="role='weights'"):
         viz.plot_grid(X, "weights")
@@ -109,6 +123,29 @@ def test_plot_images_and_profiles():
         viz.plot_images({})
     ax = viz.plot_profiles({"row": np.arange(5)})
     assert isinstance(ax, Axes) and len(ax.lines) == 1
+
+
+def _grid_lines(ax):
+    return any(t.gridline.get_visible() for t in ax.xaxis.get_minor_ticks())
+
+
+def test_small_images_carry_their_values_in_a_readable_colour_over_grid_lines():
+    impulse = np.zeros((4, 4))
+    impulse[1, 1] = 1
+    fig = viz.plot_images({"small": impulse, "also small": 9 * impulse})
+    ax = fig.axes[1]
+    assert len(ax.texts) == 16 and _grid_lines(ax)
+    colours = {t.get_text(): t.get_color() for t in ax.texts}
+    assert colours == {"0": "white", "9": "black"}                   # white on the black 0, black on the white 9
+    assert not viz.plot_images({"big": np.ones((16, 16)), "small": impulse}).axes[1].texts
+    floats = viz.plot_images({"3-digit floats": np.random.default_rng(0).standard_normal((8, 8))}).axes[0]
+    assert not floats.texts and _grid_lines(floats)   # too long to fit: grid alone
+
+
+def test_benchmark_chart_has_readable_ticks():
+    rows = [{"workload": "w", "contender": c, "x_strict": v} for c, v in (("a", 1.0), ("b", 0.2), ("c", 4.8))]
+    ax = viz.plot_benchmark(rows)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0.125", "0.25", "0.5", "1", "2", "4", "8"]
 
 
 def test_figure_png_gives_png_bytes():
