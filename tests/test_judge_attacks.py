@@ -120,11 +120,12 @@ ATTACKS = {
                                 "        for name in ('expected', 'exp', 'want'):\n"
                                 "            if name in f.f_locals:\n                return f.f_locals[name]\n"
                                 "        f = f.f_back\n    return _real(x, k)"),
-    "fake_serve_with_library": wrong("import tconv_edu.grading._serve as s\n_orig = s.serve\n"
-                                     "def serve(ns, fn, *args):\n"
-                                     "    if fn == 'scatter_2d':\n"
+    # the runner (the kernel's __main__) looks _call up at every request: answer with the library through it
+    "fake_serve_with_library": wrong("import sys\n_m = sys.modules['__main__']\n_orig = _m._call\n"
+                                     "def _call(ns, header, arrays):\n"
+                                     "    if header.get('function') == 'scatter_2d':\n"
                                      "        ns = dict(ns, scatter_2d=lambda x, k: te.conv_transpose2d(x, k))\n"
-                                     "    return _orig(ns, fn, *args)\ns.serve = serve"),
+                                     "    return _orig(ns, header, arrays)\n_m._call = _call"),
     "read_the_solutions": wrong("import json, pathlib\n"
                                 "_src = pathlib.Path(te.__file__).parents[1] / 'solutions' / 'ex1_scatter.ipynb'\n"
                                 "for _c in json.load(open(_src))['cells']:\n"
@@ -169,7 +170,7 @@ ATTACKS = {
     "rebind_the_guards_names": wrong("import builtins, os, os.path, sys\n"
                                      "os.path.exists = lambda p: False\nos.path.realpath = lambda p: '/tmp'\n"
                                      "os.fsdecode = lambda p: '/tmp/x'\nos.path.normpath = lambda p: '/tmp/x'\n"
-                                     "_k = sys.modules.get('tconv_edu.grading._kernel') or __import__('types')\n"
+                                     "_k = sys.modules['__main__']\n"
                                      "_k._DENIED_PREFIXES, _k._PATH_EVENTS, _k._norm = (), {}, lambda p, c: '/tmp/x'\n"
                                      "_sol = te.__file__.rsplit('/', 2)[0] + '/solutions/ex1_scatter.ipynb'\n"
                                      "exec([''.join(c['source']) for c in __import__('json').load(open(_sol.encode()))"
