@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..learner import EXERCISES
 from ..learner.exercises.course_map import where
+from ._cli import clean
 from ._grade import Report
 
 __all__ = ["class_report", "feedback_page", "write_feedback", "feedback_path", "exercise_stats"]
@@ -24,8 +25,6 @@ __all__ = ["class_report", "feedback_page", "write_feedback", "feedback_path", "
 
 def _text(value) -> str:
     """Learner-supplied (or any) text, cleaned of control characters and escaped for HTML."""
-    from ._cli import clean
-
     return html.escape(clean(value), quote=True)
 
 
@@ -263,8 +262,7 @@ def feedback_page(report: Report, isolation: str) -> str:
 
 
 def _text_block(value) -> str:
-    from ._cli import clean
-
+    """``_text`` keeping the line breaks (a ``check()`` report)."""
     return html.escape(clean(value, keep_newlines=True), quote=True)
 
 
