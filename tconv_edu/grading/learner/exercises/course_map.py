@@ -18,7 +18,7 @@ _FORMULA = ("02_shapes.ipynb", "The formula, term by term")
 _PADDING = ("02_shapes.ipynb", "Padding crops the output")
 _OUTPUT_PADDING = ("02_shapes.ipynb", "output_padding adds computed rows, not zeros")
 _LAYOUTS = ("02_shapes.ipynb", "Weight layouts")
-_TF_SAME = ("02_shapes.ipynb", "Porting TF 'SAME': the one-pixel shift")
+_TF_SAME = ("08_porting.ipynb", "Porting TF 'SAME': the one-pixel shift")
 _MATRIX = ("03_matrix.ipynb", "A convolution is a matrix")
 _GRADIENT = ("03_matrix.ipynb", "The gradient of conv2d is a transposed convolution")
 _ZERO_INSERTION = ("04_views.ipynb", "Zero insertion, padding and a flipped kernel")
@@ -35,7 +35,7 @@ SECTIONS = {
     "output_size": (_FORMULA, {"plus_one": _FORMULA, "output_padding_rule": _OUTPUT_PADDING,
                                "dilation": ("02_shapes.ipynb", "Dilation is not the upsampling factor"),
                                "no_checks": ("02_shapes.ipynb", "The valid range, and PyTorch's `output_size`"),
-                               "keras_rule": ("02_shapes.ipynb",
+                               "keras_rule": ("08_porting.ipynb",
                                               "Keras: `output_padding=None` is not `output_padding=0`")}),
     "conv_matrix": (_MATRIX, {"flipped": _MATRIX,
                               "transposed": ("03_matrix.ipynb", "Cᵀ is the transposed convolution")}),
