@@ -7,7 +7,7 @@ PY     := $(BIN)/python
 # torch comes from a pinned CPU wheel (never a plain `torch`, which would pull a CUDA build)
 TORCH  := torch==2.13.0
 
-.PHONY: lab test sandbox test-lib test-notebooks notebooks exercises workspace app hub bench lite clean
+.PHONY: lab test sandbox test-lib test-notebooks notebooks exercises workspace app hub bench lite clean cheatsheet
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ test-notebooks: $(VENV)/.test
 # execute every notebook in place, storing outputs without timings or widget state (then commit them)
 notebooks: $(VENV)/.test
 	$(PY) scripts/run_notebooks.py
+
+# the cheat sheet (notebooks/cheatsheet.md, its numbers checked by tests/test_cheatsheet.py) as one self-contained
+# page, artifacts/cheatsheet.html (git-ignored; prints on one A4 landscape page), with mistune (JupyterLab brings it)
+cheatsheet: $(VENV)/.lab
+	$(PY) scripts/build_cheatsheet.py
 
 # exercises/ is generated from solutions/ (never edited by hand); it refuses to replace a notebook that holds
 # anything else (a learner's answers, outputs) and says which: make exercises FORCE=1 replaces it anyway
