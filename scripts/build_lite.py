@@ -38,8 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STAGE = ROOT / "build" / "lite"                 # the lite dir (config, contents, wheels), default of --stage
 CACHE = ROOT / "build" / "lite-cache"           # downloads kept between builds (Pyodide's core, boot wheels)
-# what the site shows: folder -> file patterns (the notebooks, and the recorded tables notebook 06 reads)
-CONTENTS = {"notebooks": ["*.ipynb"], "exercises": ["*.ipynb"], "app": ["*.ipynb"],
+# what the site shows: folder -> file patterns (the notebooks and the cheat sheet 00 links to, and the recorded
+# tables notebook 06 reads)
+CONTENTS = {"notebooks": ["*.ipynb", "cheatsheet.md"], "exercises": ["*.ipynb"], "app": ["*.ipynb"],
             "benchmarks/results": ["*.json", "*.txt", "*.md"]}
 # ipywidgets for piplite; the Python jupyterlab_widgets is the front end's version (scripts/lite-requirements.txt)
 LITE_WHEELS = ["ipywidgets==8.1.9", "comm==0.2.3", "jupyterlab_widgets=={front_end}"]
