@@ -29,7 +29,8 @@ from .gemm import conv_transpose2d
 from .artifacts import upsample_nearest
 
 __all__ = ["grad_input", "grad_weight", "bilinear_kernel", "bilinear_weight", "upsample_nearest", "downsample_mean",
-           "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image"]
+           "upsample", "fit_upsampler", "Fit", "best_upsampler", "mse", "psnr", "sample_image",
+           "train_decoder", "Decoder", "decoder_loss_and_grads"]
 
 
 # ------------------------------------------------------------------------------------------------- gradients
@@ -345,3 +346,124 @@ def sample_image(name="grace_hopper.jpg", shrink=4):
     if img.ndim == 3:
         img = img[..., :3] @ np.array([0.299, 0.587, 0.114])
     return downsample_mean(img, shrink) if shrink > 1 else img
+
+
+# ---------------------------------------------------------------------------------- a decoder that checkerboards
+
+@dataclass(frozen=True)
+class Decoder:
+    """Result of ``train_decoder``: the two layers' weights, the loss before each step and after the last, the
+    checkerboard measure (``artifacts.unevenness`` of the output on a flat input) at the same moments, the output."""
+    weights: tuple
+    losses: np.ndarray
+    checkerboard: np.ndarray
+    output: np.ndarray
+    kernel_size: int
+    remedy: str | None
+
+
+def _tie(v):
+    """The (.., 4, 4) transposed-conv kernel (stride 2, padding 1) equal to nearest x2 then a 'same' 3x3 conv2d.
+
+    ``conv_transpose2d(x, _tie(v), stride=2, padding=1) == artifacts.resize_conv(x, v.swapaxes(0, 1), 2)``:
+    the conv's kernel flipped and summed over each 2 x 2 block (16 taps, 9 free).
+    """
+    f = v[..., ::-1, ::-1]
+    k = np.zeros(v.shape[:-2] + (4, 4))
+    for a in (0, 1):
+        for b in (0, 1):
+            k[..., a:a + 3, b:b + 3] += f
+    return k
+
+
+def _untie(dk):
+    """The adjoint of ``_tie``: a gradient with respect to the 4 x 4 kernel, as one for the 3 x 3 weights."""
+    df = sum(dk[..., a:a + 3, b:b + 3] for a in (0, 1) for b in (0, 1))
+    return df[..., ::-1, ::-1]
+
+
+def _decoder_layers(kernel_size, remedy):
+    """The stride-2, exactly-x2 call of each layer, and the maps between trained weights and the kernel used."""
+    if remedy == "resize":
+        return dict(stride=2, padding=1), _tie, _untie, 4
+    return dict(stride=2, padding=1, output_padding=kernel_size % 2), (lambda v: v), (lambda d: d), kernel_size
+
+
+def _decoder_forward(x, params, kernel_size, remedy):
+    call, tie, _, k = _decoder_layers(kernel_size, remedy)
+    a = conv_transpose2d(x, tie(params[0]), **call)
+    h = np.maximum(a, 0)
+    return a, h, conv_transpose2d(h, tie(params[1]), **call)
+
+
+def decoder_loss_and_grads(params, x, target, kernel_size, remedy=None):
+    """MSE of the decoder ``ct(relu(ct(x, W1)), W2)`` against target, and its gradients: (loss, (dW1, dW2)).
+
+    Backpropagation with the library's gradients only: ``grad_weight`` for each layer, ``grad_input`` through the
+    second layer, the ReLU's mask between them.
+    """
+    call, tie, untie, k = _decoder_layers(kernel_size, remedy)
+    a, h, y = _decoder_forward(x, params, kernel_size, remedy)
+    r = y - target
+    g = 2 * r / r.size                                            # dL/dy
+    dw2 = grad_weight(h, g, k, **call)
+    dh = grad_input(g, tie(params[1]), **call)
+    dw1 = grad_weight(x, dh * (a > 0), k, **call)                 # the ReLU passes the gradient where it was on
+    return float(np.mean(r * r)), (untie(dw1), untie(dw2))
+
+
+def train_decoder(images, kernel_size=3, *, channels=4, steps=300, lr=0.01, seed=0, remedy=None):
+    """Train a two-layer decoder (transposed conv, ReLU, transposed conv; stride 2 each) to undo 4x average pooling.
+
+    images: (H, W) or (N, H, W), H and W multiples of 4. Input: ``downsample_mean(images, 4)``, (N, 1, H/4, W/4);
+    layer 1 weight (1, channels, k, k), layer 2 weight (channels, 1, k, k), no bias; padding 1 (and
+    ``output_padding = k % 2``), so each layer doubles H and W exactly. ``remedy="resize"`` makes each layer nearest
+    x2 then a 3 x 3 conv (resize-convolution; its weights are (C_in, C_out, 3, 3), trained through the equivalent
+    4 x 4 kernel). Adam on the mean squared error, gradients from ``decoder_loss_and_grads``; the start is seeded
+    (positive weights, ``|N(0, 1)| / (k * sqrt(C_in))``, a quarter of that for the resize remedy, so the ReLU
+    starts on).
+
+    The checkerboard measure is ``artifacts.unevenness`` (period 4, margin 8) of the decoder's output on a flat
+    16 x 16 input: 0 for a decoder that keeps flat flat. Returns a ``Decoder``.
+
+    >>> img = np.add.outer(np.arange(16.), np.arange(16.)) / 30
+    >>> d = train_decoder(img, 3, steps=5)
+    >>> d.weights[0].shape, d.weights[1].shape, d.output.shape, d.losses.shape, bool(d.losses[-1] < d.losses[0])
+    ((1, 4, 3, 3), (4, 1, 3, 3), (16, 16), (6,), True)
+    """
+    from .artifacts import unevenness
+
+    high = shapes.as_array("images", images, np).astype(float)
+    high = high[None] if high.ndim == 2 else high
+    if high.ndim != 3 or high.shape[1] % 4 or high.shape[2] % 4 or min(high.shape[1:]) < 8:
+        raise shapes.ArgumentError(f"images: expected (H, W) or (N, H, W) with H, W multiples of 4 and >= 8, "
+                                   f"got {high.shape}")
+    k = shapes.int_at_least("kernel_size", kernel_size, 2)
+    channels, steps = shapes.positive_int("channels", channels), shapes.int_at_least("steps", steps, 0)
+    if remedy not in (None, "resize"):
+        raise shapes.ArgumentError(f"remedy={remedy!r}: expected None or 'resize'")
+    kw = 3 if remedy == "resize" else k
+    x = downsample_mean(high, 4)[:, None]
+    target = high[:, None]
+    rng = np.random.default_rng(shapes.integer("seed", seed))
+    scale = 4 if remedy == "resize" else 1                    # each 3 x 3 weight is in 4 taps of the 4 x 4 kernel
+    params = [np.abs(rng.standard_normal(shape)) / (scale * kw * np.sqrt(shape[0]))
+              for shape in ((1, channels, kw, kw), (channels, 1, kw, kw))]
+    flat = np.ones((1, 1, 16, 16))
+    check = lambda: unevenness(_decoder_forward(flat, params, k, remedy)[2][0, 0], 4, margin=8)
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    losses, boards = [], []
+    for t in range(1, steps + 2):
+        loss, grads = decoder_loss_and_grads(params, x, target, k, remedy)
+        losses.append(loss)
+        boards.append(check())
+        if t > steps:
+            break
+        for i, g in enumerate(grads):                         # Adam (Kingma & Ba), betas 0.9 and 0.999
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g * g
+            params[i] = params[i] - lr * (m[i] / (1 - 0.9 ** t)) / (np.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8)
+    out = _decoder_forward(x, params, k, remedy)[2][:, 0]
+    return Decoder(weights=tuple(params), losses=np.array(losses), checkerboard=np.array(boards),
+                   output=out[0] if np.ndim(images) == 2 else out, kernel_size=k, remedy=remedy)

@@ -262,3 +262,46 @@ def test_torch_default_init_bound_of_a_transposed_conv_reads_c_out():
         bound = 1 / np.sqrt(fan_in)
         for p in (layer.weight, layer.bias):
             assert float(p.abs().max()) <= bound and float(p.abs().max()) > 0.5 * bound
+
+
+# ------------------------------------------------------------------------------ train_decoder
+
+def test_resize_remedy_kernel_is_resize_conv():
+    """The tied 4 x 4 kernel the resize remedy trains is nearest x2 then a 'same' 3 x 3 conv, and _untie its adjoint."""
+    rng = np.random.default_rng(0)
+    v, x = rng.standard_normal((2, 3, 3, 3)), rng.standard_normal((1, 2, 5, 6))
+    np.testing.assert_allclose(te.conv_transpose2d(x, learn._tie(v), stride=2, padding=1),
+                               te.artifacts.resize_conv(x, v.swapaxes(0, 1), 2), atol=1e-12)
+    d = rng.standard_normal((2, 3, 4, 4))
+    assert np.isclose(np.sum(learn._tie(v) * d), np.sum(v * learn._untie(d)))
+
+
+@pytest.mark.parametrize("k, remedy", [(3, None), (4, None), (3, "resize")])
+def test_decoder_gradient_matches_finite_differences(k, remedy):
+    rng = np.random.default_rng(1)
+    kw = 3 if remedy else k
+    params = [np.abs(rng.standard_normal((1, 2, kw, kw))), rng.standard_normal((2, 1, kw, kw))]
+    x, target = rng.standard_normal((2, 1, 3, 3)), rng.standard_normal((2, 1, 12, 12))
+    _, grads = learn.decoder_loss_and_grads(params, x, target, k, remedy)
+    for layer, idx in [(0, (0, 1, 1, 2)), (0, (0, 0, 0, 0)), (1, (1, 0, 2, 1))]:
+        def loss(delta):
+            p = [q.copy() for q in params]
+            p[layer][idx] += delta
+            return learn.decoder_loss_and_grads(p, x, target, k, remedy)[0]
+        numeric = (loss(1e-6) - loss(-1e-6)) / 2e-6
+        assert np.isclose(grads[layer][idx], numeric, rtol=1e-5, atol=1e-8), \
+            f"layer {layer + 1}, weight {idx}: dL/dw = {grads[layer][idx]}, finite differences {numeric}"
+
+
+def test_decoder_learns_and_resize_remedy_does_not_checkerboard():
+    img = learn.sample_image()[20:52, 64:96]
+    k3, fixed = learn.train_decoder(img, 3, steps=100), learn.train_decoder(img, 3, steps=100, remedy="resize")
+    for d in (k3, fixed):
+        assert d.output.shape == img.shape and d.losses.shape == d.checkerboard.shape == (101,)
+        assert d.losses[-1] < d.losses[0] / 3
+    assert k3.checkerboard.min() > 0.02                       # k = 3, stride 2: uneven throughout training
+    assert fixed.checkerboard.max() < 1e-12                   # resize-convolution: flat stays flat, whatever the weights
+    np.testing.assert_array_equal(learn.train_decoder(img, 3, steps=3).weights[0],
+                                  learn.train_decoder(img, 3, steps=3).weights[0])   # seeded
+    with pytest.raises(te.shapes.ArgumentError, match="remedy"):
+        learn.train_decoder(img, 3, remedy="subpixel")
