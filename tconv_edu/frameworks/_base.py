@@ -9,6 +9,7 @@ This module imports no framework module; each framework module imports it (never
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import NamedTuple
 
 import numpy as np
@@ -42,11 +43,12 @@ class Target(NamedTuple):
     note: str = ""
 
 
-class Framework:
+class Framework(ABC):
     """One framework's transposed conv: its layouts, argument names, size rule, refusals, weights and entry point.
 
-    A subclass sets the attributes and implements ``layer_crops``, ``target``, ``explorer_params`` and ``run``;
-    the defaults below fit a framework with TensorFlow's weight layout (kH, kW, C_out, C_in), NHWC data, no groups.
+    A subclass sets the attributes and implements the abstract ``layer_crops``, ``target``, ``explorer_params`` and
+    ``run``; the defaults below fit a framework with TensorFlow's weight layout (kH, kW, C_out, C_in), NHWC data and
+    no groups.
     """
     name: str                       #: the key in ``FRAMEWORKS``, e.g. "torch"
     title: str                      #: how the course names it, e.g. "PyTorch"
@@ -63,9 +65,9 @@ class Framework:
         return f"<framework {self.name!r}: {self.title}>"
 
     # --- a layer in this framework's terms ------------------------------------------------------------------
+    @abstractmethod
     def layer_crops(self, layer, n, k) -> LayerCrops:
         """``layer`` (input size ``n``, kernel ``k``, both pairs) as stride, dilation, groups, crops and out size."""
-        raise NotImplementedError
 
     def groups(self, layer) -> int:
         """The layer's groups (1 where the framework has none)."""
@@ -89,18 +91,18 @@ class Framework:
         return np.ascontiguousarray(dense(wt, groups).transpose(2, 3, 1, 0))
 
     # --- porting and the explorer ---------------------------------------------------------------------------
+    @abstractmethod
     def target(self, lc: LayerCrops, n, k) -> Target:
         """The layer of this framework nearest to ``lc`` (exact where ``residual`` is all zeros)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def explorer_params(self, n, k, s, padding, op, d, g) -> dict:
         """The porting explorer's layer (sizes n, k; stride s; padding one of ``widgets.PADDINGS``; output_padding
         op; dilation d; groups g) in this framework's arguments; ``ArgumentError`` where it has no such layer."""
-        raise NotImplementedError
 
+    @abstractmethod
     def run(self, layer, x, w, bias=None):
         """Compute ``layer`` with this framework's entry point; x and w in its default layouts."""
-        raise NotImplementedError
 
 
 class GroupedFramework(Framework):
