@@ -19,7 +19,7 @@ $(VENV)/.lab: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test,lab,hub]"
+	$(PY) -m pip install -q -e ".[test,lab,hub,frameworks]"
 	touch $@
 
 $(VENV)/.hub: pyproject.toml | $(BIN)/python
