@@ -52,7 +52,8 @@ import numpy as np
 
 from . import _platform, shapes
 
-__all__ = ["conv_transpose2d", "transpose", "route", "cache_clear", "CHUNK_BYTES", "THREADS"]
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "transpose", "route", "cache_clear",
+           "CHUNK_BYTES", "THREADS"]
 
 #: bytes of stamps computed per GEMM call before they are placed (bounds the memory a call takes)
 CHUNK_BYTES = 32 << 20
@@ -77,18 +78,53 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     return spec.finish(transpose(spec))
 
 
+def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Transposed convolution in 1-D, GEMM form: x (N, C_in, L), (C_in, L) or (L,); weight (C_in, C_out/groups, k)
+    (or (k,) with 1-D x); bias (C_out,). ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=1)
+    return spec.finish(transpose(spec))
+
+
+def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """Transposed convolution in 3-D, GEMM form: x (N, C_in, D, H, W), (C_in, D, H, W) or (D, H, W); weight
+    (C_in, C_out/groups, kD, kH, kW) (or (kD, kH, kW) with 3-D x); bias (C_out,). Each output size as in 2-D."""
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=3)
+    return spec.finish(transpose(spec))
+
+
 def transpose(spec: shapes.TransposeSpec):
-    """Compute a checked spec (4-D x and weight) by the route ``route(spec)`` names: (N, C_out, H_out, W_out)."""
-    return _ROUTES[route(spec)](spec)
+    """Compute a checked spec by the route ``route(spec)`` names: (N, C_out, H_out, W_out), or (N, C_out, *out) in
+    any rank. A 1-D call is the 2-D call of height 1 (its routes apply as they are)."""
+    if spec.rank == 2:
+        return _ROUTES[route(spec)](spec)
+    if spec.rank == 1:
+        flat = _as_2d(spec)
+        return _ROUTES[route(flat)](flat).reshape(spec.out_shape)
+    return _volume(spec)
+
+
+def _as_2d(spec):
+    """A checked 1-D spec as the 2-D spec of height 1 (views, no copy)."""
+    n, c_in, length = spec.x.shape
+    return spec._replace(x=spec.x.reshape(n, c_in, 1, length),
+                         weight=spec.weight.reshape(spec.weight.shape[:2] + (1, spec.weight.shape[2])),
+                         stride=(1,) + spec.stride, dilation=(1,) + spec.dilation, offset=(0,) + spec.offset,
+                         out_size=(1,) + spec.out_size)
 
 
 def route(spec: shapes.TransposeSpec) -> str:
-    """The cheapest correct route for these shapes: "tiny", "columns", "rows" or "phases" (module docstring).
+    """The cheapest correct route for these shapes: "tiny", "columns", "rows" or "phases" (module docstring); in
+    1-D the route of the 2-D call of height 1, in 3-D "volume".
 
     Cost per input pixel, in elements written or added: "phases" writes ``kH*kW*C_out`` stamps and adds them;
     "columns" copies ``kW*C_in`` gathered inputs, then writes and adds ``kH*C_out`` stamps; "rows" copies one
     input per distinct row shift and saves the adds of ``kH - sH`` row taps.
     """
+    if spec.rank != 2:
+        return route(_as_2d(spec)) if spec.rank == 1 else "volume"
     n, c_in, h, wd = spec.x.shape
     _, cg_out, kh, kw = spec.weight.shape
     cg_in = c_in // spec.groups
@@ -494,4 +530,12 @@ def _rows(spec):
     return y.reshape(n, g * co, ho, wo)
 
 
-_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns, "rows": _rows}
+# -------------------------------------------------------------------------------------------------- volume
+
+def _volume(spec):
+    """3-D (any rank): one GEMM gives every stamp, one strided add per tap places it (the scatter form's steps)."""
+    from . import scatter
+    return scatter.transpose(spec)
+
+
+_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns, "rows": _rows, "volume": _volume}

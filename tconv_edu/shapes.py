@@ -33,7 +33,7 @@ __all__ = [
     "ArgumentError",
     # scalar parameters
     "integer", "int_at_least", "positive_int", "real_scalar", "ceil_div", "kernel_span", "check_groups", "pair",
-    "at_least", "sizes", "show", "transpose_params",
+    "at_least", "sizes", "show", "transpose_params", "ntuple", "axes", "rank_of", "spatial_layout",
     # PyTorch's sizes
     "output_size", "input_size", "conv_output_size", "output_size_range", "output_padding_for",
     # crops
@@ -44,6 +44,11 @@ __all__ = [
 ]
 
 AXES = ("height", "width")
+#: the axes' names per rank (number of spatial axes), as messages name them
+AXES_BY_RANK = {1: ("length",), 2: AXES, 3: ("depth", "height", "width")}
+#: how a value of each rank is written: the spatial sizes and the kernel sizes
+_SPATIAL = {1: ("L", "k"), 2: ("H, W", "kH, kW"), 3: ("D, H, W", "kD, kH, kW")}
+_TUPLE_NAMES = {1: "a 1-tuple (l,)", 2: "a pair (h, w)", 3: "a triple (d, h, w)"}
 
 
 class ArgumentError(ValueError):
@@ -131,28 +136,76 @@ def pair(name: str, value, minimum: int | None = None, why: str = "") -> tuple[i
     >>> pair("stride", 2), pair("stride", (2, 1), 1)
     ((2, 2), (2, 1))
     """
+    return ntuple(name, value, 2, minimum, why)
+
+
+def ntuple(name: str, value, rank: int, minimum: int | None = None, why: str = "") -> tuple:
+    """An int-or-tuple parameter as ``rank`` ints, one per spatial axis (``pair`` is ``rank=2``).
+
+    An int stands for the same value on every axis; a tuple, list or array must hold exactly ``rank`` ints. With
+    ``minimum``, every entry must be >= it (``at_least``; ``why`` is added to the message).
+
+    >>> ntuple("stride", 2, 3), ntuple("padding", [1], 1), ntuple("dilation", (1, 2, 1), 3, 1)
+    ((2, 2, 2), (1,), (1, 2, 1))
+    """
     if type(value) is int:
-        out = (value, value)
+        out = (value,) * rank
     elif isinstance(value, (tuple, list, np.ndarray)):
         items = list(np.asarray(value, dtype=object).ravel()) if isinstance(value, np.ndarray) else list(value)
-        if len(items) != 2:
-            raise ArgumentError(f"{name}={value!r}: expected an int or a pair (h, w), got {len(items)} values")
-        out = (integer(name, items[0]), integer(name, items[1]))
+        if len(items) != rank:
+            what = _TUPLE_NAMES.get(rank, f"{rank} values")
+            raise ArgumentError(f"{name}={value!r}: expected an int or {what}, got {len(items)} values")
+        out = tuple(integer(name, v) for v in items)
     else:
         try:
             v = integer(name, value)
         except TypeError:
-            raise TypeError(f"{name}={value!r}: expected an int or a pair of ints (h, w), "
-                            f"got {type(value).__name__}") from None
-        out = (v, v)
+            kind = "a pair of ints (h, w)" if rank == 2 else f"{rank} ints"
+            raise TypeError(f"{name}={value!r}: expected an int or {kind}, got {type(value).__name__}") from None
+        out = (v,) * rank
     if minimum is not None:
         at_least(name, out, minimum, why)
     return out
 
 
-def at_least(name: str, value: tuple[int, int], low: int, why: str = "") -> None:
-    """Raise ArgumentError naming ``name`` unless both entries of the pair ``value`` are >= ``low``."""
-    for axis, v in zip(AXES, value):
+def axes(rank: int) -> tuple:
+    """The names of ``rank`` spatial axes, as messages use them.
+
+    >>> axes(1), axes(3)
+    (('length',), ('depth', 'height', 'width'))
+    """
+    return AXES_BY_RANK.get(rank) or tuple(f"axis {i}" for i in range(rank))
+
+
+def spatial_layout(rank: int) -> tuple:
+    """How an array of ``rank`` spatial axes is written: (its sizes, its kernel's sizes), e.g. ("H, W", "kH, kW").
+
+    >>> spatial_layout(1), spatial_layout(3)
+    (('L', 'k'), ('D, H, W', 'kD, kH, kW'))
+    """
+    return _SPATIAL[rank]
+
+
+def rank_of(rank, **values) -> int:
+    """The number of spatial axes of a size helper's call: ``rank`` if given, else the length of the first tuple or
+    list among ``values`` (name -> value), else 2 (every value an int: the 2-D helpers' behaviour).
+
+    >>> rank_of(None, input_size=(4, 4, 4), kernel_size=2), rank_of(None, input_size=4), rank_of(1, input_size=4)
+    (3, 2, 1)
+    """
+    if rank is not None:
+        return positive_int("rank", rank)
+    for v in values.values():
+        if isinstance(v, (tuple, list)):
+            return max(1, len(v))
+        if isinstance(v, np.ndarray) and v.ndim:
+            return max(1, v.size)
+    return 2
+
+
+def at_least(name: str, value: tuple, low: int, why: str = "") -> None:
+    """Raise ArgumentError naming ``name`` unless every entry of the tuple ``value`` (one per axis) is >= ``low``."""
+    for axis, v in zip(axes(len(value)), value):
         if v < low:
             raise ArgumentError(f"{name}={show(value)}: must be >= {low}{why} (the {axis} is {v})")
 
@@ -171,26 +224,29 @@ def sizes(name: str, value, lengths: tuple, layout: str, minimum: int = 0) -> tu
     return dims
 
 
-def show(p: tuple[int, int]):
-    """A pair as the user would write it: ``2`` for (2, 2), else the pair."""
-    return p[0] if p[0] == p[1] else p
+def show(p: tuple):
+    """A tuple of per-axis values as the user would write it: ``2`` for (2, 2) or (2, 2, 2), else the tuple."""
+    return p[0] if len(p) and all(v == p[0] for v in p) else p
 
 
-def transpose_params(stride=1, padding=0, output_padding=0, dilation=1):
-    """A transposed conv's stride, padding, output_padding and dilation as checked (h, w) pairs (PyTorch's rules).
+def transpose_params(stride=1, padding=0, output_padding=0, dilation=1, *, rank=2):
+    """A transposed conv's stride, padding, output_padding and dilation as checked tuples of ``rank`` ints (PyTorch's
+    rules; (h, w) pairs for the default rank 2).
 
     stride, dilation >= 1; padding, output_padding >= 0; output_padding < stride or < dilation, per axis.
 
     >>> transpose_params(2, 1, 1)
     ((2, 2), (1, 1), (1, 1), (1, 1))
+    >>> transpose_params(8, 4, rank=1)
+    ((8,), (4,), (0,), (1,))
     """
-    stride, padding = pair("stride", stride), pair("padding", padding)
-    output_padding, dilation = pair("output_padding", output_padding), pair("dilation", dilation)
+    stride, padding = ntuple("stride", stride, rank), ntuple("padding", padding, rank)
+    output_padding, dilation = ntuple("output_padding", output_padding, rank), ntuple("dilation", dilation, rank)
     at_least("stride", stride, 1)
     at_least("dilation", dilation, 1)
     at_least("padding", padding, 0, " (padding crops the output; it cannot be negative)")
     at_least("output_padding", output_padding, 0)
-    for axis, op, s, d in zip(AXES, output_padding, stride, dilation):
+    for axis, op, s, d in zip(axes(rank), output_padding, stride, dilation):
         if not (op < s or op < d):
             raise ArgumentError(
                 f"output_padding={show(output_padding)}: along the {axis}, output_padding {op} must be smaller "
@@ -200,52 +256,71 @@ def transpose_params(stride=1, padding=0, output_padding=0, dilation=1):
 
 # ----------------------------------------------------------------------------------------------- size arithmetic
 
-def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1) -> tuple[int, int]:
-    """Output (H, W) of a transposed convolution.
+def output_size(input_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1,
+                rank=None) -> tuple:
+    """Output size of a transposed convolution, one value per axis: (H, W), or (L,), (D, H, W), ...
 
-    ``(in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` per axis.
+    ``(in - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` per axis. The number of axes is
+    ``rank``, else the length of any tuple argument, else 2 (as for every size helper: ``rank_of``).
 
     >>> output_size((3, 5), 3, stride=2)
     (7, 11)
+    >>> output_size((64,), 16, stride=8, padding=4), output_size((24, 24, 24), 3, stride=2, padding=1, output_padding=1)
+    ((512,), (48, 48, 48))
     """
-    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
-    return _output_size(n, k, *transpose_params(stride, padding, output_padding, dilation))
+    r = rank_of(rank, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                output_padding=output_padding, dilation=dilation)
+    n, k = ntuple("input_size", input_size, r, 1), ntuple("kernel_size", kernel_size, r, 1)
+    return _output_size(n, k, *transpose_params(stride, padding, output_padding, dilation, rank=r))
 
 
-def _output_size(n, k, s, p, op, d) -> tuple[int, int]:
-    """``output_size`` on pairs already checked (sizes >= 1, ``transpose_params``): the arithmetic and its one rule."""
-    out = tuple((n[i] - 1) * s[i] - 2 * p[i] + kernel_span(k[i], d[i]) + op[i] for i in range(2))
-    for axis, o, pi in zip(AXES, out, p):
+def _output_size(n, k, s, p, op, d) -> tuple:
+    """``output_size`` on tuples already checked (sizes >= 1, ``transpose_params``): the arithmetic and its one rule."""
+    out = tuple((n[i] - 1) * s[i] - 2 * p[i] + kernel_span(k[i], d[i]) + op[i] for i in range(len(n)))
+    for axis, o, pi in zip(axes(len(n)), out, p):
         if o < 1:
             raise ArgumentError(f"padding={show(p)}: the output {axis} would be {o} < 1 (padding {pi} crops "
                                 f"more than the full output of {o + 2 * pi} rows/columns holds)")
     return out
 
 
-def conv_output_size(input_size, kernel_size, *, stride=1, padding=0, dilation=1) -> tuple[int, int]:
-    """Output (H, W) of the forward convolution: ``(in + 2p - d(k-1) - 1) // s + 1`` per axis.
+def conv_output_size(input_size, kernel_size, *, stride=1, padding=0, dilation=1, rank=None) -> tuple:
+    """Output size of the forward convolution, one value per axis: ``(in + 2p - d(k-1) - 1) // s + 1``.
 
-    >>> conv_output_size(7, 3, stride=2), conv_output_size(8, 3, stride=2)
-    ((3, 3), (3, 3))
+    >>> conv_output_size(7, 3, stride=2), conv_output_size(8, 3, stride=2), conv_output_size((9,), 3)
+    ((3, 3), (3, 3), (7,))
     """
-    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
-    s, p, d = pair("stride", stride, 1), pair("padding", padding, 0), pair("dilation", dilation, 1)
-    for axis, ni, ki, pi, di in zip(AXES, n, k, p, d):
+    r = rank_of(rank, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                dilation=dilation)
+    n, k = ntuple("input_size", input_size, r, 1), ntuple("kernel_size", kernel_size, r, 1)
+    s, p, d = ntuple("stride", stride, r, 1), ntuple("padding", padding, r, 0), ntuple("dilation", dilation, r, 1)
+    return _conv_output_size(n, k, s, p, d)
+
+
+def _conv_output_size(n, k, s, p, d) -> tuple:
+    """``conv_output_size`` on checked tuples: the arithmetic and its one rule (the kernel fits the padded input)."""
+    for axis, ni, ki, pi, di in zip(axes(len(n)), n, k, p, d):
         if ni + 2 * pi < kernel_span(ki, di):
             raise ArgumentError(f"kernel_size={show(k)}: the (dilated) kernel spans {kernel_span(ki, di)} "
                                 f"{axis} pixels, more than the padded input's {ni + 2 * pi}")
-    return tuple((n[i] + 2 * p[i] - kernel_span(k[i], d[i])) // s[i] + 1 for i in range(2))
+    return tuple((n[i] + 2 * p[i] - kernel_span(k[i], d[i])) // s[i] + 1 for i in range(len(n)))
 
 
-def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=1):
-    """Every output size a transposed conv may produce, per axis: ``((min_h, max_h), (min_w, max_w))``.
+def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=1, rank=None):
+    """Every output size a transposed conv may produce, per axis: ``((min_h, max_h), (min_w, max_w))`` in 2-D, one
+    (min, max) per axis in any rank.
 
     All of them convolve back to ``input_size``; PyTorch's rule: ``max = min + stride - 1``.
+
+    >>> output_size_range((4,), 3, stride=2, padding=1)
+    ((7, 8),)
     """
-    n, k = pair("input_size", input_size, 1), pair("kernel_size", kernel_size, 1)
-    s, p, _, d = transpose_params(stride, padding, 0, dilation)
+    r = rank_of(rank, input_size=input_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                dilation=dilation)
+    n, k = ntuple("input_size", input_size, r, 1), ntuple("kernel_size", kernel_size, r, 1)
+    s, p, _, d = transpose_params(stride, padding, 0, dilation, rank=r)
     out = []
-    for axis, ni, ki, si, pi, di in zip(AXES, n, k, s, p, d):
+    for axis, ni, ki, si, pi, di in zip(axes(r), n, k, s, p, d):
         low = (ni - 1) * si - 2 * pi + kernel_span(ki, di)    # may be < 1: output_padding can still reach 1
         if low + si - 1 < 1:
             raise ArgumentError(f"padding={show(p)}: every output {axis} would be < 1 (the largest, with "
@@ -254,35 +329,39 @@ def output_size_range(input_size, kernel_size, *, stride=1, padding=0, dilation=
     return tuple(out)
 
 
-def output_padding_for(input_size, target_size, kernel_size, *, stride=1, padding=0, dilation=1):
+def output_padding_for(input_size, target_size, kernel_size, *, stride=1, padding=0, dilation=1, rank=None):
     """The output_padding that makes a transposed conv produce ``target_size`` (PyTorch's ``output_size=``).
 
-    >>> output_padding_for(4, (8, 7), 3, stride=2, padding=1)
-    (1, 0)
+    >>> output_padding_for(4, (8, 7), 3, stride=2, padding=1), output_padding_for(64, (512,), 16, stride=8, padding=4)
+    ((1, 0), (0,))
     """
-    target = pair("output_size", target_size)
-    ranges = output_size_range(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation)
-    for axis, t, (lo, hi) in zip(AXES, target, ranges):
+    r = rank_of(rank, input_size=input_size, target_size=target_size, kernel_size=kernel_size, stride=stride,
+                padding=padding, dilation=dilation)
+    target = ntuple("output_size", target_size, r)
+    ranges = output_size_range(input_size, kernel_size, stride=stride, padding=padding, dilation=dilation, rank=r)
+    for axis, t, (lo, hi) in zip(axes(r), target, ranges):
         if not lo <= t <= hi:
             raise ArgumentError(f"output_size={show(target)}: the {axis} {t} is not reachable; "
                                 f"valid {axis}s for this input, kernel, stride and padding: {lo}..{hi}")
-    s = pair("stride", stride)
-    return tuple(target[i] - (ranges[i][1] - s[i] + 1) for i in range(2))   # from the unclipped minimum
+    s = ntuple("stride", stride, r)
+    return tuple(target[i] - (ranges[i][1] - s[i] + 1) for i in range(r))   # from the unclipped minimum
 
 
-def input_size(output_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1) -> tuple[int, int]:
-    """The input (H, W) a transposed conv with these parameters maps to ``output_size``: the size formula inverted.
+def input_size(output_size, kernel_size, *, stride=1, padding=0, output_padding=0, dilation=1, rank=None) -> tuple:
+    """The input size a transposed conv with these parameters maps to ``output_size``: the size formula inverted.
 
-    ``in = (out - 1 - output_padding + 2 * padding - dilation * (k - 1)) / stride + 1``, which must be a whole
-    number >= 1 (``ArgumentError`` otherwise: no input gives that output).
+    ``in = (out - 1 - output_padding + 2 * padding - dilation * (k - 1)) / stride + 1`` per axis, which must be a
+    whole number >= 1 (``ArgumentError`` otherwise: no input gives that output).
 
-    >>> input_size((8, 7), 3, stride=2, padding=1, output_padding=(1, 0))
-    (4, 4)
+    >>> input_size((8, 7), 3, stride=2, padding=1, output_padding=(1, 0)), input_size((48,) * 3, 3, stride=2, padding=1, output_padding=1)
+    ((4, 4), (24, 24, 24))
     """
-    out, k = pair("output_size", output_size, 1), pair("kernel_size", kernel_size, 1)
-    s, p, op, d = transpose_params(stride, padding, output_padding, dilation)
+    r = rank_of(rank, output_size=output_size, kernel_size=kernel_size, stride=stride, padding=padding,
+                output_padding=output_padding, dilation=dilation)
+    out, k = ntuple("output_size", output_size, r, 1), ntuple("kernel_size", kernel_size, r, 1)
+    s, p, op, d = transpose_params(stride, padding, output_padding, dilation, rank=r)
     n = []
-    for axis, oi, ki, si, pi, opi, di in zip(AXES, out, k, s, p, op, d):
+    for axis, oi, ki, si, pi, opi, di in zip(axes(r), out, k, s, p, op, d):
         rest = oi - 1 - opi + 2 * pi - (kernel_span(ki, di) - 1)
         if rest < 0 or rest % si:
             raise ArgumentError(f"output_size={show(out)}: no input {axis} gives an output {axis} of {oi} with "
@@ -298,20 +377,21 @@ def input_size(output_size, kernel_size, *, stride=1, padding=0, output_padding=
 # p and output_padding op are the crops (p, p - op); each framework's module in ``tconv_edu.frameworks`` turns its
 # own arguments into crops.
 
-def full_size(input_size, kernel_size, *, stride=1, dilation=1) -> tuple[int, int]:
+def full_size(input_size, kernel_size, *, stride=1, dilation=1, rank=None) -> tuple:
     """Size of the uncropped scatter output, ``(in - 1) * stride + dilation * (k - 1) + 1`` per axis.
 
-    >>> full_size(4, 3, stride=2)
-    (9, 9)
+    >>> full_size(4, 3, stride=2), full_size((64,), 16, stride=8)
+    ((9, 9), (520,))
     """
-    n, k = pair("input_size", input_size), pair("kernel_size", kernel_size)
-    s, d = pair("stride", stride), pair("dilation", dilation)
+    r = rank_of(rank, input_size=input_size, kernel_size=kernel_size, stride=stride, dilation=dilation)
+    n, k = ntuple("input_size", input_size, r), ntuple("kernel_size", kernel_size, r)
+    s, d = ntuple("stride", stride, r), ntuple("dilation", dilation, r)
     return _full_size(n, k, s, d)
 
 
 def _full_size(n, k, s, d) -> tuple:
-    """``full_size`` on checked pairs."""
-    return tuple((n[i] - 1) * s[i] + kernel_span(k[i], d[i]) for i in range(2))
+    """``full_size`` on checked tuples."""
+    return tuple((n[i] - 1) * s[i] + kernel_span(k[i], d[i]) for i in range(len(n)))
 
 
 # ----------------------------------------------------------------------------------------------------- arrays
@@ -357,12 +437,14 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class TransposeSpec(NamedTuple):
-    """A checked transposed-conv call, in the canonical 4-D layout every form computes on.
+    """A checked transposed-conv call, in the canonical layout every form computes on (4-D in 2-D; any rank).
 
-    x: (N, C_in, H, W); weight: (C_in, C_out/groups, kH, kW); bias: (C_out,) or None; all in ``dtype``.
+    x: (N, C_in, H, W); weight: (C_in, C_out/groups, kH, kW); bias: (C_out,) or None; all in ``dtype``. In rank r
+    (``rank``: 1, 2 or 3 spatial axes) x is (N, C_in, *spatial) and weight (C_in, C_out/groups, *kernel), and
+    stride, dilation, offset and out_size hold r ints.
     The result is the full scatter output (zero-extended at the bottom/right) cropped to
     rows ``offset[0] : offset[0] + out_size[0]`` and columns ``offset[1] : offset[1] + out_size[1]`` (PyTorch's
-    ``offset`` is its padding).
+    ``offset`` is its padding), and so on for every axis.
     (An immutable named tuple: a call of a few microseconds cannot afford a frozen dataclass's construction.)
     """
     x: object
@@ -381,8 +463,13 @@ class TransposeSpec(NamedTuple):
         return self.weight.shape[1] * self.groups
 
     @property
+    def rank(self) -> int:
+        """The number of spatial axes: 1, 2 or 3."""
+        return len(self.stride)
+
+    @property
     def out_shape(self) -> tuple:
-        """Shape of the 4-D result, (N, C_out, H_out, W_out)."""
+        """Shape of the canonical result, (N, C_out, H_out, W_out) (N, C_out and the output size in any rank)."""
         return (self.x.shape[0], self.c_out) + tuple(self.out_size)
 
     @property
@@ -391,29 +478,34 @@ class TransposeSpec(NamedTuple):
         return _full_size(self.x.shape[2:], self.weight.shape[2:], self.stride, self.dilation)
 
     def finish(self, y):
-        """Back to the caller's layout: 2-D in, 2-D out; 3-D in, 3-D out."""
-        if self.input_ndim == 2:
+        """Back to the caller's layout: 2-D in, 2-D out; 3-D in, 3-D out (in rank r: r dims in, r out; r + 1, r + 1)."""
+        extra = self.input_ndim - (self.x.ndim - 2)
+        if extra == 0:
             return y[0, 0]
-        if self.input_ndim == 3:
+        if extra == 1:
             return y[0]
         return y
 
 
-def _check_shapes(x_shape, w_shape, bias_shape, *, transposed: bool, groups):
+def _check_shapes(x_shape, w_shape, bias_shape, *, transposed: bool, groups, rank: int = 2):
     """Shared ndim, channel, groups and bias checks on shapes; returns the shapes of x as (N, C_in, H, W) and of the
-    weight as 4-D (a 2-D kernel becomes (1, 1, kH, kW)), and groups as an int."""
-    what = "conv_transpose2d" if transposed else "conv2d"
-    layout = "(C_in, C_out/groups, kH, kW)" if transposed else "(C_out, C_in/groups, kH, kW)"
-    if len(x_shape) not in (2, 3, 4):
-        raise ArgumentError(f"x: expected (N, C_in, H, W), (C_in, H, W) or (H, W), got shape {x_shape}")
-    if len(x_shape) == 2:
-        if len(w_shape) != 2:
-            raise ArgumentError(f"weight: a 2-D x (H, W) takes a 2-D kernel (kH, kW), got shape {w_shape}")
-    elif len(w_shape) != 4:
-        hint = " (a 2-D kernel goes with a 2-D x only)" if len(w_shape) == 2 else ""
+    weight as 4-D (a 2-D kernel becomes (1, 1, kH, kW)), and groups as an int. In rank r: x as (N, C_in, *spatial),
+    the weight with r + 2 dims (an r-dim kernel, with an r-dim x only, becomes (1, 1, *kernel))."""
+    what = f"conv_transpose{rank}d" if transposed else f"conv{rank}d"
+    sp, kn = spatial_layout(rank)
+    layout = f"(C_in, C_out/groups, {kn})" if transposed else f"(C_out, C_in/groups, {kn})"
+    one = f"({sp})" if rank > 1 else f"({sp},)"
+    kone = f"({kn})" if rank > 1 else f"({kn},)"
+    if len(x_shape) not in (rank, rank + 1, rank + 2):
+        raise ArgumentError(f"x: expected (N, C_in, {sp}), (C_in, {sp}) or {one}, got shape {x_shape}")
+    if len(x_shape) == rank:
+        if len(w_shape) != rank:
+            raise ArgumentError(f"weight: a {rank}-D x {one} takes a {rank}-D kernel {kone}, got shape {w_shape}")
+    elif len(w_shape) != rank + 2:
+        hint = f" (a {rank}-D kernel goes with a {rank}-D x only)" if len(w_shape) == rank else ""
         raise ArgumentError(f"weight: {what} expects {layout}, got shape {w_shape}{hint}")
-    x4 = (1,) * (4 - len(x_shape)) + tuple(x_shape)
-    w4 = (1, 1) + tuple(w_shape) if len(w_shape) == 2 else tuple(w_shape)
+    x4 = (1,) * (rank + 2 - len(x_shape)) + tuple(x_shape)
+    w4 = (1, 1) + tuple(w_shape) if len(w_shape) == rank else tuple(w_shape)
     c_in = x4[1]
     groups = check_groups(groups, {"the input channels C_in": c_in})
     if min(w4[2:]) < 1:
@@ -423,7 +515,7 @@ def _check_shapes(x_shape, w_shape, bias_shape, *, transposed: bool, groups):
     if transposed:
         if w4[0] != c_in:
             raise ArgumentError(f"weight: shape {w_shape} is {layout}, so its dim 0 must equal the input's "
-                                f"C_in={c_in}, got {w4[0]} (a Conv2d weight (C_out, C_in, ...) is the "
+                                f"C_in={c_in}, got {w4[0]} (a Conv{rank}d weight (C_out, C_in, ...) is the "
                                 f"other way round)")
         c_out = w4[1] * groups
     else:
@@ -437,10 +529,10 @@ def _check_shapes(x_shape, w_shape, bias_shape, *, transposed: bool, groups):
     return x4, w4, groups
 
 
-def _check_arrays(x, weight, bias, *, transposed: bool, groups):
-    """``_check_shapes`` on arrays; returns 4-D x, 4-D weight (views) and groups as an int."""
+def _check_arrays(x, weight, bias, *, transposed: bool, groups, rank: int = 2):
+    """``_check_shapes`` on arrays; returns canonical x, weight (views: 4-D in rank 2) and groups as an int."""
     x4, w4, groups = _check_shapes(x.shape, weight.shape, None if bias is None else bias.shape,
-                                   transposed=transposed, groups=groups)
+                                   transposed=transposed, groups=groups, rank=rank)
     return x.reshape(x4), weight.reshape(w4), groups
 
 
@@ -451,19 +543,24 @@ def check_bias(bias, c_out: int) -> None:
 
 
 def _plain(value) -> bool:
-    """An exact int, or a pair of exact ints: a hashable parameter whose meaning its hash cannot blur (``True`` hashes
-    like 1, ``2.0`` like 2, so those take the uncached path and its TypeError)."""
-    return type(value) is int or (type(value) is tuple and len(value) == 2
-                                  and type(value[0]) is int and type(value[1]) is int)
+    """An exact int, or a tuple of exact ints: a hashable parameter whose meaning its hash cannot blur (``True``
+    hashes like 1, ``2.0`` like 2, so those take the uncached path and its TypeError)."""
+    if type(value) is int:
+        return True
+    if type(value) is not tuple:
+        return False
+    if len(value) == 2:                             # the common case, first
+        return type(value[0]) is int and type(value[1]) is int
+    return all(type(v) is int for v in value)
 
 
-def _checked_transpose(x_shape, w_shape, bias_shape, stride, padding, output_padding, dilation, groups):
+def _checked_transpose(x_shape, w_shape, bias_shape, stride, padding, output_padding, dilation, groups, rank=2):
     """Every check of a transposed-conv call that depends on shapes and parameters only, done once.
 
-    Returns (4-D x shape, 4-D weight shape, groups, stride, padding, dilation, output size) as checked ints.
+    Returns (canonical x shape, weight shape, groups, stride, padding, dilation, output size) as checked ints.
     """
-    x4, w4, groups = _check_shapes(x_shape, w_shape, bias_shape, transposed=True, groups=groups)
-    s, p, op, d = transpose_params(stride, padding, output_padding, dilation)
+    x4, w4, groups = _check_shapes(x_shape, w_shape, bias_shape, transposed=True, groups=groups, rank=rank)
+    s, p, op, d = transpose_params(stride, padding, output_padding, dilation, rank=rank)
     return x4, w4, groups, s, p, d, _output_size(x4[2:], w4[2:], s, p, op, d)
 
 
@@ -473,13 +570,20 @@ checked_transpose_cache = functools.lru_cache(maxsize=256)(_checked_transpose)
 
 
 def transpose_spec(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
-                   xp=np) -> TransposeSpec:
-    """Check a PyTorch-style transposed-conv call and put it in canonical form (no computation)."""
+                   xp=np, rank=2) -> TransposeSpec:
+    """Check a PyTorch-style transposed-conv call and put it in canonical form (no computation).
+
+    ``rank`` is the number of spatial axes (1 for conv_transpose1d, 2, 3): x (N, C_in, *spatial), (C_in, *spatial)
+    or (*spatial) with a weight of as many dims; weight (C_in, C_out/groups, *kernel).
+
+    >>> transpose_spec(np.ones((4, 512, 64)), np.ones((512, 256, 16)), stride=8, padding=4, rank=1).out_shape
+    (4, 256, 512)
+    """
     x, weight = as_array("x", x, xp), as_array("weight", weight, xp)
     bias = as_array("bias", bias, xp, optional=True)
     args = (x.shape, weight.shape, None if bias is None else bias.shape, stride, padding, output_padding, dilation,
-            groups)
-    plain = all(_plain(v) for v in args[3:])
+            groups, rank)
+    plain = all(_plain(v) for v in args[3:8])
     x4, w4, groups, s, p, d, out = (checked_transpose_cache if plain else _checked_transpose)(*args)
     return make_spec(x.reshape(x4), weight.reshape(w4), bias, stride=s, dilation=d, groups=groups, offset=p,
                      out_size=out, input_ndim=x.ndim)
@@ -496,7 +600,8 @@ def make_spec(x4, w4, bias, *, stride, dilation, groups, offset, out_size, input
 
 @dataclass(frozen=True)
 class ConvSpec:
-    """A checked conv2d call: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or None."""
+    """A checked conv2d call: x (N, C_in, H, W), weight (C_out, C_in/groups, kH, kW), bias (C_out,) or None (in rank
+    r: x (N, C_in, *spatial), weight (C_out, C_in/groups, *kernel); stride, padding, dilation, out_size r ints)."""
     x: object
     weight: object
     bias: object
@@ -510,13 +615,18 @@ class ConvSpec:
     finish = TransposeSpec.finish
 
 
-def conv_spec(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, xp=np) -> ConvSpec:
-    """Check a PyTorch-style conv2d call and put it in canonical form (no computation)."""
+def conv_spec(x, weight, bias=None, *, stride=1, padding=0, dilation=1, groups=1, xp=np, rank=2) -> ConvSpec:
+    """Check a PyTorch-style conv call (conv2d; conv1d, conv3d with ``rank`` 1, 3) and put it in canonical form.
+
+    >>> conv_spec(np.ones((1, 2, 9)), np.ones((4, 2, 3)), stride=2, rank=1).out_size
+    (4,)
+    """
     x, weight = as_array("x", x, xp), as_array("weight", weight, xp)
     bias = as_array("bias", bias, xp, optional=True)
-    s, p, d = pair("stride", stride), pair("padding", padding), pair("dilation", dilation)
-    x4, w4, groups = _check_arrays(x, weight, bias, transposed=False, groups=groups)
-    out = conv_output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, dilation=d)
+    s, p = ntuple("stride", stride, rank), ntuple("padding", padding, rank)
+    d = ntuple("dilation", dilation, rank)
+    x4, w4, groups = _check_arrays(x, weight, bias, transposed=False, groups=groups, rank=rank)
+    out = conv_output_size(x4.shape[2:], w4.shape[2:], stride=s, padding=p, dilation=d, rank=rank)
     dt = compute_dtype(x4, w4, bias)
     return ConvSpec(x=x4.astype(dt, copy=False), weight=w4.astype(dt, copy=False),
                     bias=None if bias is None else bias.astype(dt, copy=False), stride=s, padding=p, dilation=d,
