@@ -14,6 +14,10 @@ The two pictures of the operation become two kernel designs:
   ``kernel="auto"`` (the default) picks it, except with at most 4 input channels per group, where there is little
   to multiply and gather's single launch wins.
 
+In 1-D (``conv_transpose1d``) the same kernels run the 2-D call of height 1; in 3-D (``conv_transpose3d``) a
+generic route: every stamp by one cuBLAS product per group (as for "gemm"), then one strided add per kernel tap
+(CuPy slicing, the scatter form's col2im), deterministic.
+
 Arrays: CuPy in, CuPy out; NumPy (or lists) in, NumPy out (copied to the device and back). float32 stays float32,
 float64 stays float64, integers compute in float64 (the rules of ``tconv_edu.shapes``). For CuPy arrays a call's
 checked plan (kernel, arguments, grid) is kept per signature (shapes, dtypes, parameters, kernel), so repeated calls
@@ -41,8 +45,8 @@ import numpy as np
 from . import shapes
 from .shapes import _plain
 
-__all__ = ["conv_transpose2d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
-           "KERNEL_SOURCE", "cache_info", "cache_clear", "stamps", "choose"]
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
+           "KERNEL_SOURCE", "cache_info", "cache_clear", "stamps", "choose", "volume"]
 
 #: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)
 KERNELS = ("auto", "gather", "scatter", "gemm")
@@ -425,10 +429,7 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     a CuPy array when x is one, else a NumPy array. ``kernel``: "gather", "scatter", "gemm", or "auto" (see choose).
     Raises ``GPUUnavailableError`` (a ``RuntimeError``) where no GPU is usable, saying why.
     """
-    if not isinstance(kernel, str):
-        raise TypeError(f"kernel={kernel!r}: expected a str, one of {list(KERNELS)}")
-    if kernel not in KERNELS:
-        raise shapes.ArgumentError(f"kernel={kernel!r}: expected one of {list(KERNELS)}")
+    _checked_kernel(kernel)
     cupy = _require_cupy()
     key = _signature(cupy.ndarray, x, weight, bias, stride, padding, output_padding, dilation, groups, kernel)
     if key is None:                                     # NumPy in, lists, numpy ints...: checked, plan not kept
@@ -440,3 +441,76 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
         spec = plan.bind(x, weight, bias)
     y = spec.finish(plan.run(cupy, spec))
     return y if isinstance(x, cupy.ndarray) else cupy.asnumpy(y)
+
+
+def _checked_kernel(kernel, allowed=KERNELS):
+    """``kernel`` as one of ``allowed`` (TypeError for a non-str, ArgumentError for an unknown name)."""
+    if not isinstance(kernel, str):
+        raise TypeError(f"kernel={kernel!r}: expected a str, one of {list(allowed)}")
+    if kernel not in allowed:
+        raise shapes.ArgumentError(f"kernel={kernel!r}: expected one of {list(allowed)}")
+    return kernel
+
+
+def _height_one(spec: shapes.TransposeSpec) -> shapes.TransposeSpec:
+    """A checked 1-D spec as the 2-D spec of height 1 (views): the 2-D kernels compute it as it is."""
+    n, c_in, length = spec.x.shape
+    return spec._replace(x=spec.x.reshape(n, c_in, 1, length),
+                         weight=spec.weight.reshape(spec.weight.shape[:2] + (1, spec.weight.shape[2])),
+                         stride=(1,) + spec.stride, dilation=(1,) + spec.dilation, offset=(0,) + spec.offset,
+                         out_size=(1,) + spec.out_size, input_ndim=4)
+
+
+def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                     kernel="auto"):
+    """1-D transposed convolution on the GPU: the 2-D kernels on the call of height 1 (``kernel`` as in 2-D).
+
+    x: (N, C_in, L), (C_in, L) or (L,); weight: (C_in, C_out/groups, k) (or (k,) with 1-D x); bias: (C_out,).
+    CuPy in, CuPy out; NumPy in, NumPy out. Raises ``GPUUnavailableError`` where no GPU is usable.
+    """
+    _checked_kernel(kernel)
+    cupy = _require_cupy()
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, xp=cupy, rank=1)
+    flat = _height_one(spec)
+    y = spec.finish(_Plan(flat, kernel).run(cupy, flat).reshape(spec.out_shape))
+    return y if isinstance(x, cupy.ndarray) else cupy.asnumpy(y)
+
+
+def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1,
+                     kernel="auto"):
+    """3-D transposed convolution on the GPU by the generic route (``volume``): cuBLAS stamps, one strided add per
+    tap. ``kernel``: "auto" or "gemm" (the same route; the 2-D gather and scatter kernels have no 3-D version).
+
+    x: (N, C_in, D, H, W), (C_in, D, H, W) or (D, H, W); weight: (C_in, C_out/groups, kD, kH, kW) (or (kD, kH, kW)
+    with 3-D x); bias: (C_out,). CuPy in, CuPy out; NumPy in, NumPy out.
+    """
+    _checked_kernel(kernel, ("auto", "gemm"))
+    cupy = _require_cupy()
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, xp=cupy, rank=3)
+    y = spec.finish(volume(spec, cupy))
+    return y if isinstance(x, cupy.ndarray) else cupy.asnumpy(y)
+
+
+def volume(spec: shapes.TransposeSpec, xp):
+    """The generic route on a checked spec of any rank, with array module ``xp`` (CuPy; NumPy runs the same code on
+    the host): stamps (C_out/g per group, *k, N, *size) by one product per group, then one strided add per tap."""
+    x, w, g = spec.x, spec.weight, spec.groups
+    n, c_in, *size = x.shape
+    _, cg_out, *k = w.shape
+    r, cg_in = len(size), c_in // g
+    s, d, p, out = spec.stride, spec.dilation, spec.offset, spec.out_size
+    xg = xp.ascontiguousarray(x.reshape(n, g, cg_in, -1).transpose(1, 2, 0, 3)).reshape(g, cg_in, -1)
+    wt = w.reshape(g, cg_in, -1).transpose(0, 2, 1)
+    cols = xp.matmul(wt, xg).reshape((g, cg_out) + tuple(k) + (n,) + tuple(size))
+    full = spec.full_size
+    y = xp.zeros((n, g, cg_out) + tuple(max(full[i], p[i] + out[i]) for i in range(r)), dtype=spec.dtype)
+    yg = y.transpose((1, 2, 0) + tuple(range(3, 3 + r)))     # (g, cg_out, n, *full), a view
+    for tap in np.ndindex(*k):
+        where = tuple(slice(tap[i] * d[i], tap[i] * d[i] + (size[i] - 1) * s[i] + 1, s[i]) for i in range(r))
+        yg[(slice(None),) * 3 + where] += cols[(slice(None),) * 2 + tap]
+    y = y[(slice(None),) * 3 + tuple(slice(p[i], p[i] + out[i]) for i in range(r))].reshape(spec.out_shape)
+    if spec.bias is not None:
+        y = y + spec.bias.reshape((1, -1) + (1,) * r)
+    return y

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import shapes
 
-__all__ = ["conv_matrix", "conv_transpose2d", "conv_matrix_nnz", "conv2d_grad_input", "gram", "transpose",
+__all__ = ["conv_matrix", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_matrix_nnz", "conv2d_grad_input", "gram", "transpose",
            "cache_info", "cache_clear", "DENSE_LIMIT"]
 
 _INT32_LIMIT = 2 ** 31                       # indices (and nnz) below this are stored as int32
@@ -36,20 +36,34 @@ DENSE_LIMIT = 10_000_000
 
 # --------------------------------------------------------------------------------------------------- building C
 
-def _zeros_like_shape(name, shape, dtype):
+def _rank(input_shape, weight) -> int:
+    """The rank of a conv_matrix call: an r-dim weight with an r-dim input_shape is one channel (r <= 3); else the
+    weight is (C_out, C_in/groups, *kernel), rank ``weight.ndim - 2``."""
+    n = len(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if weight.ndim == n and 1 <= n <= 3:
+        return n
+    return weight.ndim - 2 if 3 <= weight.ndim <= 5 else 2
+
+
+def _zeros_like_shape(name, shape, dtype, rank=2):
     """A read-only all-zero array of ``shape`` that takes no memory (for checking a shape with shapes.conv_spec)."""
-    dims = shapes.sizes(name, shape, (2, 3, 4), "(C, H, W) or (H, W)", minimum=1)
+    sp_ = shapes.spatial_layout(rank)[0]
+    one = f"({sp_})" if rank > 1 else f"({sp_},)"
+    dims = shapes.sizes(name, shape, (rank, rank + 1, rank + 2), f"(C, {sp_}) or {one}", minimum=1)
     return np.broadcast_to(np.zeros((), dtype), dims)
 
 
 def _spec_for_shape(input_shape, weight, stride, padding, dilation, groups):
-    """shapes.conv_spec for an input known only by its shape (C, H, W) or (H, W)."""
-    if isinstance(input_shape, (tuple, list)) and len(input_shape) == 4:
-        raise shapes.ArgumentError(f"input_shape={tuple(input_shape)!r}: expected (C, H, W) or (H, W) (one "
-                                   f"sample; C maps one sample's pixels, the batch shares it)")
+    """shapes.conv_spec for an input known only by its shape (C, H, W) or (H, W) (in rank r: (C, *size) or (*size))."""
     weight = shapes.as_array("weight", weight, np)
-    z = _zeros_like_shape("input_shape", input_shape, shapes.compute_dtype(weight))
-    return shapes.conv_spec(z, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    rank = _rank(input_shape, weight)
+    if isinstance(input_shape, (tuple, list)) and len(input_shape) == rank + 2:
+        sp_ = shapes.spatial_layout(rank)[0]
+        one = f"({sp_})" if rank > 1 else f"({sp_},)"
+        raise shapes.ArgumentError(f"input_shape={tuple(input_shape)!r}: expected (C, {sp_}) or {one} (one "
+                                   f"sample; C maps one sample's pixels, the batch shares it)")
+    z = _zeros_like_shape("input_shape", input_shape, shapes.compute_dtype(weight), rank)
+    return shapes.conv_spec(z, weight, stride=stride, padding=padding, dilation=dilation, groups=groups, rank=rank)
 
 
 def _axis_taps(n_out, n_in, k, s, d, p):
@@ -59,7 +73,8 @@ def _axis_taps(n_out, n_in, k, s, d, p):
 
 
 def _build(c_in, in_hw, w4, stride, pad, dilation, groups, out_hw):
-    """CSR matrix of conv2d: (C_out * Ho * Wo, C_in * H * W); rows (o, i, j), columns (c, y, x), sorted.
+    """CSR matrix of the conv: (C_out * Ho * Wo, C_in * H * W); rows (o, i, j), columns (c, y, x), sorted (in any
+    rank: rows (o, *output index), columns (c, *input index)).
 
     ``pad`` is the (top, left) padding; the output grid ``out_hw`` is given, so the bottom/right padding is
     whatever makes it fit (zero-extended input). Vectorised: a pattern of (output pixel, tap) pairs for one
@@ -67,23 +82,30 @@ def _build(c_in, in_hw, w4, stride, pad, dilation, groups, out_hw):
     """
     import scipy.sparse as sp
 
-    c_out, m, kh, kw = w4.shape               # m = input channels per group
-    h, wd = in_hw
-    ho, wo = out_hw
-    hw, taps = h * wd, kh * kw
-    ys, in_h = _axis_taps(ho, h, kh, stride[0], dilation[0], pad[0])
-    xs, in_w = _axis_taps(wo, wd, kw, stride[1], dilation[1], pad[1])
-    # every (output pixel, tap) pair inside the input, in row-major order: by pixel, then by column (tap a, b)
-    pi, pj, pa, pb = np.nonzero(in_h[:, None, :, None] & in_w[None, :, None, :])
-    prow = pi * wo + pj
-    pcol = ys[pi, pa] * wd + xs[pj, pb]
-    ptap = pa * kw + pb
-    npix = in_h.sum(1)[:, None] * in_w.sum(1)[None, :]          # taps inside, per output pixel
+    c_out, m, *k = w4.shape                   # m = input channels per group
+    rank = len(k)
+    hw, taps = int(np.prod(in_hw)), int(np.prod(k))
+    pos, inside = zip(*(_axis_taps(out_hw[i], in_hw[i], k[i], stride[i], dilation[i], pad[i]) for i in range(rank)))
+    # every (output pixel, tap) pair inside the input, in row-major order: by pixel, then by tap; the mask's axes
+    # are (i_1 .. i_r, a_1 .. a_r)
+    mask = np.ones((1,) * (2 * rank), dtype=bool)
+    for i in range(rank):
+        shape = [1] * (2 * rank)
+        shape[i], shape[rank + i] = inside[i].shape
+        mask = mask & inside[i].reshape(shape)
+    idx_ = np.nonzero(mask)
+    pix, tap = idx_[:rank], idx_[rank:]
+    prow = np.ravel_multi_index(pix, tuple(out_hw)) if rank else np.zeros(0, np.intp)
+    pcol = np.ravel_multi_index(tuple(pos[i][pix[i], tap[i]] for i in range(rank)), tuple(in_hw))
+    ptap = np.ravel_multi_index(tap, tuple(k))
+    npix = np.ones((), dtype=np.intp)                           # taps inside, per output pixel
+    for i in range(rank):
+        npix = np.multiply.outer(npix, inside[i].sum(1))
     count = npix.ravel()
     start = np.cumsum(count) - count
     n_pairs = pcol.size
     nnz = c_out * m * n_pairs
-    idx = np.int32 if max(nnz, c_in * hw, c_out * ho * wo) < _INT32_LIMIT else np.int64
+    idx = np.int32 if max(nnz, c_in * hw, c_out * count.size) < _INT32_LIMIT else np.int64
     # template of one output channel's rows: for each pixel, for each input channel c, that pixel's taps
     ch = np.arange(m, dtype=idx)[:, None]
     first = start[prow]
@@ -97,9 +119,9 @@ def _build(c_in, in_hw, w4, stride, pad, dilation, groups, out_hw):
     offset = (np.arange(c_out, dtype=idx) // cg_out) * idx(m * hw)
     indices = np.add(offset[:, None], cols[None, :], dtype=idx).ravel()
     data = np.take(w4.reshape(c_out, m * taps), tap_of, axis=1).ravel()
-    indptr = np.zeros(c_out * ho * wo + 1, dtype=idx)
+    indptr = np.zeros(c_out * count.size + 1, dtype=idx)
     np.cumsum(np.tile(count.astype(idx) * m, c_out), out=indptr[1:])
-    C = sp.csr_array((data, indices, indptr), shape=(c_out * ho * wo, c_in * hw))
+    C = sp.csr_array((data, indices, indptr), shape=(c_out * count.size, c_in * hw))
     C.has_sorted_indices = True                 # built in column order, no duplicates (tested)
     return C
 
@@ -115,7 +137,8 @@ def _dense_guard(shape):
 def conv_matrix(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=1, dense=False):
     """The matrix C of ``conv2d`` on inputs of ``input_shape``: ``conv2d(z, w).ravel() == C @ z.ravel()``.
 
-    input_shape: (C_in, H, W), or (H, W) with a 2-D weight (kH, kW); weight: (C_out, C_in/groups, kH, kW).
+    input_shape: (C_in, H, W), or (H, W) with a 2-D weight (kH, kW); weight: (C_out, C_in/groups, kH, kW). Any rank:
+    (C_in, L) with weight (C_out, C_in/groups, k) is conv1d's matrix, (C_in, D, H, W) with a 5-D weight conv3d's.
     Returns a ``scipy.sparse.csr_array`` of shape (C_out * H_out * W_out, C_in * H * W) in the weight's compute
     dtype (int32 indices where they fit), or a numpy array with ``dense=True`` (at most ``DENSE_LIMIT`` entries).
     For the transposed convolution with weight w, call it with w itself at the transposed conv's output size: then
@@ -126,13 +149,14 @@ def conv_matrix(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=
     (4, 16)
     >>> conv_matrix((2, 9, 9), np.ones((3, 2, 3, 3)), stride=2, padding=1).shape
     (75, 162)
+    >>> conv_matrix((2, 9), np.ones((3, 2, 3)), stride=2).shape, conv_matrix((1, 4, 4, 4), np.ones((1, 1, 2, 2, 2))).shape
+    ((12, 18), (27, 64))
     """
     spec = _spec_for_shape(input_shape, weight, stride, padding, dilation, groups)
-    _, c_in, h, wd = spec.x.shape
-    ho, wo = spec.out_size
+    _, c_in, *size = spec.x.shape
     if dense:
-        _dense_guard((spec.weight.shape[0] * ho * wo, c_in * h * wd))
-    C = _build(c_in, (h, wd), spec.weight, spec.stride, spec.padding, spec.dilation, spec.groups, spec.out_size)
+        _dense_guard((spec.weight.shape[0] * int(np.prod(spec.out_size)), c_in * int(np.prod(size))))
+    C = _build(c_in, tuple(size), spec.weight, spec.stride, spec.padding, spec.dilation, spec.groups, spec.out_size)
     return C.toarray() if dense else C
 
 
@@ -149,16 +173,16 @@ def conv_matrix_nnz(input_shape, weight_shape, *, stride=1, padding=0, dilation=
     100
     """
     wshape = tuple(weight_shape) if isinstance(weight_shape, (tuple, list)) else weight_shape
-    if not isinstance(wshape, tuple) or len(wshape) not in (2, 4):
+    if not isinstance(wshape, tuple) or not 1 <= len(wshape) <= 5:
         raise shapes.ArgumentError(f"weight_shape={weight_shape!r}: expected (C_out, C_in/groups, kH, kW) or (kH, kW)")
-    spec = _spec_for_shape(input_shape, _zeros_like_shape("weight_shape", wshape, np.float64), stride, padding,
-                           dilation, groups)
-    c_out, m, kh, kw = spec.weight.shape
-    ho, wo = spec.out_size
-    if spec.padding == (0, 0):
-        return c_out * ho * wo * m * kh * kw
+    w_stand_in = np.broadcast_to(np.zeros((), np.float64), shapes.sizes("weight_shape", wshape, (len(wshape),), "",
+                                                                        minimum=1))
+    spec = _spec_for_shape(input_shape, w_stand_in, stride, padding, dilation, groups)
+    c_out, m, *ks = spec.weight.shape
+    if not any(spec.padding):
+        return c_out * int(np.prod(spec.out_size)) * m * int(np.prod(ks))
     pairs = []
-    for n_in, n_out, k, s, d, p in zip(spec.x.shape[2:], spec.out_size, (kh, kw), spec.stride, spec.dilation,
+    for n_in, n_out, k, s, d, p in zip(spec.x.shape[2:], spec.out_size, ks, spec.stride, spec.dilation,
                                        spec.padding):
         total = 0
         for a in range(k):                       # outputs i with 0 <= i*s + a*d - p <= n_in - 1
@@ -166,7 +190,7 @@ def conv_matrix_nnz(input_shape, weight_shape, *, stride=1, padding=0, dilation=
             hi = min(n_out - 1, (n_in - 1 - a * d + p) // s)
             total += max(0, hi - lo + 1)
         pairs.append(total)
-    return c_out * m * pairs[0] * pairs[1]
+    return c_out * m * int(np.prod(pairs))
 
 
 def gram(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=1):
@@ -249,7 +273,8 @@ cache_clear = _transposed.cache_clear
 
 
 def _apply(CT, x, bias, out_chw):
-    """Cᵀ applied to every sample of x (N, C_in, H, W) in one sparse product; returns (N, C_out, H_out, W_out)."""
+    """Cᵀ applied to every sample of x (N, C_in, H, W) in one sparse product; returns (N, C_out, H_out, W_out) (any
+    rank: x (N, C_in, *size), ``out_chw`` (C_out, *out))."""
     n = x.shape[0]
     if n == 0:
         return np.zeros((0,) + out_chw, dtype=CT.dtype)
@@ -258,7 +283,7 @@ def _apply(CT, x, bias, out_chw):
     else:                                   # (C_in*H*W, N): the batch is the innermost axis of the product
         y = np.ascontiguousarray((CT @ x.reshape(n, -1).T).T).reshape((n,) + out_chw)
     if bias is not None:
-        y += bias.reshape(-1, 1, 1)
+        y += bias.reshape((-1,) + (1,) * (len(out_chw) - 1))
     return y
 
 
@@ -284,4 +309,26 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     """
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                                  dilation=dilation, groups=groups)
+    return spec.finish(transpose(spec))
+
+
+def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """1-D transposed convolution as ``Cᵀ @ x``, C the sparse matrix of the conv1d it transposes (cached as in 2-D).
+
+    Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose1d``: x (N, C_in, L), (C_in, L) or
+    (L,); weight (C_in, C_out/groups, k); bias (C_out,).
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=1)
+    return spec.finish(transpose(spec))
+
+
+def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """3-D transposed convolution as ``Cᵀ @ x``, C the sparse matrix of the conv3d it transposes (cached as in 2-D).
+
+    Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose3d``: x (N, C_in, D, H, W),
+    (C_in, D, H, W) or (D, H, W); weight (C_in, C_out/groups, kD, kH, kW); bias (C_out,).
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=3)
     return spec.finish(transpose(spec))

@@ -7,7 +7,8 @@ interleave them into the r-times larger image with ``pixel_shuffle``. Nothing is
 
 - ``pixel_shuffle`` / ``pixel_unshuffle``: (N, C*r*r, H, W) <-> (N, C, H*r, W*r), PyTorch's channel order.
 - ``subpixel_weight`` and ``subpixel_padding``: the conv2d weight and input padding for a transposed-conv weight.
-- ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way.
+- ``conv_transpose2d``: the full contract (same signature and results as the other forms), computed this way;
+  ``conv_transpose1d`` and ``conv_transpose3d`` the same with phases per axis (r phases in 1-D, r_d*r_h*r_w in 3-D).
 - ``macs``: the multiply-adds of the scatter, zero-insertion and sub-pixel views of one layer.
 
 Resize-convolution (``upsample_nearest``, ``resize_conv``), the other checkerboard remedy, lives with the
@@ -30,8 +31,8 @@ import numpy as np
 from . import shapes
 from .conv import _conv2d
 
-__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose2d", "macs",
-           "transpose"]
+__all__ = ["pixel_shuffle", "pixel_unshuffle", "subpixel_weight", "subpixel_padding", "conv_transpose1d",
+           "conv_transpose2d", "conv_transpose3d", "macs", "transpose"]
 
 
 # ------------------------------------------------------------------------------------------------ pixel shuffle
@@ -119,6 +120,36 @@ def _plan(k, s, p, d):
     return taps[:, first:last + 1], top - first, last - first + 1
 
 
+def _shuffle_nd(x, s):
+    """(N, C*prod(s), *q) -> (N, C, *(q_i * s_i)): phase (p_1, ..., p_r) of channel c (channel index c*prod(s) + the
+    phase in row-major order) becomes output index q_i*s_i + p_i on every axis (``_shuffle`` in any rank)."""
+    n, c, *q = x.shape
+    r = len(q)
+    y = x.reshape((n, c // int(np.prod(s))) + tuple(s) + tuple(q))
+    order = (0, 1) + tuple(a for i in range(r) for a in (2 + r + i, 2 + i))     # (N, C, q_1, s_1, q_2, s_2, ...)
+    return y.transpose(order).reshape((n, c // int(np.prod(s))) + tuple(qi * si for qi, si in zip(q, s)))
+
+
+def _subpixel_weight(w, s, p, d, groups):
+    """``subpixel_weight`` on a checked canonical weight (C_in, C_out/groups, *k) of any rank and tuples s, p, d:
+    (C_out * prod(s), C_in/groups, *L), the phases in row-major order after the output channel."""
+    c_in, cg_out, *k = w.shape
+    r, g = len(k), groups
+    plans = [_plan(k[i], s[i], p[i], d[i]) for i in range(r)]
+    # (g, cg_out, cg_in, *(k+1)): channels swapped, one zero entry per axis for "no tap" (index -1)
+    wz = np.zeros((g, cg_out, c_in // g) + tuple(ki + 1 for ki in k), dtype=shapes.compute_dtype(w))
+    wz[(slice(None),) * 3 + tuple(slice(0, ki) for ki in k)] = \
+        w.reshape((g, c_in // g, cg_out) + tuple(k)).transpose((0, 2, 1) + tuple(range(3, 3 + r)))
+    index = []
+    for i, (taps, _, _) in enumerate(plans):               # axis i's taps as a (..., s_i, ..., L_i, ...) index
+        shape = [1] * (2 * r)
+        shape[i], shape[r + i] = taps.shape
+        index.append(taps.reshape(shape))
+    sub = wz[(slice(None),) * 3 + tuple(index)]            # (g, cg_out, cg_in, *s, *L)
+    sub = sub.transpose((0, 1) + tuple(range(3, 3 + r)) + (2,) + tuple(range(3 + r, 3 + 2 * r)))
+    return np.ascontiguousarray(sub.reshape((g * cg_out * int(np.prod(s)), c_in // g) + tuple(t[2] for t in plans)))
+
+
 def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
     """The conv2d weight whose r*r output channels per transposed-conv output channel are the sub-pixel kernels.
 
@@ -144,17 +175,11 @@ def subpixel_weight(weight, stride, padding=0, dilation=1, groups=1):
         raise shapes.ArgumentError(f"weight: expected (C_in, C_out/groups, kH, kW) or (kH, kW), got shape {w.shape}")
     w4 = w.reshape((1, 1) + w.shape) if w.ndim == 2 else w
     s, p, _, d = shapes.transpose_params(stride, padding, 0, dilation)
-    c_in, cg_out, kh, kw = w4.shape
+    c_in = w4.shape[0]
     g = shapes.check_groups(groups, {"the weight's C_in": c_in})
-    if min(kh, kw) < 1:
+    if min(w4.shape[2:]) < 1:
         raise shapes.ArgumentError(f"weight: kernel size must be >= 1, got shape {w.shape}")
-    (th, _, lh), (tw, _, lw) = _plan(kh, s[0], p[0], d[0]), _plan(kw, s[1], p[1], d[1])
-    # (g, cg_out, cg_in, kh+1, kw+1): channels swapped, one zero row/column for "no tap" (index -1)
-    wz = np.zeros((g, cg_out, c_in // g, kh + 1, kw + 1), dtype=shapes.compute_dtype(w4))
-    wz[..., :kh, :kw] = w4.reshape(g, c_in // g, cg_out, kh, kw).transpose(0, 2, 1, 3, 4)
-    sub = wz[:, :, :, th[:, None, :, None], tw[None, :, None, :]]     # (g, cg_out, cg_in, sh, sw, Lh, Lw)
-    sub = sub.transpose(0, 1, 3, 4, 2, 5, 6)                           # (g, cg_out, sh, sw, cg_in, Lh, Lw)
-    return np.ascontiguousarray(sub.reshape(g * cg_out * s[0] * s[1], c_in // g, lh, lw))
+    return _subpixel_weight(w4, s, p, d, g)
 
 
 def subpixel_padding(in_size, kernel_size, stride, *, padding=0, output_padding=0, dilation=1):
@@ -172,7 +197,7 @@ def subpixel_padding(in_size, kernel_size, stride, *, padding=0, output_padding=
 
 def _pads(n, k, s, p, d, out):
     pads = []
-    for i in range(2):
+    for i in range(len(n)):
         _, top, length = _plan(k[i], s[i], p[i], d[i])
         rows = shapes.ceil_div(out[i], s[i])                 # conv2d rows
         pads.append((top, rows + length - 1 - n[i] - top))
@@ -196,29 +221,52 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 
 def _pad_or_crop(x, pads):
-    """Zero-pad (positive) or crop (negative) the last two axes by ((top, bottom), (left, right))."""
-    (t, b), (l, r) = pads
-    h, w = x.shape[-2:]
-    out = np.zeros(x.shape[:-2] + (h + t + b, w + l + r), dtype=x.dtype)
-    src = x[..., max(0, -t):h - max(0, -b), max(0, -l):w - max(0, -r)]
-    out[..., max(0, t):max(0, t) + src.shape[-2], max(0, l):max(0, l) + src.shape[-1]] = src
+    """Zero-pad (positive) or crop (negative) the last axes by ((top, bottom), (left, right)), one pair per axis."""
+    r = len(pads)
+    size = x.shape[x.ndim - r:]
+    out = np.zeros(x.shape[:x.ndim - r] + tuple(n + a + b for n, (a, b) in zip(size, pads)), dtype=x.dtype)
+    src = x[(Ellipsis,) + tuple(slice(max(0, -a), n - max(0, -b)) for n, (a, b) in zip(size, pads))]
+    if src.size:
+        out[(Ellipsis,) + tuple(slice(max(0, a), max(0, a) + m) for (a, _), m in zip(pads, src.shape[x.ndim - r:]))] = src
     return out
 
 
 def transpose(spec: shapes.TransposeSpec):
-    """Compute a checked spec: pad or crop x, conv2d with the sub-pixel weight, shuffle, keep the first out rows."""
-    s, p, d = spec.stride, spec.offset, spec.dilation
-    (kh, kw), (ho, wo) = spec.weight.shape[2:], spec.out_size
-    pads = _pads(spec.x.shape[2:], (kh, kw), s, p, d, spec.out_size)
-    w_sub = np.asarray(subpixel_weight(spec.weight, s, spec.offset, d, spec.groups))
+    """Compute a checked spec of any rank: pad or crop x, conv with the sub-pixel weight, shuffle, keep the first
+    out rows (phases per axis)."""
+    s, p, d, out = spec.stride, spec.offset, spec.dilation, spec.out_size
+    r = spec.rank
+    pads = _pads(spec.x.shape[2:], spec.weight.shape[2:], s, p, d, out)
+    w_sub = _subpixel_weight(spec.weight, s, p, d, spec.groups)
     xpad = _pad_or_crop(spec.x, pads)
-    rows, cols = shapes.ceil_div(ho, s[0]), shapes.ceil_div(wo, s[1])
-    conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1, 1),
-                           padding=(0, 0), dilation=(1, 1), groups=spec.groups, out_size=(rows, cols), input_ndim=4)
-    y = _shuffle(_conv2d(conv), s[0], s[1])[:, :, :ho, :wo]
+    grid = tuple(shapes.ceil_div(out[i], s[i]) for i in range(r))
+    conv = shapes.ConvSpec(x=xpad, weight=w_sub.astype(spec.dtype, copy=False), bias=None, stride=(1,) * r,
+                           padding=(0,) * r, dilation=(1,) * r, groups=spec.groups, out_size=grid, input_ndim=r + 2)
+    y = _shuffle_nd(_conv2d(conv), s)[(slice(None),) * 2 + tuple(slice(0, o) for o in out)]
     if spec.bias is not None:
-        y = y + spec.bias.reshape(1, -1, 1, 1)
+        y = y + spec.bias.reshape((1, -1) + (1,) * r)
     return y
+
+
+def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """1-D transposed convolution, sub-pixel form: one conv1d with r kernels per output channel, then the r phases
+    interleaved. Same signature, shapes and results as ``tconv_edu.scatter.conv_transpose1d``.
+
+    >>> conv_transpose1d(np.array([1, 2, 3]), np.array([1, 1, 1]), stride=2)
+    array([1., 1., 3., 2., 5., 3., 3.])
+    """
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=1)
+    return spec.finish(transpose(spec))
+
+
+def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
+    """3-D transposed convolution, sub-pixel form: phases per axis (r_d * r_h * r_w kernels per output channel),
+    one conv3d, then the phases interleaved. Same signature, shapes and results as
+    ``tconv_edu.scatter.conv_transpose3d``."""
+    spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+                                 dilation=dilation, groups=groups, rank=3)
+    return spec.finish(transpose(spec))
 
 
 def macs(x_shape, weight_shape, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1) -> dict:

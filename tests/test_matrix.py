@@ -504,7 +504,9 @@ def test_bad_weights():
     with pytest.raises(TypeError, match="weight"):
         matrix.conv_matrix((1, 5, 5), np.ones((1, 1, 3, 3), dtype=complex))
     with pytest.raises(ArgumentError, match="weight_shape"):
-        matrix.conv_matrix_nnz((1, 5, 5), (1, 3, 3))
+        matrix.conv_matrix_nnz((1, 5, 5), (1, 1, 1, 3, 3, 3))       # six dims: no rank reads it
+    # three sizes with a 3-dim weight are one 3-D channel now (conv3d's matrix), no longer a malformed 2-D weight
+    assert matrix.conv_matrix_nnz((1, 5, 5), (1, 3, 3)) == 1 * 3 * 3 * 9
 
 
 def test_bad_gradient_sizes():
