@@ -36,8 +36,9 @@ lab: $(VENV)/.lab
 
 # the explorers alone, as a page without code cells (Voila); prints the URL. make app APP_ARGS="--no-browser"
 # (Voila runs as root as it is: it has no root check and no --allow-root option)
+# app/jupyter holds the page's template (Voila's lab template without its font-awesome links to a CDN: offline)
 app: $(VENV)/.lab
-	$(BIN)/voila app/explorers.ipynb $(VOILA_SKIP) $(APP_ARGS)
+	JUPYTER_PATH=$(CURDIR)/app/jupyter$${JUPYTER_PATH:+:$$JUPYTER_PATH} $(BIN)/voila app/explorers.ipynb $(VOILA_SKIP) $(APP_ARGS)
 # front-end extensions of JupyterLab that fail to load in Voila's page (they only log errors there)
 VOILA_SKIP := --VoilaConfiguration.extension_denylist=@jupyter/nbgrader \
               --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension

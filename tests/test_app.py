@@ -27,6 +27,19 @@ def test_app_notebook_runs_and_shows_one_widget_per_explorer_cell():
         assert WIDGET in cell.outputs[0].data, f"{cell.source!r} does not display a widget"
 
 
+def test_app_page_uses_the_offline_template():
+    """Voila's lab template links font-awesome on a CDN; the app's template (selected in the notebook's metadata,
+    found through `make app`'s JUPYTER_PATH) drops those links and keeps the rest."""
+    nb = nbformat.read(APP, as_version=4)
+    assert nb.metadata.get("voila", {}).get("template") == "tconv"
+    template = ROOT / "app" / "jupyter" / "voila" / "templates" / "tconv"
+    text = (template / "index.html.j2").read_text()
+    assert "extends 'lab/index.html.j2'" in text and "https://" not in text and "super.super()" in text
+    assert '"base_template": "lab"' in (template / "conf.json").read_text()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "JUPYTER_PATH=$(CURDIR)/app/jupyter" in makefile
+
+
 def test_app_shows_every_explorer_of_the_widgets_module():
     from tconv_edu import widgets
 

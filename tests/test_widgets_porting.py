@@ -10,11 +10,11 @@ from tconv_edu import porting, viz, widgets  # noqa: E402
 
 
 def test_groups_explorer_shows_the_weight_and_bias_shapes():
-    box = widgets.groups_explorer(4, 6, 2)
-    assert "weight <b>(4, 3, 3, 3)</b>" in box.message.value and "bias <b>(6,)</b>" in box.message.value
-    assert "= <b>6</b>" in box.message.value
-    box.controls["groups"].value = 4                 # 4 does not divide 6
-    assert "Not allowed" in box.message.value and box.png == b""
+    ex = widgets.groups_explorer(4, 6, 2)
+    assert "weight (4, 3, 3, 3)" in ex.message and "bias (6,)" in ex.message
+    assert "= 6 (a 3 x 3 input" in ex.message
+    ex.groups = 4                                    # 4 does not divide 6
+    assert ex.message.startswith("Not allowed") and ex.meta.get("c_in") is None
 
 
 def test_groups_figure_draws_one_line_per_kernel():
@@ -35,14 +35,16 @@ def test_every_port_the_explorer_reports_computes_the_same(source, target):
 
 
 def test_porting_explorer_tf_same_to_torch_is_not_exact_and_says_why():
-    box = widgets.porting_explorer("tf", "torch")
-    assert "no exact port" in box.message.value and "crop ((0, 1), (0, 1))" in box.message.value
-    box.controls["target"].value = "keras"
-    assert "exact port" in box.message.value and "no exact" not in box.message.value
-    box.controls["source"].value = "torch"            # padding 'SAME' is no PyTorch argument
-    assert "Not allowed" in box.message.value and "padding=&#x27;same&#x27;" in box.message.value
-    for name, c in box.controls.items():
-        assert c.description.strip(), name
+    ex = widgets.porting_explorer("tf", "torch")
+    assert "no exact port" in ex.message and "crop ((0, 1), (0, 1))" in ex.message
+    ex.target = "keras"
+    assert "exact port" in ex.message and "no exact" not in ex.message
+    ex.source = "torch"                               # padding 'SAME' is no PyTorch argument
+    assert ex.message.startswith("Not allowed") and "padding='same'" in ex.message
+    assert [c["kind"] for c in ex.controls][:2] == ["select", "select"]
+    assert ex.control("padding")["options"] == list(widgets.PADDINGS)
+    for c in ex.controls:
+        assert c["label"].strip(), c
 
 
 def test_a_dilated_stamp_is_drawn_with_its_taps_apart():
@@ -51,6 +53,6 @@ def test_a_dilated_stamp_is_drawn_with_its_taps_apart():
     fig = viz.plot_scatter_step(np.array([[1, 2], [3, 4]]), np.array([[0, 1], [1, 0]]), 1, dilation=2)
     stamp_ax = fig.axes[2]
     assert "dilation 2" in stamp_ax.get_title() and "taps 2 apart (dilation)" in viz.alt_text(fig)
-    box = widgets.scatter_stepper()
-    box.controls["dilation"].value = 2
-    assert "taps 2 apart (dilation)" in box.message.value and box.png.startswith(b"\x89PNG")
+    ex = widgets.scatter_stepper()
+    ex.dilation = 2
+    assert "taps 2 apart (dilation)" in ex.message and ex.meta["canvas"] == [4, 4]

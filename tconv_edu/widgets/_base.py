@@ -1,0 +1,114 @@
+"""What every explorer shares: an ``anywidget`` whose page module draws what the kernel computed.
+
+The kernel side holds the controls' values as synced traits (``step``, ``stride``, ...), recomputes with the
+library when one of ``PARAMS`` changes, and sends the result in one message: arrays as ``Bytes`` (binary buffers:
+float64 or int32, little-endian, row-major), their shapes and the text lines in ``meta`` (small JSON), a library
+error in ``error``, and ``rev`` (one more per recomputation, which the page waits for). Controls that only move
+within what was sent (the stepper's stamp, the matrix explorer's pixel) are not in ``PARAMS``: the page moves on its
+own and the kernel only records the value.
+"""
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets as T
+
+from .. import shapes, viz
+
+HERE = Path(__file__).parent
+
+
+@lru_cache(maxsize=None)
+def esm(name: str) -> str:
+    """The page module of explorer ``name``: the shared helpers (``_common.js``) followed by ``name``.js, one
+    self-contained ES module (a module anywidget loads from a string cannot import its neighbours)."""
+    return (HERE / "_common.js").read_text(encoding="utf-8") + "\n" + (HERE / f"{name}.js").read_text(encoding="utf-8")
+
+
+def f64(a) -> bytes:
+    """float64 little-endian bytes of ``a`` (row-major): what the page reads as a Float64Array."""
+    return np.ascontiguousarray(a, dtype="<f8").tobytes()
+
+
+def i32(a) -> bytes:
+    """int32 little-endian bytes of ``a`` (row-major): what the page reads as an Int32Array."""
+    return np.ascontiguousarray(a, dtype="<i4").tobytes()
+
+
+def number(name, label, lo, hi) -> dict:
+    """A labelled ``<input type=number>`` in the page: Tab reaches it, the arrow keys step it."""
+    return {"name": name, "label": label, "kind": "number", "min": int(lo), "max": int(hi)}
+
+
+def select(name, label, options) -> dict:
+    """A labelled ``<select>`` in the page (the arrow keys move through the options)."""
+    return {"name": name, "label": label, "kind": "select", "options": list(options)}
+
+
+class Explorer(anywidget.AnyWidget):
+    """Base of the explorers. ``message`` is the text description of the current state (what the page shows in its
+    ``aria-live`` region); ``controls`` lists the page's inputs in focus order; ``error`` is the library's message
+    for a rejected combination ("" otherwise)."""
+
+    _esm = ""
+    palette = T.Dict().tag(sync=True)
+    controls = T.List().tag(sync=True)
+    meta = T.Dict().tag(sync=True)
+    error = T.Unicode("").tag(sync=True)
+    rev = T.Int(0).tag(sync=True)
+    #: the traits whose change asks the kernel to recompute
+    PARAMS: tuple = ()
+    #: the traits whose change the page handles alone (the kernel only records them)
+    LOCAL: tuple = ()
+    #: a short name for the text form (repr, nbval)
+    TITLE = "explorer"
+
+    def __init__(self, **kwargs):
+        super().__init__(palette=dict(viz.COLORS, negative=viz.NEGATIVE), **kwargs)
+        self.compute_ms = 0.0
+        self.observe(lambda change: self.update(), names=list(self.PARAMS))
+        self.update()
+
+    # --- the kernel's part of a step
+    def compute(self) -> tuple[dict, dict]:
+        """(arrays as bytes by trait name, meta) for the current values; raise ArgumentError for a bad one."""
+        raise NotImplementedError
+
+    def update(self) -> None:
+        """Recompute with the library and send everything in one message."""
+        start = time.perf_counter()
+        try:
+            arrays, meta = self.compute()
+            error = ""
+        except (shapes.ArgumentError, TypeError) as err:
+            arrays, meta, error = {}, {}, str(err)
+        self.compute_ms = (time.perf_counter() - start) * 1e3
+        meta["compute_ms"] = round(self.compute_ms, 3)
+        with self.hold_sync():
+            for name, value in arrays.items():
+                setattr(self, name, value)
+            self.meta, self.error = meta, error
+            self.rev += 1
+
+    # --- text
+    def describe(self) -> str:
+        """The text description of the state (lines joined by newlines)."""
+        return "\n".join(self.meta.get("lines", []))
+
+    @property
+    def message(self) -> str:
+        """What the page's description reads: the library's error, or the state in words."""
+        return f"Not allowed: {self.error}" if self.error else self.describe()
+
+    def control(self, name: str) -> dict:
+        """The page input of trait ``name`` (its label, kind and bounds)."""
+        return next(c for c in self.controls if c["name"] == name)
+
+    def __repr__(self) -> str:
+        # the text/plain form of the displayed widget: stable across runs (nbval compares it)
+        first = self.message.split("\n", 1)[0]
+        return f"{self.TITLE} (drawn in the page): {first}"

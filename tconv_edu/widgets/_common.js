@@ -1,0 +1,205 @@
+// Shared by every explorer's page module (tconv_edu/widgets/_base.py joins this file and the explorer's into one
+// ES module). The kernel computes every number with tconv_edu; this code only reads the arrays it sent, draws
+// them as SVG in the course's palette (tconv_edu.viz.COLORS, sent as the `palette` trait) and writes readouts.
+//
+// The root element carries what tests and benchmarks/explorers.py read:
+//   data-pending="1" while a change waits for the kernel, "0" once its answer is drawn;
+//   data-drawn: a counter, one more per drawing; data-settled-at: performance.now() of the last drawing.
+
+const SVGNS = "http://www.w3.org/2000/svg";
+
+function h(tag, attrs = {}, parent = null, text = null) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== null) e.textContent = text;
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+// the bytes of a Bytes trait (a DataView, or null before the first message) as a typed array
+function f64(model, name) {
+  const v = model.get(name);
+  if (!v || !v.byteLength) return new Float64Array(0);
+  return new Float64Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+}
+function i32(model, name) {
+  const v = model.get(name);
+  if (!v || !v.byteLength) return new Int32Array(0);
+  return new Int32Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+}
+
+// tconv_edu.viz.format_number: a whole number without decimals, else 3 significant digits (Python's "%.3g")
+function fmt(v) {
+  if (Math.abs(v - Math.round(v)) <= 1e-9) return String(Math.round(v) || 0);
+  let s = v.toPrecision(3);
+  const exp = Math.floor(Math.log10(Math.abs(Number(s))));
+  if (exp < -4 || exp >= 3) {
+    let [m, e] = v.toExponential(2).split("e");
+    if (m.includes(".")) m = m.replace(/0+$/, "").replace(/\.$/, "");
+    const n = Number(e);
+    return `${m}e${n < 0 ? "-" : "+"}${String(Math.abs(n)).padStart(2, "0")}`;
+  }
+  if (s.includes(".")) s = s.replace(/0+$/, "").replace(/\.$/, "");
+  return s;
+}
+
+// a colour of the palette mixed with white: t = 0 white, 1 the colour
+function mix(hex, t) {
+  const c = parseInt(hex.slice(1), 16);
+  const ch = (shift) => Math.round(255 + (((c >> shift) & 255) - 255) * Math.max(0, Math.min(1, t)));
+  return `rgb(${ch(16)},${ch(8)},${ch(0)})`;
+}
+// black or white text on a fill (tconv_edu.viz._text_color's rule)
+function ink(rgb) {
+  const [r, g, b] = rgb.match(/\d+/g).map((v) => Number(v) / 255);
+  return 0.299 * r + 0.587 * g + 0.114 * b > 0.55 ? "#000" : "#fff";
+}
+function shade(palette, role, v, vmax) {
+  if (v < 0) return mix(palette.negative, Math.abs(v) / (vmax || 1));
+  return mix(palette[role], vmax ? v / vmax : 0);
+}
+
+// an SVG grid of rows x cols cells; cell(r, c) -> {fill, text, cls, stroke}. Cells carry data-r, data-c.
+// Returns the markup (set as innerHTML of an <svg>, which is faster than one element at a time).
+function gridMarkup(rows, cols, size, cell, { x0 = 0, y0 = 0, name = "" } = {}) {
+  const parts = [];
+  const font = Math.max(8, Math.min(14, size * 0.42));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const d = cell(r, c);
+      const x = x0 + c * size, y = y0 + r * size;
+      parts.push(`<rect class="cell ${d.cls || ""}" data-grid="${name}" data-r="${r}" data-c="${c}" x="${x}" y="${y}" ` +
+                 `width="${size}" height="${size}" fill="${d.fill}" stroke="#777" stroke-width="0.5"/>`);
+      if (d.text !== undefined && d.text !== null && size >= 14) {
+        parts.push(`<text x="${x + size / 2}" y="${y + size / 2}" font-size="${font}" text-anchor="middle" ` +
+                   `dominant-baseline="central" fill="${ink(d.fill)}" pointer-events="none">${d.text}</text>`);
+      }
+    }
+  }
+  return parts.join("");
+}
+
+// outlines (the highlight: a thick dark-red frame) around cells [[r, c], ...] of a grid drawn at x0, y0
+function outlines(cells, size, colour, { x0 = 0, y0 = 0, width = 3, dash = "" } = {}) {
+  return cells.map(([r, c]) => `<rect x="${x0 + c * size + 1.5}" y="${y0 + r * size + 1.5}" width="${size - 3}" ` +
+    `height="${size - 3}" fill="none" stroke="${colour}" stroke-width="${width}" ${dash ? `stroke-dasharray="${dash}"` : ""} ` +
+    `pointer-events="none"/>`).join("");
+}
+
+// one panel: a titled, focusable SVG whose cells answer hover and the arrow keys (a cursor moves over the cells)
+function panel(parent, title, label) {
+  const fig = h("figure", { class: "tconv-panel" }, parent);
+  h("figcaption", {}, fig, title);
+  const svg = document.createElementNS(SVGNS, "svg");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("tabindex", "0");
+  svg.setAttribute("aria-label", label);
+  svg.setAttribute("focusable", "true");
+  fig.appendChild(svg);
+  return { fig, svg, caption: fig.querySelector("figcaption") };
+}
+
+// hover and keyboard focus over the cells of `svg` (cells with data-grid = grid): onCell(r, c) or onCell(null)
+function cellEvents(svg, grid, dims, onCell) {
+  let cursor = null;
+  svg.addEventListener("mouseover", (ev) => {
+    const t = ev.target;
+    if (t.dataset && t.dataset.grid === grid) onCell(Number(t.dataset.r), Number(t.dataset.c));
+  });
+  svg.addEventListener("mouseleave", () => onCell(null));
+  svg.addEventListener("focus", () => { cursor = cursor || [0, 0]; onCell(...cursor); });
+  svg.addEventListener("blur", () => onCell(null));
+  svg.addEventListener("keydown", (ev) => {
+    const [rows, cols] = dims();
+    if (!rows || !cols) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (!(ev.key in moves)) return;
+    ev.preventDefault();
+    cursor = cursor || [0, 0];
+    cursor = [Math.max(0, Math.min(rows - 1, cursor[0] + moves[ev.key][0])),
+              Math.max(0, Math.min(cols - 1, cursor[1] + moves[ev.key][1]))];
+    onCell(...cursor);
+  });
+}
+
+const STYLE = `
+.tconv-explorer { font: 13px/1.4 system-ui, sans-serif; color: #111; background: #fff; padding: 4px 0; }
+.tconv-explorer .tconv-controls { display: flex; flex-wrap: wrap; gap: 6px 18px; margin-bottom: 6px; }
+.tconv-explorer label { display: inline-flex; align-items: center; gap: 6px; }
+.tconv-explorer input[type=number] { width: 4.5em; font: inherit; padding: 2px 4px; }
+.tconv-explorer select, .tconv-explorer button { font: inherit; padding: 2px 8px; }
+.tconv-explorer .tconv-panels { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
+.tconv-explorer figure { margin: 0; }
+.tconv-explorer figcaption { font-weight: 600; margin-bottom: 2px; }
+.tconv-explorer svg:focus { outline: 3px solid #1a4fd0; outline-offset: 2px; }
+.tconv-explorer .tconv-description { margin: 6px 0 2px; white-space: pre-line; }
+.tconv-explorer .tconv-readout { min-height: 1.4em; margin: 2px 0; font-family: ui-monospace, monospace; }
+.tconv-explorer .tconv-error { color: var(--tconv-highlight); font-weight: 600; }
+`;
+
+// the frame of an explorer: controls (labelled native inputs in the order given by the kernel), the panels, the
+// description (aria-live) and the readout (aria-live). spec.local: names the page handles alone (drawn at once from
+// what was sent); spec.draw(): draws from the model; spec.before(bar): adds page-only controls ahead of the others.
+function explorer({ model, el }, spec) {
+  const root = h("div", { class: "tconv-explorer" }, el);
+  if (!document.getElementById("tconv-explorer-style")) {
+    h("style", { id: "tconv-explorer-style" }, document.head, STYLE);
+  }
+  root.dataset.pending = "0";
+  root.dataset.drawn = "0";
+  root.style.setProperty("--tconv-highlight", model.get("palette").highlight);
+  const id = `tconv-${Math.random().toString(36).slice(2, 10)}`;
+  const bar = h("div", { class: "tconv-controls" }, root);
+  const inputs = {};
+  const before = spec.before ? spec.before(bar) : null;
+  for (const c of model.get("controls")) {
+    const label = h("label", { for: `${id}-${c.name}` }, bar);
+    h("span", {}, label, c.label);
+    let input;
+    if (c.kind === "select") {
+      input = h("select", { id: `${id}-${c.name}`, name: c.name }, label);
+      for (const o of c.options) h("option", { value: o }, input, o);
+    } else {
+      input = h("input", { id: `${id}-${c.name}`, name: c.name, type: "number", step: "1", min: c.min, max: c.max },
+                label);
+    }
+    input.value = model.get(c.name);
+    input.addEventListener(c.kind === "select" ? "change" : "input", () => {
+      let v = input.value;
+      if (c.kind !== "select") {
+        if (v === "" || Number.isNaN(Number(v))) return;
+        v = Math.max(Number(input.min), Math.min(Number(input.max), Math.round(Number(v))));
+      }
+      if (v === model.get(c.name)) return;
+      const local = (spec.local || []).includes(c.name);
+      if (!local) root.dataset.pending = "1";
+      model.set(c.name, v);         // a local control redraws from its change event, at once
+      model.save_changes();
+    });
+    inputs[c.name] = input;
+  }
+  const panels = h("div", { class: "tconv-panels" }, root);
+  const description = h("p", { class: "tconv-description", "aria-live": "polite" }, root);
+  const readout = h("p", { class: "tconv-readout", "aria-live": "polite", "aria-atomic": "true" }, root);
+
+  function settle() {
+    spec.draw();
+    root.dataset.drawn = String(Number(root.dataset.drawn) + 1);
+    root.dataset.settledAt = String(performance.now());
+  }
+  function syncInputs() {
+    for (const c of model.get("controls")) {
+      const input = inputs[c.name];
+      if (!input) continue;
+      if (c.kind !== "select") { input.min = c.min; input.max = c.max; input.disabled = c.min === c.max; }
+      if (String(input.value) !== String(model.get(c.name))) input.value = model.get(c.name);
+    }
+  }
+  model.on("change:rev", () => { syncInputs(); settle(); root.dataset.pending = "0"; });
+  model.on("change:controls", syncInputs);
+  for (const name of spec.local || []) {
+    model.on(`change:${name}`, () => { syncInputs(); settle(); });
+  }
+  return { root, bar, inputs, panels, description, readout, settle, before,
+           error: () => model.get("error"), meta: () => model.get("meta"), palette: () => model.get("palette") };
+}
