@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU check, one call on the lent GPU machine (run from the repository root):
-#   the whole of tests/test_gpu.py (gpu-marked tests included), then benchmarks/gpu.py.
+#   the whole of tests/test_gpu.py (gpu-marked tests included: every rank, 1-D on the 2-D kernels and 3-D by the
+#   generic route, since issue 22), then benchmarks/gpu.py.
 # Logs and the results table (.txt + .json) go to $OUT (default /tmp/gpu_check); exit status 0 only if both pass.
 set -u
 OUT=${OUT:-/tmp/gpu_check}

@@ -24,6 +24,7 @@ import tconv_edu as te
 from tconv_edu import gpu, scatter, shapes
 from tconv_cases import close, transpose_cases
 from test_golden import TRANSPOSE, _ids, _params, _torch_arrays
+from test_nd_properties import nd_cases
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNELS = ["gather", "scatter", "gemm"]
@@ -317,6 +318,50 @@ def test_cached_plans_never_let_a_bad_call_through(host_kernels):
         assert y.shape == (2, 3, 3) and gpu.cache_info().currsize == 2
 
 
+def _assert_close_nd(rank, got, x, w, b, kw, dtype):
+    """``_assert_close`` in any rank: against the scatter form in float64 on the dtype-rounded inputs."""
+    x, w, b = (None if a is None else a.astype(dtype).astype(np.float64) for a in (x, w, b))
+    fn = {1: scatter.conv_transpose1d, 2: scatter.conv_transpose2d, 3: scatter.conv_transpose3d}[rank]
+    want = fn(x, w, b, **kw)
+    scale = fn(np.abs(x), np.abs(w), None if b is None else np.abs(b), **kw)
+    assert got.dtype == dtype and got.shape == want.shape
+    bad = np.abs(got.astype(np.float64) - want) > TOL[dtype] * (scale + 1e-3)
+    assert not bad.any(), f"{int(bad.sum())} of {bad.size} elements off; shapes x{x.shape} w{w.shape} {kw}"
+
+
+@given(case=nd_cases(rank=1), kernel=st.sampled_from(KERNELS + ["auto"]), dtype=st.sampled_from(DTYPES))
+def test_1d_launch_code_with_host_kernels(host_kernels, case, kernel, dtype):
+    """gpu.conv_transpose1d end to end on the host kernels: the 2-D kernels on the call of height 1."""
+    rank, x, w, b, kw = case
+    f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
+    with _host_cupy(host_kernels) as fake:
+        got = gpu.conv_transpose1d(*f, kernel=kernel, **kw)
+    assert len(fake.launches) == 1
+    _assert_close_nd(1, got, x, w, b, kw, dtype)
+
+
+@given(case=nd_cases(rank=3), dtype=st.sampled_from(DTYPES))
+def test_3d_generic_route_with_numpy_as_cupy(host_kernels, case, dtype):
+    """gpu.conv_transpose3d end to end with NumPy standing in for CuPy: no kernel launch, stamps and strided adds."""
+    rank, x, w, b, kw = case
+    f = [None if a is None else a.astype(dtype) for a in (x, w, b)]
+    with _host_cupy(host_kernels) as fake:
+        got = gpu.conv_transpose3d(*f, **kw)
+        with pytest.raises(shapes.ArgumentError, match="kernel='gather'"):
+            gpu.conv_transpose3d(*f, kernel="gather", **kw)
+    assert fake.launches == []
+    _assert_close_nd(3, got, x, w, b, kw, dtype)
+
+
+def test_1d_and_3d_without_a_gpu_name_the_reason():
+    if gpu.is_available():
+        pytest.skip("a GPU is usable here")
+    for fn, x, w in ((gpu.conv_transpose1d, np.ones((1, 1, 3)), np.ones((1, 1, 2))),
+                     (gpu.conv_transpose3d, np.ones((1, 1, 2, 2, 2)), np.ones((1, 1, 2, 2, 2)))):
+        with pytest.raises(gpu.GPUUnavailableError, match="needs CuPy and a CUDA GPU"):
+            fn(x, w)
+
+
 @contextlib.contextmanager
 def _host_cupy(lib):
     """Install _HostCupy as ``cupy`` (and empty gpu.py's caches) for the duration."""
@@ -413,6 +458,34 @@ def test_gpu_larger_case_and_repeatability(kernel):
     if kernel != "scatter":
         for _ in range(3):
             assert bool((gpu.conv_transpose2d(xs, ws, bs, kernel=kernel, **kw) == first).all())
+
+
+@pytest.mark.gpu
+@needs_gpu
+@given(case=nd_cases(), dtype=st.sampled_from(DTYPES))
+def test_gpu_1d_and_3d_match_scatter_form(case, dtype):
+    """Every rank on the device: CuPy in, CuPy out; every kernel in 1-D, the generic route in 3-D."""
+    import cupy
+    rank, x, w, b, kw = case
+    fn = {1: gpu.conv_transpose1d, 2: gpu.conv_transpose2d, 3: gpu.conv_transpose3d}[rank]
+    f = [None if a is None else cupy.asarray(a.astype(dtype)) for a in (x, w, b)]
+    for kernel in (KERNELS if rank < 3 else ["gemm"]) + ["auto"]:
+        got = fn(*f, kernel=kernel, **kw)
+        assert isinstance(got, cupy.ndarray)
+        _assert_close_nd(rank, cupy.asnumpy(got), x, w, b, kw, dtype)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_nd_through_the_public_entry_points():
+    rng = np.random.default_rng(3)
+    for rank, fn in ((1, te.conv_transpose1d), (3, te.conv_transpose3d)):
+        x = rng.standard_normal((2, 8) + (5,) * rank).astype(np.float32)
+        w = rng.standard_normal((8, 3) + (3,) * rank).astype(np.float32)
+        kw = dict(stride=2, padding=1, output_padding=1, groups=2)
+        got = fn(x, w, method="gpu", **kw)
+        assert isinstance(got, np.ndarray)
+        _assert_close_nd(rank, got, x.astype(float), w.astype(float), None, kw, np.float32)
 
 
 def test_auto_picks_gemm_unless_channels_are_few():
