@@ -20,13 +20,13 @@ from .artifacts import resize_conv, upsample_nearest
 from .conv import conv1d, conv2d, conv3d
 from .frameworks import jax_conv_transpose, keras_conv2d_transpose, onnx_conv_transpose
 from .porting import Layer, Ported, port
-from .frameworks.tf import conv2d_transpose, tf_output_size_range
+from .frameworks.tf import conv1d_transpose, conv2d_transpose, conv3d_transpose, tf_output_size_range
 from .shapes import ArgumentError, conv_output_size, output_padding_for, output_size, output_size_range
 from .subpixel import pixel_shuffle, pixel_unshuffle
 
 __all__ = [
     "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv1d", "conv2d", "conv3d",
-    "conv2d_transpose", "FORMS", "ArgumentError",
+    "conv1d_transpose", "conv2d_transpose", "conv3d_transpose", "FORMS", "ArgumentError",
     "output_size", "conv_output_size", "output_size_range", "output_padding_for", "tf_output_size_range",
     "gemm", "scatter", "direct", "matrix", "shapes",
     "subpixel", "pixel_shuffle", "pixel_unshuffle",

@@ -2,8 +2,9 @@
 
 Every framework's transposed conv is the full scatter output, ``(in - 1) * s + d * (k - 1) + 1`` rows per axis,
 cropped: ``crops = ((top, bottom), (left, right))`` rows and columns removed at each end (a negative crop adds rows
-that no kernel tap reaches; they hold only the bias). A framework's rule turns its own arguments into crops; the
-entry points compute the full output with the default form (``gemm``) and ``crop()`` it.
+that no kernel tap reaches; they hold only the bias); in 1-D and 3-D one (start, end) pair per axis. A framework's
+rule turns its own arguments into crops; the entry points compute the full output with the default form (``gemm``)
+and ``crop()`` it. Every helper here takes any rank (1, 2 or 3 spatial axes): the rank is the length of the tuples.
 
 This module imports no framework module; each framework module imports it (never another framework).
 """
@@ -18,11 +19,33 @@ from .. import shapes
 from ..gemm import transpose
 from ..shapes import ArgumentError
 
-__all__ = ["Framework", "GroupedFramework", "LayerCrops", "Target", "crop", "compute", "four_d", "same_dtype", "pad_pairs", "param",
-           "dense", "dilated", "kept", "named_padding_only", "NO_RESIDUAL"]
+__all__ = ["Framework", "GroupedFramework", "LayerCrops", "Target", "crop", "compute", "four_d", "n_d", "same_dtype",
+           "pad_pairs", "param", "dense", "dilated", "kept", "named_padding_only", "NO_RESIDUAL", "no_residual",
+           "channels_first", "channels_last", "RANKS"]
 
-#: the crops that leave a target's output as it is
+#: the crops that leave a 2-D target's output as it is (``no_residual(rank)`` in any rank)
 NO_RESIDUAL = ((0, 0), (0, 0))
+#: the numbers of spatial axes every entry point and port takes
+RANKS = (1, 2, 3)
+
+
+def no_residual(rank: int) -> tuple:
+    """The crops that leave a target's output as it is, in ``rank`` spatial axes.
+
+    >>> no_residual(1)
+    ((0, 0),)
+    """
+    return ((0, 0),) * rank
+
+
+def channels_first(a):
+    """(N, *spatial, C) -> (N, C, *spatial), in any rank."""
+    return np.moveaxis(a, -1, 1)
+
+
+def channels_last(a):
+    """(N, C, *spatial) -> (N, *spatial, C), in any rank."""
+    return np.moveaxis(a, 1, -1)
 
 
 class LayerCrops(NamedTuple):
@@ -38,8 +61,8 @@ class Target(NamedTuple):
     """The nearest layer of a framework to given crops: its arguments, the crops still to remove from its output
     (``residual``), and the dilation put into the kernel by hand where the framework refuses it (with the reason)."""
     params: dict
-    residual: tuple = NO_RESIDUAL
-    dilate: tuple = (1, 1)
+    residual: tuple | None = None       #: None: nothing left to remove (``no_residual(rank)``)
+    dilate: tuple | None = None         #: None: no dilation by hand (1 per axis)
     note: str = ""
 
 
@@ -48,7 +71,8 @@ class Framework(ABC):
 
     A subclass sets the attributes and implements the abstract ``layer_crops``, ``target``, ``explorer_params`` and
     ``run``; the defaults below fit a framework with TensorFlow's weight layout (kH, kW, C_out, C_in), NHWC data and
-    no groups.
+    no groups. Every method takes layers of any rank (1, 2 or 3 spatial axes: ``len(layer.kernel_size)``); the
+    weight strings name the 2-D layouts, and the same axes in 1-D and 3-D have one or three kernel axes.
     """
     name: str                       #: the key in ``FRAMEWORKS``, e.g. "torch"
     title: str                      #: how the course names it, e.g. "PyTorch"
@@ -56,6 +80,7 @@ class Framework(ABC):
     params: tuple = ()              #: the argument names a ``Layer`` of this framework takes
     weight: str = "(kH, kW, C_out, C_in)"   #: the weight layout of its transposed conv
     layouts: dict = {}              #: rows of ``WEIGHT_LAYOUTS``: its layers -> their weight layouts
+    layouts_nd: dict = {}           #: rows of ``WEIGHT_LAYOUTS_ND``: its layers -> (the 1-D layout, the 3-D one)
     has_groups: bool = False
     has_bias: bool = True
     needs_input_size: str = ""      #: why a port to it needs the layer's input size ("" where it does not)
@@ -67,7 +92,8 @@ class Framework(ABC):
     # --- a layer in this framework's terms ------------------------------------------------------------------
     @abstractmethod
     def layer_crops(self, layer, n, k) -> LayerCrops:
-        """``layer`` (input size ``n``, kernel ``k``, both pairs) as stride, dilation, groups, crops and out size."""
+        """``layer`` (input size ``n``, kernel ``k``, one int per axis each) as stride, dilation, groups, crops and
+        out size."""
 
     def groups(self, layer) -> int:
         """The layer's groups (1 where the framework has none)."""
@@ -79,16 +105,17 @@ class Framework(ABC):
 
     def weight_shape(self, layer) -> tuple:
         """The shape of ``layer``'s weight in this framework's layout."""
-        kh, kw = shapes.pair("kernel_size", layer.kernel_size)
-        return (kh, kw, layer.out_channels, layer.in_channels)
+        return tuple(layer.kernel_size) + (layer.out_channels, layer.in_channels)
 
     def to_torch(self, w, layer):
         """A weight in this framework's layout -> PyTorch's (C_in, C_out / groups, kH, kW), and the groups."""
-        return w.transpose(3, 2, 0, 1), 1
+        r = w.ndim - 2
+        return w.transpose((r + 1, r) + tuple(range(r))), 1
 
     def from_torch(self, wt, groups, layer):
         """PyTorch's weight (C_in, C_out / groups, kH, kW) -> this framework's layout for ``layer``."""
-        return np.ascontiguousarray(dense(wt, groups).transpose(2, 3, 1, 0))
+        r = wt.ndim - 2
+        return np.ascontiguousarray(dense(wt, groups).transpose(tuple(range(2, r + 2)) + (1, 0)))
 
     # --- porting and the explorer ---------------------------------------------------------------------------
     @abstractmethod
@@ -114,8 +141,7 @@ class GroupedFramework(Framework):
         return shapes.positive_int(self.groups_param, param(layer, self.groups_param, 1))
 
     def weight_shape(self, layer):
-        kh, kw = shapes.pair("kernel_size", layer.kernel_size)
-        return (layer.in_channels, layer.out_channels // self.groups(layer), kh, kw)
+        return (layer.in_channels, layer.out_channels // self.groups(layer)) + tuple(layer.kernel_size)
 
     def to_torch(self, w, layer):
         return w, self.groups(layer)
@@ -138,36 +164,40 @@ def named_padding_only(framework, padding, groups):
 # ------------------------------------------------------------------------------------------------ arrays
 
 def crop(y, crops, bias=None, *, biased=False):
-    """Crop (or, for a negative crop, extend) the spatial axes of an NCHW ``y``, and add the bias.
+    """Crop (or, for a negative crop, extend) the spatial axes of a channels-first ``y``, and add the bias.
 
-    ``crops = ((top, bottom), (left, right))``. Added rows and columns hold only the bias. ``biased``: ``y`` holds
-    the bias already, so only the added rows get it.
+    ``crops = ((top, bottom), (left, right))`` in 2-D, one (start, end) pair per spatial axis in any rank. Added
+    rows and columns hold only the bias. ``biased``: ``y`` holds the bias already, so only the added rows get it.
 
     >>> crop(np.arange(16.).reshape(1, 1, 4, 4), ((1, 2), (-1, 0)))[0, 0]
     array([[0., 4., 5., 6., 7.]])
+    >>> crop(np.arange(5.).reshape(1, 1, 5), ((1, -1),))[0, 0]
+    array([1., 2., 3., 4., 0.])
     """
-    (t, b), (left, r) = crops
-    h, w = y.shape[2:]
-    src = y[:, :, max(t, 0):h - max(b, 0), max(left, 0):w - max(r, 0)]
-    if min(t, b, left, r) >= 0:
-        out = src if bias is None or biased else src + bias.astype(y.dtype)[:, None, None]
+    size = y.shape[2:]
+    src = y[(slice(None), slice(None)) + tuple(slice(max(t, 0), n - max(b, 0)) for (t, b), n in zip(crops, size))]
+    extra = (slice(None),) + (None,) * len(size)            # the bias along the channels, broadcast over space
+    if min(min(c) for c in crops) >= 0:
+        out = src if bias is None or biased else src + bias.astype(y.dtype)[extra]
         return np.ascontiguousarray(out)
-    out = np.zeros(y.shape[:2] + (h - t - b, w - left - r), dtype=y.dtype)
+    out = np.zeros(y.shape[:2] + tuple(n - t - b for (t, b), n in zip(crops, size)), dtype=y.dtype)
     if bias is not None and biased:
-        out += np.asarray(bias, dtype=y.dtype)[:, None, None]
-    out[:, :, max(-t, 0):max(-t, 0) + src.shape[2], max(-left, 0):max(-left, 0) + src.shape[3]] = src
+        out += np.asarray(bias, dtype=y.dtype)[extra]
+    out[(slice(None), slice(None)) + tuple(slice(max(-t, 0), max(-t, 0) + m) for (t, _), m in
+                                           zip(crops, src.shape[2:]))] = src
     if bias is not None and not biased:
-        out = out + bias.astype(y.dtype)[:, None, None]
+        out = out + bias.astype(y.dtype)[extra]
     return out
 
 
 def compute(x4, w4, bias, *, stride, dilation, groups, crops):
-    """x4 (N, C_in, H, W), w4 (C_in, C_out / groups, kH, kW) (PyTorch's layout), bias (C_out,) or None, all
-    checked: the full scatter output cropped by ``crops``, plus the bias, computed by the default form.
+    """x4 (N, C_in, *spatial), w4 (C_in, C_out / groups, *kernel) (PyTorch's layout), bias (C_out,) or None, all
+    checked, in any rank: the full scatter output cropped by ``crops``, plus the bias, computed by the default form.
 
-    Returns (N, C_out, full_h - top - bottom, full_w - left - right); an axis cropped away entirely is empty.
+    Returns (N, C_out, full - start - end per axis); an axis cropped away entirely is empty.
     """
-    full = shapes.full_size(x4.shape[2:], w4.shape[2:], stride=stride, dilation=dilation)
+    rank = x4.ndim - 2
+    full = shapes.full_size(x4.shape[2:], w4.shape[2:], stride=stride, dilation=dilation, rank=rank)
     inner = tuple((max(t, 0), max(b, 0)) for t, b in crops)
     out = tuple(f - t - b for f, (t, b) in zip(full, inner))
     dt = shapes.compute_dtype(x4, w4, bias)
@@ -175,18 +205,23 @@ def compute(x4, w4, bias, *, stride, dilation, groups, crops):
     if min(out) < 1:                    # the output misses the canvas: it holds the bias alone (or is empty)
         size = tuple(max(0, f - t - b) for f, (t, b) in zip(full, crops))
         y = np.zeros((x4.shape[0], w4.shape[1] * groups) + size, dtype=dt)
-        return y if bias is None else y + bias[:, None, None]
+        return y if bias is None else y + bias[(slice(None),) + (None,) * rank]
     spec = shapes.make_spec(x4, w4, bias, stride=stride, dilation=dilation, groups=groups,
-                            offset=(inner[0][0], inner[1][0]), out_size=out, input_ndim=4)
+                            offset=tuple(t for t, _ in inner), out_size=out, input_ndim=x4.ndim)
     y = transpose(spec)
     residual = tuple((t - ti, b - bi) for (t, b), (ti, bi) in zip(crops, inner))
-    return y if residual == NO_RESIDUAL else crop(y, residual, bias, biased=True)
+    return y if residual == no_residual(rank) else crop(y, residual, bias, biased=True)
 
 
 def four_d(name, a, layout):
     """Refuse an array that is not 4-D with every dimension >= 1."""
-    if a.ndim != 4:
-        raise ArgumentError(f"{name}: expected a 4-D array {layout}, got shape {a.shape}")
+    n_d(name, a, 4, layout)
+
+
+def n_d(name, a, ndim, layout):
+    """Refuse an array that is not ``ndim``-D with every dimension >= 1."""
+    if a.ndim != ndim:
+        raise ArgumentError(f"{name}: expected a {ndim}-D array {layout}, got shape {a.shape}")
     if min(a.shape) < 1:
         raise ArgumentError(f"{name}: every dimension must be >= 1, got shape {a.shape}")
 
@@ -198,14 +233,15 @@ def same_dtype(what, *arrays):
         raise TypeError(f"{what} requires its arrays to share one dtype, got {', '.join(sorted(map(str, kinds)))}")
 
 
-def pad_pairs(padding, what):
+def pad_pairs(padding, what, rank=2):
     """Explicit padding: one ``what`` pair of ints per spatial axis (TF's (before, after), JAX's (lo, hi))."""
     try:
         rows = [tuple(r) for r in padding]
     except TypeError:
         raise TypeError(f"padding={padding!r}: expected 'SAME', 'VALID' or a list of {what} pairs") from None
-    if len(rows) != 2 or any(len(r) != 2 for r in rows):
-        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis")
+    if len(rows) != rank or any(len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs one {what} pair per spatial axis "
+                            f"({rank} here), got {len(rows)}")
     return tuple(tuple(shapes.integer("padding", v) for v in r) for r in rows)
 
 
@@ -231,11 +267,11 @@ def dense(wt, g):
 
 def dilated(wt, d):
     """The kernel with d - 1 zeros between taps: a dilated kernel as an undilated one of ``kernel_span`` taps."""
-    if tuple(d) == (1, 1):
+    if all(v == 1 for v in d):
         return wt
-    kh, kw = wt.shape[2:]
-    out = np.zeros(wt.shape[:2] + (shapes.kernel_span(kh, d[0]), shapes.kernel_span(kw, d[1])), dtype=wt.dtype)
-    out[:, :, ::d[0], ::d[1]] = wt
+    out = np.zeros(wt.shape[:2] + tuple(shapes.kernel_span(k, di) for k, di in zip(wt.shape[2:], d)),
+                   dtype=wt.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(None, None, di) for di in d)] = wt
     return out
 
 
