@@ -41,17 +41,17 @@ tbody tr:nth-child(even) { background: #fafafa; }
 td:nth-child(n+3) code { white-space: nowrap; }
 @media print {
   @page { size: A4 landscape; margin: 5mm; }
-  body { font-size: 6.6pt; line-height: 1.2; max-width: none; margin: 0; padding: 0; columns: 2; column-gap: 5mm; }
+  body { font-size: 6.2pt; line-height: 1.12; max-width: none; margin: 0; padding: 0; columns: 2; column-gap: 5mm; }
   p, ul, pre, table { margin: .2rem 0; }
   li { margin: 0; }
   td, th { line-height: 1.15; }
   h1 { font-size: 11pt; margin: 0; column-span: all; }
-  h2 { font-size: 8pt; margin: .35rem 0 .15rem; break-after: avoid; }
+  h2 { font-size: 8pt; margin: .2rem 0 .1rem; break-after: avoid; }
   table, pre { break-inside: avoid; }
   /* the porting table (the only one with four columns) across the page */
   table:has(th:nth-child(4)):not(:has(th:nth-child(5))) { column-span: all; width: 100%; }
   th, td { padding: 0 .3rem; }
-  pre { white-space: pre-wrap; padding: .2rem .4rem; }
+  pre { white-space: pre-wrap; padding: .1rem .3rem; line-height: 1.1; }
   a { color: inherit; }
 }
 """

@@ -56,6 +56,21 @@ def _cells(row: str):
     return [c.strip() for c in row.strip().strip("|").split("|")]
 
 
+#: a python block that imports a framework is framework code, run by tests/test_course_snippets.py, not here
+FRAMEWORKS_IMPORTED = {"torch", "tensorflow", "keras", "jax", "onnx", "onnxruntime"}
+FRAMEWORK_CODE = "python, frameworks"
+
+
+def imports_a_framework(code: str) -> bool:
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return bool(names & FRAMEWORKS_IMPORTED)
+
+
 def read(text: str):
     """The sheet's units, and its prose lines and headings as (line number, text)."""
     units, prose, headings = [], [], []
@@ -64,11 +79,12 @@ def read(text: str):
     while i < len(lines):
         line = lines[i]
         if line.startswith("```"):
-            lang, i = line[3:].strip(), i + 1
+            lang, i, first = line[3:].strip(), i + 1, i + 1
             while not lines[i].startswith("```"):
-                if lines[i].strip():
-                    units.append(Unit("code", lines[i], i + 1, lang))
                 i += 1
+            if lang == "python" and imports_a_framework("\n".join(lines[first:i])):
+                lang = FRAMEWORK_CODE     # tests/test_course_snippets.py runs it in the real frameworks
+            units += [Unit("code", lines[j], j + 1, lang) for j in range(first, i) if lines[j].strip()]
         elif line.startswith("|"):
             start = i
             while i + 1 < len(lines) and lines[i + 1].startswith("|"):
@@ -610,9 +626,9 @@ def matches(unit: Unit):
 def test_every_unit_has_exactly_one_check():
     assert UNITS, "cheatsheet.md has no tables, lists or code"
     unchecked = [str(u) for u in UNITS
-                 if not (u.kind == "code" and u.context == "python") and len(matches(u)) != 1]
+                 if not (u.kind == "code" and u.context in ("python", FRAMEWORK_CODE)) and len(matches(u)) != 1]
     assert not unchecked, "units no check covers (add a check in tests/test_cheatsheet.py):\n" + "\n".join(unchecked)
-    assert all(u.context in ("text", "python") for u in UNITS if u.kind == "code")
+    assert all(u.context in ("text", "python", FRAMEWORK_CODE) for u in UNITS if u.kind == "code")
 
 
 def test_every_claim_is_on_the_sheet():
@@ -644,6 +660,18 @@ def test_python_lines_run_and_print_what_they_say():
     assert lines
     for unit in lines:
         run_python(unit.text, ns)
+
+
+def test_framework_code_is_run_by_the_snippet_test():
+    """The sheet's framework code is one block, with a claim on every framework, that the snippet test collects."""
+    import test_course_snippets as snippets
+
+    lines = [u.text for u in UNITS if u.kind == "code" and u.context == FRAMEWORK_CODE]
+    collected = [s for s in snippets.SNIPPETS if s.where == SHEET.name]
+    assert lines and len(collected) == 1
+    assert [line for line in collected[0].code.splitlines() if line.strip()] == lines
+    assert collected[0].frameworks == {"PyTorch", "TensorFlow", "Keras", "JAX", "ONNX"}
+    assert sum(" # -> " in line for line in lines) >= 4      # TensorFlow, Keras, JAX, ONNX, each against PyTorch
 
 
 def test_formulas_are_the_libraries():
