@@ -1,7 +1,9 @@
 """The course in a real browser: JupyterLab and Voila driven by Debian's headless Chromium through Playwright.
 
 What a headless kernel test cannot see: that the widget front end is installed and matches the kernel side, that
-the explorers render and answer a slider, and that "Run All" goes on past the exercises' failing check cells.
+the explorers (anywidget page modules, tconv_edu/widgets/*.js) draw, step by keyboard and answer hover with the
+library's numbers, that nothing the page loads comes from outside the machine, and that "Run All" goes on past
+the exercises' failing check cells.
 Every test restarts the kernel and runs all cells on a temporary copy of the notebooks (JupyterLab's autosave is
 off as well), so nothing is written into the committed notebooks. A cell that shows an error (unless tagged
 raises-exception), a widget that fails to render, a traceback from a widget callback (JupyterLab's log console),
@@ -40,6 +42,10 @@ def _uses_explorers(path: Path) -> bool:
 EXPLORER_NOTEBOOKS = sorted(set(REQUIRED_NOTEBOOKS) | {
     p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb") if _uses_explorers(p)})
 APP_NOTEBOOK = ROOT / "app" / "explorers.ipynb"
+LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
+# the explorers of tconv_edu.widgets: one root per explorer, drawn by its page module
+EXPLORER = ".tconv-explorer"
+SEED_READOUT = "y[1,1] = x[0,0]·w[1,1] + x[0,1]·w[1,0] + x[1,0]·w[0,1] + x[1,1]·w[0,0] = 5"
 
 _missing = bu.chromium_missing_reason()
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -138,6 +144,8 @@ def page(browser, request):
     pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
     pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
     pg.on("requestfailed", lambda r: messages.append(f"requestfailed: {r.url}"))  # offline: CDN fonts
+    outside = pg.tconv_outside = []      # offline: every request must go to the local server
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith(LOCAL) else None)
     try:
         yield pg
     finally:
@@ -220,6 +228,50 @@ def _nudge_and_check(page, explorer, label: str) -> str:
     return f"{label}: slider {moved}; images {before['images']} -> {after['images']}"
 
 
+_TCONV_STATE_JS = """(root) => ({
+  description: root.querySelector('.tconv-description').textContent,
+  readout: root.querySelector('.tconv-readout').textContent,
+  drawn: Number(root.dataset.drawn), pending: root.dataset.pending,
+  svgs: root.querySelectorAll('svg rect').length})"""
+
+
+def _tconv_state(root) -> dict:
+    return root.evaluate(_TCONV_STATE_JS)
+
+
+def _wait_drawn(page, root, timeout_s: float = 60.0, *, after: int = 0) -> dict:
+    """Wait until the explorer drew (more than ``after`` times), has no change pending and says something."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = _tconv_state(root)
+        if state["drawn"] > after and state["pending"] == "0" and state["description"]:
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"explorer not drawn within {timeout_s:.0f} s: {state}")
+        page.wait_for_timeout(50)
+
+
+def _step_and_check(page, root, label: str) -> str:
+    """Step the explorer's first input with the arrow keys; what it says must change (and it must not say
+    "Not allowed" for the first value). Returns a description of the step."""
+    before = _wait_drawn(page, root)
+    assert not before["description"].startswith("Not allowed"), f"{label}: {before['description']}"
+    box = root.locator("input, select").first
+    box.scroll_into_view_if_needed()
+    box.focus()
+    start = box.input_value()
+    for key in ("ArrowUp", "ArrowDown", "ArrowDown"):
+        page.keyboard.press(key)
+        after = _wait_drawn(page, root, after=before["drawn"] - 1)
+        if after["description"] != before["description"]:
+            return f"{label}: {start} -> {box.input_value()} ({after['drawn'] - before['drawn']} drawings)"
+    raise AssertionError(f"{label}: the arrow keys on its first input changed nothing: {before}")
+
+
+def _no_requests_outside(page, where: str) -> None:
+    assert page.tconv_outside == [], f"{where}: requests that leave the machine: {sorted(set(page.tconv_outside))}"
+
+
 # --------------------------------------------------------------------------------------------------------------
 # the tests
 
@@ -264,21 +316,22 @@ def test_explorers_render_and_respond(page, lab, path):
     assert (ROOT / path).is_file(), f"{path} is missing (its explorers must be driven in the browser)"
     records = _run_notebook(page, lab, path)
     assert bu.problems(records) == [], f"{path}: cells show errors"
-    explorers = _explorers(page)
+    explorers = page.locator(EXPLORER)
     n = explorers.count()
-    assert n >= 1, f"{path}: no slider rendered (is the ipywidgets front end installed?)"
+    assert n >= 1, f"{path}: no explorer drawn (is anywidget's front end installed?)"
     name = Path(path).stem
     notes = []
     for i in range(n):
-        explorer = explorers.nth(i)
-        explorer.scroll_into_view_if_needed()
-        notes.append(_nudge_and_check(page, explorer, f"{name} explorer {i}"))
-        _shot(page, f"{name}_explorer{i}_after_slider", explorer)
+        root = explorers.nth(i)
+        root.scroll_into_view_if_needed()
+        notes.append(_step_and_check(page, root, f"{name} explorer {i}"))
+        _shot(page, f"{name}_explorer{i}_after_step", root)
     _shot(page, f"{name}_page")
-    assert bu.problems(bu.code_cells(page)) == [], f"{path}: an error appeared after moving the sliders"
+    assert bu.problems(bu.code_cells(page)) == [], f"{path}: an error appeared after stepping the explorers"
     log = bu.log_console_text(page, path)  # opened last: it takes room from the notebook
     assert "Traceback" not in log, f"{path}: a widget callback raised:\n{log[-3000:]}"
     _no_page_errors(page, path)
+    _no_requests_outside(page, path)
     print("\n".join(notes))
 
 
@@ -309,6 +362,10 @@ def voila(tmp_path_factory):
     else:  # pytest run from another environment: serve the same notebook the same way, without make
         argv, cwd = bu.voila_command(APP_NOTEBOOK, port, token), APP_NOTEBOOK.parent
     env = bu.clean_env(home)
+    if "make" not in argv[0]:
+        env["JUPYTER_PATH"] = str(ROOT / "app" / "jupyter")     # the page's template, as `make app` sets it
+        argv += ["--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
+                 "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]
     for var in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
         env.pop(var, None)  # when pytest runs under `make test`
     # ready when it serves the ipywidgets 8 widget manager of its page
@@ -317,9 +374,16 @@ def voila(tmp_path_factory):
         yield SimpleNamespace(base=base, token=token)
 
 
-def test_voila_app_serves_explorers_without_code(page, voila):
+def _open_voila(page, voila) -> None:
     page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
-    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
+    page.wait_for_selector(EXPLORER, timeout=120_000)
+    page.wait_for_function(f"() => document.querySelectorAll('{EXPLORER}').length >= 6 && "
+                           f"[...document.querySelectorAll('{EXPLORER}')].every(r => r.dataset.drawn !== '0')",
+                           timeout=120_000)
+
+
+def test_voila_app_serves_explorers_without_code_offline(page, voila):
+    _open_voila(page, voila)
     text = page.inner_text("body")
     assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor, .cm-editor").count() == 0
     sources = [line.strip() for cell in nbformat.read(APP_NOTEBOOK, as_version=4).cells if cell.cell_type == "code"
@@ -327,18 +391,106 @@ def test_voila_app_serves_explorers_without_code(page, voila):
     assert sources and not [line for line in sources if line in text], "the Voila page shows code"
     for marker in ("Traceback", "There was an error when executing cell", *bu.WIDGET_FAILURES):
         assert marker not in text, f"Voila page shows {marker!r}"
-    explorers = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS))
-    n = explorers.count()
-    assert n >= 1
+    explorers = page.locator(EXPLORER)
+    assert explorers.count() == 6
     notes = []
-    for i in range(n):
-        explorer = explorers.nth(i)
-        explorer.scroll_into_view_if_needed()
-        notes.append(_nudge_and_check(page, explorer, f"voila explorer {i}"))
-        _shot(page, f"voila_explorer{i}_after_slider", explorer)
+    for i in range(explorers.count()):
+        root = explorers.nth(i)
+        root.scroll_into_view_if_needed()
+        notes.append(_step_and_check(page, root, f"voila explorer {i}"))
+        _shot(page, f"voila_explorer{i}_after_step", root)
     _shot(page, "voila_page")
     _no_page_errors(page, "voila")
+    _no_requests_outside(page, "voila")
+    errors = [m for m in page.tconv_messages if m.startswith(("error", "requestfailed"))]
+    assert errors == [], f"Voila page: console errors {errors}"
     print("\n".join(notes))
+
+
+def _hover_cell(page, root, grid: str, r: int, c: int) -> str:
+    """Hover cell (r, c) of the grid ``grid``; the readout, read at once (no waiting: the page writes it in the
+    hover's own event, without a kernel message)."""
+    cell = root.locator(f"rect[data-grid='{grid}'][data-r='{r}'][data-c='{c}']")
+    cell.hover()
+    return root.locator(".tconv-readout").text_content()
+
+
+def test_voila_hover_readouts_name_where_each_number_comes_from(page, voila):
+    """The seed article's example: hovering y[1,1] writes its four products and 5; an input pixel lights its
+    stamp; an entry of C names its input pixel, output pixel and tap; a checkerboard pixel its stamp count. The
+    same readouts by keyboard: focus the picture, move with the arrow keys."""
+    _open_voila(page, voila)
+    stepper, matrix_root, board = (page.locator(EXPLORER).nth(i) for i in (0, 2, 3))
+    drawn = _tconv_state(stepper)["drawn"]
+    assert _hover_cell(page, stepper, "y", 1, 1) == SEED_READOUT
+    assert _tconv_state(stepper)["pending"] == "0"
+    assert _hover_cell(page, stepper, "x", 0, 1) == "x[0,1] = 2 stamps 2·w onto y[0,1], y[0,2], y[1,1], y[1,2]"
+    lit = stepper.evaluate("(r) => r.querySelectorAll('svg rect[stroke-width=\"3\"]').length")
+    assert lit >= 1 + 4, lit                       # the input pixel and its four stamped pixels are outlined
+    assert _tconv_state(stepper)["drawn"] == drawn, "hovering must not ask the kernel to redraw"
+    page.mouse.move(0, 0)
+    canvas = stepper.locator("svg").nth(2)         # x, w, the running sum: focus order follows the picture
+    canvas.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert stepper.locator(".tconv-readout").text_content() == SEED_READOUT
+    assert _hover_cell(page, matrix_root, "C", 1, 17).startswith(
+        "Cᵀ[17,1] = C[1,17] = w[2,1] = 8: input pixel x[0,1], output pixel y[2,3], kernel tap w[2,1]")
+    assert _hover_cell(page, board, "y", 6, 6) == "pixel [6,6] of the full output: 4 stamps overlap it"
+    _no_page_errors(page, "voila hover")
+
+
+def _set(page, root, name: str, value) -> None:
+    """Type a value into the explorer's input ``name`` and wait for the kernel's answer to be drawn."""
+    drawn = _tconv_state(root)["drawn"]
+    box = root.locator(f"[name='{name}']")
+    if box.input_value() == str(value):
+        return
+    box.fill(str(value))
+    _wait_drawn(page, root, after=drawn)
+
+
+def test_voila_readouts_match_the_library_for_a_random_case(page, voila):
+    """The stepper's readout of every canvas pixel and the matrix explorer's text and entries, for random
+    parameters set through the page, equal what the library computes in this process."""
+    import numpy as np
+
+    from tconv_edu import widgets
+
+    _open_voila(page, voila)
+    rng = np.random.default_rng(int(time.time()) % 1000)
+    stepper, matrix_root = page.locator(EXPLORER).nth(0), page.locator(EXPLORER).nth(2)
+    s, d = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    params = dict(kernel_size=int(rng.integers(1, 4)), stride=s, padding=int(rng.integers(0, 2)),
+                  output_padding=int(rng.integers(0, max(s, d))), dilation=d)
+    for name, v in params.items():
+        _set(page, stepper, name, v)
+    want = widgets.ScatterStepper(**params)
+    assert not want.error, want.error
+    assert _tconv_state(stepper)["description"] == want.message, params
+    hc, wc = want.meta["canvas"]
+    for r in range(hc):
+        for c in range(wc):
+            assert _hover_cell(page, stepper, "y", r, c) == want.readout(r, c), (params, r, c)
+    mparams = dict(input_size=int(rng.integers(1, 4)), kernel_size=int(rng.integers(1, 4)),
+                   stride=int(rng.integers(1, 4)), padding=0)
+    for name, v in mparams.items():
+        _set(page, matrix_root, name, v)
+    ref = widgets.MatrixExplorer(**mparams)
+    ho, wo = ref.meta["out"]
+    row, col = int(rng.integers(0, ho)), int(rng.integers(0, wo))
+    for name, v in (("row", row), ("col", col)):
+        box = matrix_root.locator(f"[name='{name}']")
+        box.fill(str(v))
+    ref.row, ref.col = row, col
+    deadline = time.monotonic() + 10
+    while _tconv_state(matrix_root)["description"] != ref.message and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert _tconv_state(matrix_root)["description"] == ref.message, mparams
+    n = mparams["input_size"]
+    for q, p in [(int(rng.integers(0, n * n)), int(rng.integers(0, ho * wo))) for _ in range(6)]:
+        assert _hover_cell(page, matrix_root, "C", q, p) == ref.entry(q, p), (mparams, q, p)
+    _no_page_errors(page, "voila random case")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -372,8 +524,8 @@ def _axe_report(name: str, result: dict) -> list[dict]:
 def test_axe_finds_nothing_serious_in_what_the_notebook_renders(page, lab, path):
     _axe_or_skip()
     _run_notebook(page, lab, path)
-    for i in range(_explorers(page).count()):      # explorers drawn, so their images are checked too
-        _wait_rendered(page, _explorers(page).nth(i))
+    for i in range(page.locator(EXPLORER).count()):      # explorers drawn, so their pictures are checked too
+        _wait_drawn(page, page.locator(EXPLORER).nth(i))
     content = ".jp-NotebookPanel-notebook"
     assert page.evaluate(bu.IMAGES_WITHOUT_ALT_JS, content) == [], f"{path}: images without alt text"
     bad = _axe_report(Path(path).stem, bu.run_axe(page, content))
@@ -382,11 +534,7 @@ def test_axe_finds_nothing_serious_in_what_the_notebook_renders(page, lab, path)
 
 def test_axe_finds_nothing_serious_in_the_voila_app(page, voila):
     _axe_or_skip()
-    page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
-    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
-    explorers = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS))
-    for i in range(explorers.count()):
-        _wait_rendered(page, explorers.nth(i))
+    _open_voila(page, voila)
     assert page.evaluate(bu.IMAGES_WITHOUT_ALT_JS, "body") == [], "Voila app: images without alt text"
     bad = _axe_report("voila_app", bu.run_axe(page, "body"))
     assert bad == [], f"Voila app: axe-core: {bu.summary(bad)}"
@@ -399,54 +547,55 @@ _FOCUSED_JS = """() => { const e = document.activeElement; if (!e) return null;
   return {tag: e.tagName.toLowerCase(), type: e.type || '', name: name.trim(), value: e.value || ''}; }"""
 
 
-def _alt(explorer) -> str:
-    return explorer.evaluate("(root) => { const i = root.querySelector('img'); return i ? i.alt : ''; }")
-
-
-def _wait_alt(page, explorer, contains: str, timeout_s: float = 60.0) -> str:
+def _wait_text(page, root, contains: str, timeout_s: float = 30.0) -> str:
     deadline = time.monotonic() + timeout_s
-    while contains not in _alt(explorer) and time.monotonic() < deadline:
-        page.wait_for_timeout(200)
-    return _alt(explorer)
+    while contains not in _tconv_state(root)["description"] and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    return _tconv_state(root)["description"]
 
 
 def test_the_stepper_works_by_keyboard_alone(page, voila):
-    """Tab reaches every control of the first explorer (the stepper) in order, each with a name; the arrow keys
-    change the stamp and the stride and the figure's alt text follows; Space starts the play button."""
-    page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
-    page.wait_for_selector(bu.CONTROLS, timeout=120_000)
-    explorer = page.locator(".jp-OutputArea").filter(has=page.locator(bu.CONTROLS)).first
-    _wait_rendered(page, explorer)
-    assert "stamp 1 of 4" in _alt(explorer), _alt(explorer)
-    expected = ["play", "stamp", "kernel size", "stride", "padding", "output_padding", "dilation"]
+    """Tab reaches every control of the first explorer (the stepper) in order, each with a name, then its pictures;
+    the arrow keys change the stamp and the stride and the description follows; Space starts the play button."""
+    _open_voila(page, voila)
+    explorer = page.locator(EXPLORER).first
+    assert "stamp 1 of 4" in _tconv_state(explorer)["description"]
+    expected = ["play", "stamp", "kernel size", "stride", "padding", "output_padding", "dilation", "input x",
+                "kernel w", "running sum"]     # the pictures' names begin so, then say what they show
+
+    def named(f):
+        return next((e for e in expected if f and (f["name"] == e or (f["tag"] == "svg" and f["name"].startswith(e)))),
+                    None)
+
     page.locator("body").focus()
     seen = []
-    for _ in range(40):                          # Tab from the top of the page until the stepper's last control
+    for _ in range(40):                          # Tab from the top of the page until the stepper's last picture
         page.keyboard.press("Tab")
         f = page.evaluate(_FOCUSED_JS)
-        if f and f["name"] in expected and f["name"] not in [s["name"] for s in seen]:
-            seen.append(f)
-        if f and f["name"] == "dilation":
+        if named(f) and named(f) not in [s["name"] for s in seen]:
+            seen.append(dict(f, name=named(f)))
+        if named(f) == expected[-1]:
             break
     assert [s["name"] for s in seen] == expected, f"Tab order / names of the stepper's controls: {seen}"
+    assert [s["type"] for s in seen[1:7]] == ["number"] * 6 and seen[0]["tag"] == "button"
     # back to "stamp" with Shift+Tab, then the arrow keys alone
     for _ in range(len(expected) - 2):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate(_FOCUSED_JS)["name"] == "stamp"
     page.keyboard.press("ArrowUp")
-    assert "stamp 2 of 4" in _wait_alt(page, explorer, "stamp 2 of 4")
+    assert "stamp 2 of 4" in _wait_text(page, explorer, "stamp 2 of 4")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     assert page.evaluate(_FOCUSED_JS)["name"] == "stride"
     page.keyboard.press("ArrowUp")                # stride 2: a 2 x 2 input, 2 x 2 kernel -> 4 x 4
-    assert "output 4 x 4" in _wait_alt(page, explorer, "output 4 x 4"), _alt(explorer)
+    assert "output 4 x 4" in _wait_text(page, explorer, "output 4 x 4")
     page.keyboard.press("ArrowDown")
-    assert "output 3 x 3" in _wait_alt(page, explorer, "output 3 x 3"), _alt(explorer)
+    assert "output 3 x 3" in _wait_text(page, explorer, "output 3 x 3")
     for _ in range(3):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate(_FOCUSED_JS)["name"] == "play"
-    page.keyboard.press("Space")                  # plays from stamp 2 to the last
-    assert "stamp 4 of 4" in _wait_alt(page, explorer, "stamp 4 of 4"), _alt(explorer)
+    page.keyboard.press("Space")                  # plays from stamp 2 to the last, in the page
+    assert "stamp 4 of 4" in _wait_text(page, explorer, "stamp 4 of 4")
     _shot(page, "voila_stepper_by_keyboard", explorer)
     _no_page_errors(page, "voila keyboard")
 

@@ -4,7 +4,9 @@
 //
 // The root element carries what tests and benchmarks/explorers.py read:
 //   data-pending="1" while a change waits for the kernel, "0" once its answer is drawn;
-//   data-drawn: a counter, one more per drawing; data-settled-at: performance.now() of the last drawing.
+//   data-drawn: a counter, one more per drawing; data-settled-at: performance.now() of the last drawing and
+//   data-painted-at: of the frame after it; data-received-at: when the kernel's last answer arrived;
+//   data-compute-ms: the kernel's time for that recomputation.
 
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -123,7 +125,8 @@ function cellEvents(svg, grid, dims, onCell) {
 }
 
 const STYLE = `
-.tconv-explorer { font: 13px/1.4 system-ui, sans-serif; color: #111; background: #fff; padding: 4px 0; }
+.tconv-explorer { font: 13px/1.4 system-ui, sans-serif; color: #111; background: #fff; padding: 4px 0;
+                  contain: content; }
 .tconv-explorer .tconv-controls { display: flex; flex-wrap: wrap; gap: 6px 18px; margin-bottom: 6px; }
 .tconv-explorer label { display: inline-flex; align-items: center; gap: 6px; }
 .tconv-explorer input[type=number] { width: 4.5em; font: inherit; padding: 2px 4px; }
@@ -186,6 +189,8 @@ function explorer({ model, el }, spec) {
     spec.draw();
     root.dataset.drawn = String(Number(root.dataset.drawn) + 1);
     root.dataset.settledAt = String(performance.now());
+    // the frame that shows the drawing: a task queued from its animation-frame callback runs after that paint
+    requestAnimationFrame(() => setTimeout(() => { root.dataset.paintedAt = String(performance.now()); }, 0));
   }
   function syncInputs() {
     for (const c of model.get("controls")) {
@@ -195,7 +200,11 @@ function explorer({ model, el }, spec) {
       if (String(input.value) !== String(model.get(c.name))) input.value = model.get(c.name);
     }
   }
-  model.on("change:rev", () => { syncInputs(); settle(); root.dataset.pending = "0"; });
+  model.on("change:rev", () => {
+    root.dataset.receivedAt = String(performance.now());
+    root.dataset.computeMs = String(model.get("meta").compute_ms ?? "");
+    syncInputs(); settle(); root.dataset.pending = "0";
+  });
   model.on("change:controls", syncInputs);
   for (const name of spec.local || []) {
     model.on(`change:${name}`, () => { syncInputs(); settle(); });

@@ -1,0 +1,217 @@
+"""How fast the explorers follow the keyboard, in a real browser: key press -> output drawn and painted.
+
+    .venv/bin/python benchmarks/explorers.py                 # Voila: `make app`'s page (app/explorers.ipynb)
+    .venv/bin/python benchmarks/explorers.py --lab           # the same notebook in JupyterLab
+    .venv/bin/python benchmarks/explorers.py --both --steps 15 --runs 3 --out benchmarks/results/explorers_M_D.txt
+
+Serves the page on 127.0.0.1, opens it in Debian's Chromium (/usr/bin/chromium) through Playwright, focuses one
+control of each explorer and presses ArrowUp / ArrowDown ``--steps`` times (a value and its neighbour, in turn).
+A step is timed in the page, from the key's keydown event to the frame painted after the explorer drew the
+kernel's answer (``data-pending`` back to 0 and ``data-painted-at`` past the key press: see
+tconv_edu/widgets/_common.js). "kernel" is the kernel's own time for the recomputation (``meta.compute_ms``),
+as a share of the step. Controls the page handles alone (the stepper's stamp, the matrix explorer's row) are
+timed too: no kernel message. Prints median / p90 ms per explorer; ``--out`` also writes the table, the command
+and the machine. Requests that leave the machine are counted (there should be none).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+import browser_util as bu  # noqa: E402
+
+APP = ROOT / "app" / "explorers.ipynb"
+# (explorer index on the page, its name, the control stepped, whether the page handles it alone)
+CASES = [
+    (0, "scatter stepper", "stride", False),
+    (0, "scatter stepper", "step", True),
+    (1, "output shape", "input_size", False),
+    (2, "matrix", "stride", False),
+    (2, "matrix", "row", True),
+    (3, "checkerboard", "kernel_size", False),
+    (4, "groups", "kernel_size", False),
+    (5, "porting (text only)", "input_size", False),
+]
+VOILA_SKIP = ["--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
+              "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]
+
+# one step: press the key, wait in the page for the explorer to settle and paint; returns (ms, kernel ms)
+_ARM_JS = """([i]) => { const root = document.querySelectorAll('.tconv-explorer')[i];
+  window.__tconvKey = null;
+  window.addEventListener('keydown', () => { window.__tconvKey = performance.now(); }, {once: true, capture: true});
+  return Number(root.dataset.drawn); }"""
+_SETTLED_JS = """([i, drawn]) => { const root = document.querySelectorAll('.tconv-explorer')[i];
+  const t0 = window.__tconvKey;
+  return t0 !== null && root.dataset.pending === '0' && Number(root.dataset.drawn) > drawn &&
+         Number(root.dataset.paintedAt || 0) > Number(root.dataset.settledAt || 0) &&
+         Number(root.dataset.settledAt) > t0; }"""
+_RESULT_JS = """([i]) => { const root = document.querySelectorAll('.tconv-explorer')[i];
+  return [Number(root.dataset.paintedAt) - window.__tconvKey, Number(root.dataset.computeMs || 0),
+          Number(root.dataset.receivedAt || 0) - window.__tconvKey, Number(root.dataset.settledAt) - window.__tconvKey]; }"""
+
+
+def p90(values):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))]
+
+
+def measure(page, steps: int) -> dict:
+    """Every case of CASES on the page already open: {(name, control, local): [(ms, kernel ms), ...]}."""
+    out = {}
+    roots = page.locator(".tconv-explorer")
+    for index, name, control, local in CASES:
+        root = roots.nth(index)
+        root.scroll_into_view_if_needed()
+        box = root.locator(f"[name='{control}']")
+        box.focus()
+        times = []
+        for k in range(steps + 1):
+            key = "ArrowUp" if k % 2 == 0 else "ArrowDown"
+            drawn = page.evaluate(_ARM_JS, [index])
+            page.keyboard.press(key)
+            page.wait_for_function(_SETTLED_JS, arg=[index, drawn], timeout=30_000, polling="raf")
+            ms, kernel, received, drawn_at = page.evaluate(_RESULT_JS, [index])
+            if k:                                     # the first step warms the path up
+                times.append((ms, 0.0 if local else kernel))
+                if os.environ.get("TCONV_BENCH_DETAIL"):
+                    print(f"{name} {control}: {ms:.1f} ms = answer {received:.1f} + draw {drawn_at - received:.1f}"
+                          f" + paint {ms - drawn_at:.1f}; kernel {kernel:.1f}", file=sys.stderr)
+        out[(name, control, local)] = times
+    return out
+
+
+def launch(pw):
+    return pw.chromium.launch(executable_path=bu.CHROMIUM, args=bu.CHROMIUM_ARGS, headless=True)
+
+
+def watch(page, base: str, outside: list, errors: list) -> None:
+    local = ("data:", "blob:", base)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(local) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+
+def run_voila(pw, steps: int, outside: list, errors: list) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="tconv-bench-voila-"))
+    port, token = bu.free_port(), bu.new_token()
+    base = f"http://127.0.0.1:{port}"
+    argv = bu.voila_command(APP, port, token) + VOILA_SKIP
+    env = dict(bu.clean_env(home), JUPYTER_PATH=str(ROOT / "app" / "jupyter"))   # what `make app` sets
+    try:
+        with bu.served(argv, f"{base}/voila/labextensions/@voila-dashboards/widgets-manager8/package.json",
+                       home / "voila.log", env=env, cwd=APP.parent):
+            browser = launch(pw)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            watch(page, base, outside, errors)
+            page.goto(f"{base}/?token={token}", timeout=120_000)
+            page.wait_for_function("() => document.querySelectorAll('.tconv-explorer[data-drawn]').length >= 6 &&"
+                                   " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
+                                   timeout=120_000)
+            result = measure(page, steps)
+            browser.close()
+            return result
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run_lab(pw, steps: int, outside: list, errors: list) -> dict:
+    home = Path(tempfile.mkdtemp(prefix="tconv-bench-lab-"))
+    course = home / "course"
+    course.mkdir()
+    shutil.copy2(APP, course / APP.name)
+    port, token = bu.free_port(), bu.new_token()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with bu.served(bu.lab_command(course, home, port, token), f"{base}/api/status?token={token}",
+                       home / "lab.log", env=bu.clean_env(home), cwd=course):
+            browser = launch(pw)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            watch(page, base, outside, errors)
+            bu.open_notebook(page, base, token, APP.name)
+            bu.restart_and_run_all(page)
+            page.wait_for_function("() => document.querySelectorAll('.tconv-explorer').length >= 6 &&"
+                                   " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
+                                   timeout=120_000)
+            result = measure(page, steps)
+            browser.close()
+            return result
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def machine() -> str:
+    return f"{platform.machine()}-{os.cpu_count()}core"
+
+
+def table(results: dict) -> list[str]:
+    """results: {front end: [{case: [(ms, kernel)]}, ...runs]} -> markdown lines."""
+    fronts = list(results)
+    lines = ["| explorer (control) | " + " | ".join(f"{f} median / p90 ms (kernel share)" for f in fronts) + " |",
+             "|---|" + "---|" * len(fronts)]
+    for _, name, control, local in CASES:
+        key = (name, control, local)
+        cells = []
+        for f in fronts:
+            runs = [run[key] for run in results[f]]
+            medians = [statistics.median(ms for ms, _ in r) for r in runs]
+            p90s = [p90([ms for ms, _ in r]) for r in runs]
+            share = statistics.median(k / ms for r in runs for ms, k in r if ms > 0)
+            span = lambda v: f"{min(v):.0f}" if round(min(v)) == round(max(v)) else f"{min(v):.0f}-{max(v):.0f}"  # noqa: E731
+            cells.append(f"{span(medians)} / {span(p90s)} ({share:.0%})")
+        label = f"{name} ({control}{', page only' if local else ''})"
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--lab", action="store_true", help="JupyterLab instead of Voila")
+    ap.add_argument("--both", action="store_true", help="Voila and JupyterLab")
+    ap.add_argument("--steps", type=int, default=15, help="key presses per explorer (default 15)")
+    ap.add_argument("--runs", type=int, default=1, help="repeat everything (a fresh server each time)")
+    ap.add_argument("--out", type=Path, help="also write the table, the command and the machine here")
+    args = ap.parse_args(argv)
+    missing = bu.chromium_missing_reason()
+    if missing:
+        raise SystemExit(missing)
+    from playwright.sync_api import sync_playwright
+
+    fronts = ["Voila", "JupyterLab"] if args.both else ["JupyterLab" if args.lab else "Voila"]
+    results = {f: [] for f in fronts}
+    outside, errors = [], []
+    start = time.perf_counter()
+    with sync_playwright() as pw:
+        for _ in range(args.runs):
+            for f in fronts:
+                results[f].append((run_lab if f == "JupyterLab" else run_voila)(pw, args.steps, outside, errors))
+    lines = table(results)
+    lines += ["", f"requests that left the machine: {len(set(outside))}" + (f" {sorted(set(outside))}" if outside else ""),
+              f"console errors: {len(errors)}" + (f" (first: {errors[0][:200]})" if errors else "")]
+    print("\n".join(lines))
+    if args.out:
+        import anywidget
+        import playwright
+
+        head = [f"# explorers: key press -> painted, {args.steps} steps x {args.runs} run(s) per front end",
+                f"command: .venv/bin/python benchmarks/{Path(__file__).name} {' '.join(argv or sys.argv[1:])}",
+                f"machine: {machine()} ({platform.processor() or platform.machine()}), "
+                f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+                f"anywidget {anywidget.__version__}, playwright {playwright.__version__}, {bu.CHROMIUM}",
+                f"wall time {time.perf_counter() - start:.0f} s; ranges are min-max over the runs", ""]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(head + lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
