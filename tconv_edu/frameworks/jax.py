@@ -41,7 +41,9 @@ def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
     those ``(lo, hi)`` (negative ones crop); 'SAME' and 'VALID' name the forward conv's padding:
     'SAME': ``lo + hi = k_eff + s - 2``, ``lo = k_eff - 1`` if ``s > k_eff - 1`` else ``ceil((k_eff + s - 2) / 2)``
     (out = in * s); 'VALID': ``lo = k_eff - 1``, ``hi = k_eff - 1 + max(s - k_eff, 0)`` (out = in * s +
-    max(k_eff - s, 0)). Pads that crop more than everything give an empty axis, as in JAX.
+    max(k_eff - s, 0)). Pads that crop more than the kernel's window leaves give an empty axis, as in JAX; pads that
+    crop more than the stretched input holds, ``(in - 1) * s + 1 + lo + hi < 0``, JAX refuses ("Negative padding is
+    larger than the size of the corresponding dimension").
 
     >>> jax_crops(4, 3, strides=(2, 2), padding="SAME"), jax_crops(4, 3, strides=(2, 2), padding=((1, 1), (2, 2)))
     (((8, 8), ((0, 1), (0, 1))), ((7, 9), ((1, 1), (0, 0))))
@@ -70,6 +72,12 @@ def jax_crops(input_size, kernel_size, *, strides, padding, rhs_dilation=None):
             pads.append((lo, total - lo))
     else:
         pads = pad_pairs(padding, "(lo, hi)", r)
+        for i in range(r):
+            stretched = (n[i] - 1) * s[i] + 1
+            if stretched + pads[i][0] + pads[i][1] < 0:
+                raise ArgumentError(f"padding={padding!r}: axis {i}'s pads {pads[i]} crop more than the stretched "
+                                    f"input's {stretched} pixels (JAX: \"Negative padding is larger than the size "
+                                    f"of the corresponding dimension\")")
     full = full_size(n, k, stride=s, dilation=d, rank=r)
     crops, out = [], []
     for i in range(r):
