@@ -110,7 +110,8 @@ class Ported:
         if w.shape != want:
             raise ArgumentError(f"w: expected the {src.name} weight {src.weight} = {want}, got shape {w.shape}")
         wt, g = src.to_torch(w, self.source)
-        return self.layer.rules.from_torch(dilated(wt, self.dilate_kernel or (1,) * self.source.rank), g, self.layer)
+        out = self.layer.rules.from_torch(dilated(wt, self.dilate_kernel or (1,) * self.source.rank), g, self.layer)
+        return out.copy() if min(out.strides, default=0) < 0 else out   # a fresh array torch.from_numpy takes
 
     def finish(self, y, bias=None):
         """Remove ``residual`` from the target's output ``y`` (its layout); new rows get ``bias`` (or 0)."""
