@@ -75,7 +75,8 @@ class Explorer(anywidget.AnyWidget):
 
     # --- the kernel's part of a step
     def compute(self) -> tuple[dict, dict]:
-        """(arrays as bytes by trait name, meta) for the current values; raise ArgumentError for a bad one."""
+        """(trait values by name: the arrays as bytes, anything else that moves with them; meta) for the current
+        values; raise ArgumentError for a bad one."""
         raise NotImplementedError
 
     def update(self) -> None:
@@ -88,7 +89,7 @@ class Explorer(anywidget.AnyWidget):
             arrays, meta, error = {}, {}, str(err)
         self.compute_ms = (time.perf_counter() - start) * 1e3
         meta["compute_ms"] = round(self.compute_ms, 3)
-        with self.hold_sync():
+        with self.hold_sync():                      # one message: the page draws once
             for name, value in arrays.items():
                 setattr(self, name, value)
             self.meta, self.error = meta, error

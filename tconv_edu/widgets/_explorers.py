@@ -253,14 +253,15 @@ class MatrixExplorer(Explorer):
         C = matrix.conv_matrix(out, np.arange(1.0, k * k + 1).reshape(k, k), stride=s, padding=p).tocoo()
         entries = np.stack([C.row, C.col, np.rint(C.data).astype(int) - 1], axis=1)   # (x pixel, y pixel, tap)
         entries = entries[np.lexsort((entries[:, 0], entries[:, 1]))]
-        # keep the picked pixel inside the output (these two are the page's; the kernel moves them only here)
-        self.row, self.col = min(self.row, out[0] - 1), min(self.col, out[1] - 1)
+        # keep the picked pixel inside the output (these two are the page's; the kernel moves them only here), in
+        # the same message as the entries
         bounds = {"row": out[0] - 1, "col": out[1] - 1}
-        self.controls = [dict(c, max=bounds[c["name"]]) if c["name"] in bounds else c for c in self.controls]
+        controls = [dict(c, max=bounds[c["name"]]) if c["name"] in bounds else c for c in self.controls]
         meta = dict(n=n, k=k, out=list(out),
                     lines=[f"C is {n * n} x {out[0] * out[1]} (conv2d maps {out[0]} x {out[1]} to {n} x {n}); "
                            "Cᵀ maps x back up: conv_transpose2d(x, w) = Cᵀ x"])
-        return dict(entries=i32(entries)), meta
+        return dict(entries=i32(entries), controls=controls, row=min(self.row, bounds["row"]),
+                    col=min(self.col, bounds["col"])), meta
 
     def describe(self):
         m = self.meta
