@@ -108,7 +108,8 @@ class Ported:
         src = self.source.rules
         want = src.weight_shape(self.source)
         if w.shape != want:
-            raise ArgumentError(f"w: expected the {src.name} weight {src.weight} = {want}, got shape {w.shape}")
+            raise ArgumentError(f"w: expected the {src.name} weight {src.weight_layout(self.source)} = {want}, got "
+                                f"shape {w.shape}")
         wt, g = src.to_torch(w, self.source)
         out = self.layer.rules.from_torch(dilated(wt, self.dilate_kernel or (1,) * self.source.rank), g, self.layer)
         return out.copy() if min(out.strides, default=0) < 0 else out   # a fresh array torch.from_numpy takes
@@ -137,8 +138,9 @@ def layer_crops(layer: Layer) -> LayerCrops:
 
 def _weight_rule(source, target, g, dilate):
     a, b = source.rules, target.rules
-    kernel_axes = " and ".join(shapes.spatial_layout(source.rank)[1].split(", "))
-    steps = [f"from {a.name} {a.weight}" + ("" if source.rank == 2 else f" (in {source.rank}-D: {kernel_axes})")]
+    names = shapes.spatial_layout(source.rank)[1].split(", ")
+    kernel_axes = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    steps = [f"from {a.name} {a.weight_layout(source)}"]
     if a.flips(source.params):
         steps.append(f"flip {kernel_axes} ({a.flip_reason})")
     if dilate is not None and max(dilate) > 1:
@@ -149,7 +151,7 @@ def _weight_rule(source, target, g, dilate):
         steps.append(f"expand groups={g} to a dense block-diagonal weight ({b.name} has no groups)")
     if b.flips(target.params):
         steps.append(f"flip {kernel_axes}")
-    steps.append(f"to {b.name} {b.weight}")
+    steps.append(f"to {b.name} {b.weight_layout(target)}")
     return "; ".join(steps)
 
 

@@ -18,6 +18,7 @@ import tconv_edu as te
 from tconv_edu import frameworks as fw
 from tconv_edu import porting
 from tconv_cases import close
+from test_port_nd import nd_layers, to_layout
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -280,71 +281,8 @@ def _run_live(layer, x, w, b):
     return _onnx_live(x, w, b, {k: v for k, v in p.items() if v is not None}).astype(np.float64)
 
 
-@st.composite
-def layers(draw):
-    """(Layer, x, weight, bias) of a 1-D or 3-D layer in its framework's layouts; refused layers assumed away."""
-    f = draw(st.sampled_from(tuple(porting.FRAMEWORKS)))
-    rank = draw(RANKS)
-    n, k = _spatial(draw, rank)
-    s, d = _sizes(draw, rank, 1, 3), _sizes(draw, rank, 1, 2)
-    groups = draw(st.integers(1, 2)) if f in ("torch", "onnx") else 1
-    c_in, c_out = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-    if f == "torch":
-        op = tuple(draw(st.integers(0, max(a, b) - 1)) for a, b in zip(s, d))
-        params = {"stride": s, "padding": _sizes(draw, rank, 0, 2), "output_padding": op, "dilation": d,
-                  "groups": groups}
-    elif f == "tf":
-        padding = draw(st.sampled_from(["SAME", "VALID"]))
-        d = (1,) * rank
-        ranges = fw.tf.tf_output_size_range(n, k, stride=s, padding=padding, rank=rank)
-        params = {"strides": s, "padding": padding, "output_shape": tuple(draw(st.integers(*r)) for r in ranges),
-                  "dilations": d}
-    elif f == "keras":
-        d = (1,) * rank
-        op = draw(st.sampled_from([None, "pick"]))
-        op = None if op is None else tuple(draw(st.integers(0, si - 1)) for si in s)
-        params = {"strides": s, "padding": draw(st.sampled_from(["same", "valid"])), "output_padding": op,
-                  "dilation_rate": d}
-    elif f == "jax":
-        padding = draw(st.sampled_from(["SAME", "VALID", "explicit"]))
-        if padding == "explicit":
-            padding = tuple((draw(st.integers(-1, d[i] * (k[i] - 1) + 1)), draw(st.integers(-1, d[i] * (k[i] - 1) + 1)))
-                            for i in range(rank))
-        params = {"strides": s, "padding": padding, "rhs_dilation": d, "transpose_kernel": draw(st.booleans())}
-    else:
-        params = {"strides": list(s), "dilations": list(d), "group": groups,
-                  "output_padding": [draw(st.integers(0, si - 1)) for si in s]}
-        how = draw(st.sampled_from(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID", "output_shape"]))
-        if how == "NOTSET":
-            params["pads"] = [draw(st.integers(0, 2)) for _ in range(2 * rank)]
-        elif how == "output_shape":
-            full = te.shapes.full_size(n, k, stride=s, dilation=d, rank=rank)
-            params["output_shape"] = [draw(st.integers(1, full[i] + s[i] - 1)) for i in range(rank)]
-        else:
-            params["auto_pad"] = how
-    layer = porting.Layer(f, c_in, c_out, k, params, input_size=n)
-    try:
-        out = porting.layer_crops(layer).out_size
-    except te.ArgumentError:
-        assume(False)
-    assume(min(out) >= 1)
-    rng = _rng(draw)
-    batch = draw(st.integers(1, 2))
-    first = layer.rules.nchw
-    x = rng.standard_normal((batch, c_in, *n) if first else (batch, *n, c_in))
-    w = rng.standard_normal(layer.rules.weight_shape(layer))
-    b = rng.standard_normal(c_out) if draw(st.booleans()) else None
-    return layer, x, w, b
-
-
-def _to(x, source, target):
-    """Data x from the source framework's layout to the target's (channels first for torch and onnx)."""
-    a, b = porting.FRAMEWORKS[source].nchw, porting.FRAMEWORKS[target].nchw
-    return x if a == b else (fw._base.channels_last(x) if a else fw._base.channels_first(x))
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(layers(), st.sampled_from(tuple(porting.FRAMEWORKS)))
+@given(nd_layers(live=True), st.sampled_from(tuple(porting.FRAMEWORKS)))
 def test_port_in_1d_and_3d_computes_the_same_layer_in_the_live_target(case, to):
     layer, x, w, b = case
     try:
@@ -356,11 +294,11 @@ def test_port_in_1d_and_3d_computes_the_same_layer_in_the_live_target(case, to):
     src_live = _run_live(layer, x, w, b)
     if src_live is not None:                 # the library's source layer is the live framework's
         close(src_live, want, 1e-4)
-    xt = _to(x, layer.framework, to)
-    close(_to(ported.finish(porting.run(ported.layer, xt, ported.weight(w), b), b), to, layer.framework), want,
+    xt = to_layout(x, layer.framework, to)
+    close(to_layout(ported.finish(porting.run(ported.layer, xt, ported.weight(w), b), b), to, layer.framework), want,
           1e-10)
     y = _run_live(ported.layer, xt, ported.weight(w), b)
     assume(y is not None)
-    close(_to(ported.finish(y, b), to, layer.framework), want, 1e-4)
+    close(to_layout(ported.finish(y, b), to, layer.framework), want, 1e-4)
     if ported.exact:
         assert ported.residual == ((0, 0),) * layer.rank

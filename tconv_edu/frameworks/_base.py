@@ -103,6 +103,12 @@ class Framework(ABC):
         """Whether a layer with ``params`` stores its kernel flipped relative to PyTorch's."""
         return False
 
+    def weight_layout(self, layer) -> str:
+        """The weight layout of ``layer``, as text: ``weight`` in 2-D, its ``layouts_nd`` row in 1-D and 3-D."""
+        if layer.rank == 2 or not self.layouts_nd:
+            return self.weight
+        return next(iter(self.layouts_nd.values()))[0 if layer.rank == 1 else 1]
+
     def weight_shape(self, layer) -> tuple:
         """The shape of ``layer``'s weight in this framework's layout."""
         return tuple(layer.kernel_size) + (layer.out_channels, layer.in_channels)

@@ -197,6 +197,12 @@ class JAX(Framework):
         out, crops = jax_crops(n, k, strides=s, padding=p["padding"], rhs_dilation=d)
         return LayerCrops(s, d, 1, crops, out)
 
+    def weight_layout(self, layer):
+        if layer.rank == 2:
+            return self.weight if self.flips(layer.params) else self.layouts["JAX lax.conv_transpose(transpose_kernel=True)"]
+        rows = list(self.layouts_nd.values())
+        return rows[0 if self.flips(layer.params) else 1][0 if layer.rank == 1 else 1]
+
     def weight_shape(self, layer):
         if self.flips(layer.params):
             return tuple(layer.kernel_size) + (layer.in_channels, layer.out_channels)

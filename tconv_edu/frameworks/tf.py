@@ -324,7 +324,7 @@ class TensorFlow(Framework):
                "TensorFlow tf.nn.conv2d (the forward conv)": "(kH, kW, C_in, C_out)"}
     layouts_nd = {"TensorFlow tf.nn.conv1d_transpose / conv3d_transpose": ("(k, C_out, C_in)",
                                                                            "(kD, kH, kW, C_out, C_in)")}
-    needs_input_size = "tf.nn.conv2d_transpose takes output_shape"
+    needs_input_size = "tf.nn.conv1d/2d/3d_transpose take output_shape"
 
     def layer_crops(self, layer, n, k):
         r = len(k)
