@@ -26,6 +26,18 @@ four routes per call (``route``), from the shapes alone:
   output rows for each row tap, and ``kH`` row-shifted adds finish. Its GEMM writes ``kW`` times less and its
   inner dimension is ``kW`` times longer, which is what the BLAS library runs fastest.
 
+In 1-D and 3-D (any rank but 2) two routes work on every axis at once:
+
+- **"gather"**: output phase ``p`` (one per axis) sums the taps that land on it, each reading x shifted by whole
+  grid steps (its q vector). x is copied once per distinct q vector; phases that read the same vectors share one
+  GEMM whose weight holds their taps side by side, so its product is already the phase's sum, written once into
+  the phase's strided sub-grid of y with the bias. Where kernel size equals stride (a 3-D U-Net's k2 s2) that is
+  one GEMM and a shuffle; where phases read different vectors (k3 s2) one GEMM over all of them with zero blocks
+  replaces many small ones (``_gather_plan``). Its weight is copied into that layout on every call.
+- **"stamps"**: where the weight has more elements than the output (a vocoder's k16 s8, 512 -> 256 channels), the
+  weight is not copied: one GEMM on it as it lies gives every stamp, and each phase sums its taps' stamps straight
+  into its sub-grid (one add per tap).
+
 The GEMM routes fold the images into the GEMM's columns (one large product instead of one per image, which the
 BLAS library runs faster), compute stamps in chunks of at most ``CHUNK_BYTES`` (this bounds the memory), and lay
 out, gather and place in ``THREADS`` threads (numpy releases the GIL in its loops), split over channels. Threads
@@ -65,6 +77,10 @@ THREADS = int(os.environ.get("TCONV_EDU_THREADS") or 0) or min(4, os.cpu_count()
 PARALLEL_MIN = 1 << 17
 #: multiply-adds of the banded products below which a call with one input channel per group takes the "tiny" route
 TINY_MAX = 1 << 19
+#: the "gather" route's GEMMs per call above which it tries one GEMM for all phases (``_gather_plan``)
+GATHER_GEMMS = 2
+#: how many times the useful multiply-adds that one GEMM may cost (its weight's zero blocks) to replace them
+GATHER_WASTE = 3
 
 
 def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
@@ -97,34 +113,20 @@ def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 def transpose(spec: shapes.TransposeSpec):
     """Compute a checked spec by the route ``route(spec)`` names: (N, C_out, H_out, W_out), or (N, C_out, *out) in
-    any rank. A 1-D call is the 2-D call of height 1 (its routes apply as they are)."""
-    if spec.rank == 2:
-        return _ROUTES[route(spec)](spec)
-    if spec.rank == 1:
-        flat = _as_2d(spec)
-        return _ROUTES[route(flat)](flat).reshape(spec.out_shape)
-    return _volume(spec)
-
-
-def _as_2d(spec):
-    """A checked 1-D spec as the 2-D spec of height 1 (views, no copy)."""
-    n, c_in, length = spec.x.shape
-    return spec._replace(x=spec.x.reshape(n, c_in, 1, length),
-                         weight=spec.weight.reshape(spec.weight.shape[:2] + (1, spec.weight.shape[2])),
-                         stride=(1,) + spec.stride, dilation=(1,) + spec.dilation, offset=(0,) + spec.offset,
-                         out_size=(1,) + spec.out_size)
+    any rank."""
+    return _ROUTES[route(spec)](spec)
 
 
 def route(spec: shapes.TransposeSpec) -> str:
     """The cheapest correct route for these shapes: "tiny", "columns", "rows" or "phases" (module docstring); in
-    1-D the route of the 2-D call of height 1, in 3-D "volume".
+    1-D and 3-D "gather", or "stamps" where the weight has more elements than the output.
 
     Cost per input pixel, in elements written or added: "phases" writes ``kH*kW*C_out`` stamps and adds them;
     "columns" copies ``kW*C_in`` gathered inputs, then writes and adds ``kH*C_out`` stamps; "rows" copies one
     input per distinct row shift and saves the adds of ``kH - sH`` row taps.
     """
-    if spec.rank != 2:
-        return route(_as_2d(spec)) if spec.rank == 1 else "volume"
+    if spec.rank != 2:                                     # 1-D and 3-D: copy the weight only where it is small
+        return "stamps" if spec.weight.size > math.prod(spec.out_shape) else "gather"
     n, c_in, h, wd = spec.x.shape
     _, cg_out, kh, kw = spec.weight.shape
     cg_in = c_in // spec.groups
@@ -530,12 +532,208 @@ def _rows(spec):
     return y.reshape(n, g * co, ho, wo)
 
 
-# -------------------------------------------------------------------------------------------------- volume
+# -------------------------------------------------------------------------------------------------- gather
 
-def _volume(spec):
-    """3-D (any rank): one GEMM gives every stamp, one strided add per tap places it (the scatter form's steps)."""
-    from . import scatter
-    return scatter.transpose(spec)
+def _gather_plan(spec):
+    """The phases of a call of any rank, grouped by the input shifts their taps read (module docstring, "gather").
+
+    Per axis, tap a lands on output ``i*s + a*d - crop = (i + q)*s + phase`` (``_taps``). An output phase (one
+    phase per axis) sums its taps, each reading x shifted by its q vector. Returns (shifts, groups): the distinct q
+    vectors in sorted order, and per GEMM a group (the indices of the vectors it reads in ``shifts``,
+    [(phase, taps)]), ``taps`` the kernel index read from each of those vectors (None: that phase has no tap there,
+    a zero block of the GEMM's weight). Phases that read the same vectors share a GEMM; where that makes more than
+    ``GATHER_GEMMS`` of them, one GEMM over every vector takes all phases if its zero blocks cost at most
+    ``GATHER_WASTE`` times the useful multiply-adds (few large GEMMs run faster than many small ones).
+    """
+    k, rank = spec.weight.shape[2:], spec.rank
+    per_axis = [{} for _ in range(rank)]                   # axis -> phase -> [(q, a)]
+    for i in range(rank):
+        for a, (q, ph) in enumerate(_taps(k[i], spec.stride[i], spec.dilation[i], spec.offset[i])):
+            per_axis[i].setdefault(ph, []).append((q, a))
+    by_shifts = {}
+    for phase in np.ndindex(*spec.stride):
+        lists = [per_axis[i].get(phase[i], []) for i in range(rank)]
+        if not all(lists):
+            continue                                       # no tap reaches this phase: the bias alone
+        taps = sorted((tuple(q for q, _ in combo), tuple(a for _, a in combo)) for combo in _product(lists))
+        by_shifts.setdefault(tuple(q for q, _ in taps), []).append((phase, tuple(a for _, a in taps)))
+    shifts = sorted({q for qs in by_shifts for q in qs})
+    used = sum(len(qs) * len(members) for qs, members in by_shifts.items())
+    phases = sum(len(members) for members in by_shifts.values())
+    if len(by_shifts) > GATHER_GEMMS and len(shifts) * phases <= GATHER_WASTE * used:
+        members = []
+        for qs, group in by_shifts.items():
+            for phase, taps in group:
+                where = dict(zip(qs, taps))
+                members.append((phase, tuple(where.get(q) for q in shifts)))
+        return shifts, [(list(range(len(shifts))), sorted(members))]
+    return shifts, [([shifts.index(q) for q in qs], members) for qs, members in by_shifts.items()]
 
 
-_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns, "rows": _rows, "volume": _volume}
+def _product(lists):
+    """Every choice of one item per list, in row-major order (itertools.product, here for the reader)."""
+    out = [()]
+    for items in lists:
+        out = [o + (it,) for o in out for it in items]
+    return out
+
+
+def _gather(spec):
+    """Gather the taps of each output phase (1-D and 3-D, any rank): x shifted once per distinct shift vector,
+    one GEMM per group of phases that read the same shifts (its stamps already summed), each phase copied once
+    into its strided sub-grid of y with the bias. Where kernel size equals stride this is one GEMM and a shuffle."""
+    x, w = spec.x, spec.weight
+    n, c_in, *size = x.shape
+    _, co, *k = w.shape
+    g, rank, dt = spec.groups, spec.rank, spec.dtype
+    ci = c_in // g
+    s, out = spec.stride, spec.out_size
+    grid = [shapes.ceil_div(out[i], s[i]) for i in range(rank)]
+    shifts, groups = _gather_plan(spec)
+    # weights per group, transposed for the GEMM: (g, shifts * C_in, phases * C_out), gathered from w seen as
+    # (g, C_in, taps, C_out) (whole rows of C_out move together), in threads over C_in
+    wk = w.reshape(g, ci, co, math.prod(k)).transpose(0, 1, 3, 2)
+    weights = []
+    for idx, members in groups:
+        table = np.array([[0 if a is None else np.ravel_multi_index(a, k) for a in taps] for _, taps in members]).T
+        wt = np.empty((g, len(idx), ci, len(members), co), dt)
+
+        def build(c0, c1):                                 # input channels c0..c1-1
+            for j in range(len(idx)):
+                wt[:, j, c0:c1] = wk[:, c0:c1, table[j], :]
+        _split(build, ci, wt.size)
+        for p_, (_, taps) in enumerate(members):          # a phase without a tap at a shift: a zero block
+            for j, a in enumerate(taps):
+                if a is None:
+                    wt[:, j, :, p_, :] = 0
+        weights.append(wt.reshape(g, len(idx) * ci, len(members) * co).transpose(0, 2, 1))
+    full = tuple(grid[i] * s[i] for i in range(rank))
+    y = np.empty((n, g, co) + full, dt) if full != tuple(out) else None
+    y_out = np.empty((n, g * co) + tuple(out), dt) if y is None else None
+    yv = (y if y is not None else y_out.reshape((n, g, co) + full))
+    # y as (n, g, co, T_1, s_1, T_2, s_2, ...): phase p of every axis is one strided sub-grid
+    yp = yv.reshape((n, g, co) + tuple(v for i in range(rank) for v in (grid[i], s[i])))
+    bias = None if spec.bias is None else spec.bias.reshape((1, g, co) + (1,) * rank)
+    covered = {ph for _, members in groups for ph, _ in members}
+    if len(covered) < math.prod(s):                        # phases no tap reaches hold the bias alone
+        for phase in np.ndindex(*s):
+            if phase not in covered:
+                yp[_phase_index(phase)] = 0 if bias is None else bias
+    rest = math.prod(grid[1:])
+    chunks = list(_chunks(n, grid[0], g * max(len(m) for _, m in groups) * co * rest * dt.itemsize
+                          + g * len(shifts) * ci * rest * dt.itemsize))
+    xt = x.reshape((n, g, ci) + tuple(size)).transpose((1, 2, 0) + tuple(range(3, 3 + rank)))  # (g, ci, n, *size)
+    for i0, i1, r0, r1 in chunks:
+        m, rows = i1 - i0, r1 - r0
+        cols = m * rows * rest
+        stack = _work("input", (g, len(shifts), ci, m, rows) + tuple(grid[1:]), dt)
+
+        def lay_out(c0, c1):                               # input channels c0..c1-1: one shifted copy per vector
+            for j, q in enumerate(shifts):
+                block = stack[:, j, c0:c1]
+                block[...] = 0
+                lo = [max(0, q[i]) for i in range(rank)]
+                hi = [min(grid[i], size[i] + q[i]) for i in range(rank)]
+                lo[0], hi[0] = max(lo[0], r0), min(hi[0], r1)
+                if all(a < b for a, b in zip(lo, hi)):
+                    dst = (slice(None), slice(None), slice(None)) + (slice(lo[0] - r0, hi[0] - r0),) + tuple(
+                        slice(lo[i], hi[i]) for i in range(1, rank))
+                    src = (slice(None), slice(c0, c1), slice(i0, i1)) + tuple(
+                        slice(lo[i] - q[i], hi[i] - q[i]) for i in range(rank))
+                    block[dst] = xt[src]
+        _split(lay_out, ci, stack.size)
+        flat = stack.reshape(g, len(shifts) * ci, cols)
+        for gi, ((idx, members), wt) in enumerate(zip(groups, weights)):
+            if idx == list(range(idx[0], idx[0] + len(idx))):   # consecutive shifts: a view
+                xin = flat[:, idx[0] * ci:(idx[0] + len(idx)) * ci]
+            else:
+                xin = stack[:, idx].reshape(g, len(idx) * ci, cols)
+            ys = np.matmul(wt, xin, out=_work(f"stamps{gi}", (g, len(members) * co, cols), dt))
+            ys = ys.reshape((g, len(members), co, m, rows) + tuple(grid[1:]))
+
+            def place(o0, o1):                             # output channels o0..o1-1 of every group
+                for p_, (phase, _) in enumerate(members):
+                    dst = yp[(slice(i0, i1), slice(None), slice(o0, o1)) + _phase_index(phase, (r0, r1))]
+                    src = ys[:, p_, o0:o1].transpose((2, 0, 1) + tuple(range(3, 3 + rank)))
+                    if bias is None:
+                        np.copyto(dst, src)
+                    else:
+                        np.add(src, bias[:, :, o0:o1], out=dst)
+            _split(place, co, m * g * co * len(members) * rows * rest)
+    if y is None:
+        return y_out
+    return np.ascontiguousarray(y[(slice(None),) * 3 + tuple(slice(0, o) for o in out)]).reshape(spec.out_shape)
+
+
+def _stamps(spec):
+    """Scatter by phase (1-D and 3-D, any rank): one GEMM on the weight as it lies gives every stamp, then each
+    output phase is its taps' stamps summed, shifted by whole grid steps, straight into its strided sub-grid of y
+    (the first tap with the bias, the others added). No copy of the weight: the route for large weights."""
+    x, w = spec.x, spec.weight
+    n, c_in, *size = x.shape
+    _, co, *k = w.shape
+    g, rank, dt = spec.groups, spec.rank, spec.dtype
+    ci, taps = c_in // g, math.prod(k)
+    s, out = spec.stride, spec.out_size
+    grid = [shapes.ceil_div(out[i], s[i]) for i in range(rank)]
+    per_axis = [{} for _ in range(rank)]                   # axis -> phase -> [(q, a)]
+    for i in range(rank):
+        for a, (q, ph) in enumerate(_taps(k[i], s[i], spec.dilation[i], spec.offset[i])):
+            per_axis[i].setdefault(ph, []).append((q, a))
+    full = tuple(grid[i] * s[i] for i in range(rank))
+    y = np.empty((n, g, co) + full, dt)
+    yp = y.reshape((n, g, co) + tuple(v for i in range(rank) for v in (grid[i], s[i])))
+    bias = np.zeros((1, g, co) + (1,) * rank, dt) if spec.bias is None else \
+        spec.bias.reshape((1, g, co) + (1,) * rank)
+    wt = w.reshape(g, ci, co * taps).transpose(0, 2, 1)    # (g, C_out*taps, C_in): a view, the GEMM transposes it
+    xt = x.reshape(n, g, ci, math.prod(size)).transpose(1, 2, 0, 3)            # (g, ci, n, pixels), a view
+    step = max(1, CHUNK_BYTES // max(1, g * co * taps * math.prod(size) * dt.itemsize))
+    for i0 in range(0, n, step):
+        i1 = min(n, i0 + step)
+        m = i1 - i0
+        xs = _work("input", (g, ci, m, math.prod(size)), dt)
+        _split(lambda c0, c1: np.copyto(xs[:, c0:c1], xt[:, c0:c1, i0:i1]), ci, xs.size)
+        cols = np.matmul(wt, xs.reshape(g, ci, -1), out=_work("stamps", (g, co * taps, m * math.prod(size)), dt))
+        st = cols.reshape((g, co) + tuple(k) + (m,) + tuple(size))
+
+        def place(o0, o1):                                 # output channels o0..o1-1 of every group
+            for phase in np.ndindex(*s):
+                dst = yp[(slice(i0, i1), slice(None), slice(o0, o1)) + _phase_index(phase, ())]
+                lists = [per_axis[i].get(phase[i], []) for i in range(rank)]
+                first = True
+                for combo in (_product(lists) if all(lists) else []):
+                    q, a = tuple(c[0] for c in combo), tuple(c[1] for c in combo)
+                    lo = [max(0, q[i]) for i in range(rank)]
+                    hi = [min(grid[i], size[i] + q[i]) for i in range(rank)]
+                    if any(l_ >= h_ for l_, h_ in zip(lo, hi)):
+                        continue
+                    src = st[(slice(None), slice(o0, o1)) + a + (slice(None),)
+                             + tuple(slice(lo[i] - q[i], hi[i] - q[i]) for i in range(rank))]
+                    src = src.transpose((2, 0, 1) + tuple(range(3, 3 + rank)))   # (m, g, co, ...)
+                    region = dst[(Ellipsis,) + tuple(slice(lo[i], hi[i]) for i in range(rank))]
+                    if first and all(lo[i] == 0 and hi[i] == grid[i] for i in range(rank)):
+                        np.add(src, bias[:, :, o0:o1], out=region)
+                    else:
+                        if first:
+                            dst[...] = bias[:, :, o0:o1]
+                        region += src
+                    first = False
+                if first:                                  # no tap reaches this phase: the bias alone
+                    dst[...] = bias[:, :, o0:o1]
+        _split(place, co, m * g * co * taps * math.prod(size))
+    if full == tuple(out):
+        return y.reshape(spec.out_shape)
+    return np.ascontiguousarray(y[(slice(None),) * 3 + tuple(slice(0, o) for o in out)]).reshape(spec.out_shape)
+
+
+def _phase_index(phase, rows=None):
+    """Index of one phase's sub-grid in y viewed as (n, g, co, T_1, s_1, ...) (rows r0..r1-1 of T_1 if given),
+    after the first three axes."""
+    out = ()
+    for i, ph in enumerate(phase):
+        out += (slice(*rows) if i == 0 and rows else slice(None), ph)
+    return out if rows is not None else (slice(None),) * 3 + out
+
+
+_ROUTES = {"tiny": _tiny, "phases": _phases, "columns": _columns, "rows": _rows, "gather": _gather,
+           "stamps": _stamps}

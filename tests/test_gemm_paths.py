@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import tconv_edu as te
 from tconv_edu import gemm, shapes
+from test_nd_properties import nd_cases
 
 CASES = [  # (stride, padding, output_padding, dilation, kernel, groups)
     (1, 1, 0, 1, 3, 1),
@@ -169,3 +170,63 @@ def test_work_arrays_above_a_chunk_are_not_kept(monkeypatch):
     monkeypatch.setattr(gemm, "CHUNK_BYTES", 64)
     gemm.conv_transpose2d(np.ones((2, 4, 9, 8)), np.ones((4, 3, 4, 4)), stride=2, padding=1)
     assert gemm._scratch.cache_info().currsize == 0
+
+
+# ------------------------------------------------------------------------------------------ 1-D and 3-D routes
+
+def nd_ways(monkeypatch, spec):
+    """{(route, merged, chunked, threaded): result} of the 1-D / 3-D routes: "gather" with its phases merged into
+    one GEMM and not, "stamps"; in chunks of one row (or one image) and whole; serial and in three threads."""
+    out = {}
+    for chunk in (gemm.CHUNK_BYTES, 1):
+        for threads, parallel_min in ((1, gemm.PARALLEL_MIN), (3, 0)):
+            monkeypatch.setattr(gemm, "CHUNK_BYTES", chunk)
+            monkeypatch.setattr(gemm, "THREADS", threads)
+            monkeypatch.setattr(gemm, "PARALLEL_MIN", parallel_min)
+            for merged, (most, waste) in (("merged", (0, 10 ** 6)), ("apart", (10 ** 6, 0))):
+                monkeypatch.setattr(gemm, "GATHER_GEMMS", most)
+                monkeypatch.setattr(gemm, "GATHER_WASTE", waste)
+                out["gather", merged, chunk == 1, threads > 1] = gemm._ROUTES["gather"](spec)
+            out["stamps", "", chunk == 1, threads > 1] = gemm._ROUTES["stamps"](spec)
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_nd_routes_chunks_and_threads_match_the_scatter_form(data):
+    rank, x, w, b, params = data.draw(nd_cases(rank=data.draw(st.sampled_from([1, 3])), layout="batched"))
+    spec = shapes.transpose_spec(x, w, b, rank=rank, **params)
+    want = te.scatter.transpose(spec)
+    with pytest.MonkeyPatch.context() as mp:            # one per example: the settings come back after each
+        ways = nd_ways(mp, spec)
+    for key, got in ways.items():
+        assert got.shape == want.shape and got.dtype == want.dtype, key
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=str(key))
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw, route, gemms", [
+    ((4, 512, 64), (512, 256, 16), dict(stride=8, padding=4), "stamps", None),              # W5: a large weight
+    ((1, 64, 32, 32, 32), (64, 32, 2, 2, 2), dict(stride=2), "gather", 1),                  # W6: k = s, one GEMM
+    ((1, 32, 24, 24, 24), (32, 16, 3, 3, 3), dict(stride=2, padding=1, output_padding=1), "gather", 1),  # W7
+    ((1, 8, 6, 6, 6), (8, 8, 4, 4, 4), dict(stride=2, padding=1), "gather", 8),              # merging wastes 3.4x
+    ((2, 3, 50), (3, 2, 4), dict(stride=2, padding=1), "gather", 2),
+])
+def test_nd_route_and_its_gemms_are_chosen_by_shape(x_shape, w_shape, kw, route, gemms):
+    spec = shapes.transpose_spec(np.ones(x_shape, np.float32), np.ones(w_shape, np.float32), rank=len(x_shape) - 2,
+                                 **kw)
+    assert gemm.route(spec) == route
+    if gemms is not None:
+        assert len(gemm._gather_plan(spec)[1]) == gemms
+
+
+@pytest.mark.parametrize("name", ["gather", "stamps"])
+def test_nd_float32_stays_float32_and_a_result_is_never_a_work_array(name):
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((2, 3, 4, 5, 3)).astype(np.float32), rng.standard_normal((3, 2, 3, 2, 3)).astype(np.float32)
+    spec = shapes.transpose_spec(x, w, rank=3, stride=2, padding=1, output_padding=1)
+    first = gemm._ROUTES[name](spec)
+    assert first.dtype == np.float32 and first.flags.c_contiguous
+    kept = first.copy()
+    gemm._ROUTES[name](spec)
+    np.testing.assert_array_equal(first, kept)
+    np.testing.assert_allclose(first, te.scatter.transpose(spec), rtol=1e-5, atol=1e-5)
