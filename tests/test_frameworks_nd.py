@@ -181,3 +181,38 @@ def test_the_keras_backends_part_on_an_even_kernel_with_same_and_output_padding_
 def test_jax_default_dimension_numbers_per_rank():
     assert fw.jax.JAX_DEFAULT_DIMENSION_NUMBERS_BY_RANK == {1: ("NHC", "HIO", "NHC"), 2: ("NHWC", "HWIO", "NHWC"),
                                                             3: ("NHWDC", "HWDIO", "NHWDC")}
+
+
+@pytest.mark.parametrize("name", ["tf1d_same_k3_s2_7", "tf3d_same_odd", "tf3d_valid_rect"])
+def test_tf_channels_first_is_channels_last_transposed(name):
+    """NCW and NCDHW (refused by TensorFlow's CPU kernels, run on its GPU ones) compute what NWC and NDHWC do."""
+    e = next(e for e in INDEX["tf"] if e["name"] == name)
+    x, f, _ = _arrays(e)
+    r = e["rank"]
+    shape = e["output_shape"]
+    first = [shape[0], shape[-1], *shape[1:-1]]
+    strides = _tup(e["strides"])
+    if isinstance(strides, tuple) and len(strides) == r + 2:
+        strides = strides[1:-1]
+    fn = {1: te.conv1d_transpose, 3: te.conv3d_transpose}[r]
+    got = fn(fw._base.channels_first(x), f, first, strides, e["padding"], data_format=fw.tf.TF_DATA_FORMATS[r][1])
+    close(fw._base.channels_last(got), GOLD[f"{name}.y"], 1e-10)
+
+
+def test_the_1d_and_3d_entry_points_and_port_need_numpy_only():
+    """Running every 1-D and 3-D entry point and port loads no framework and no scipy."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, tconv_edu as te\n"
+            "te.conv1d_transpose(np.ones((1, 3, 1)), np.ones((3, 2, 1)), (1, 6, 2), 2)\n"
+            "te.conv3d_transpose(np.ones((1, 2, 2, 2, 1)), np.ones((2, 2, 2, 2, 1)), (1, 4, 4, 4, 2), 2)\n"
+            "te.frameworks.keras_conv1d_transpose(np.ones((1, 3, 1)), np.ones((3, 2, 1)), strides=2)\n"
+            "te.frameworks.keras_conv3d_transpose(np.ones((1, 2, 2, 2, 1)), np.ones((2, 2, 2, 2, 1)), strides=2)\n"
+            "te.jax_conv_transpose(np.ones((1, 3, 1)), np.ones((3, 1, 2)), (2,), 'SAME')\n"
+            "te.onnx_conv_transpose(np.ones((1, 1, 2, 2, 2)), np.ones((1, 2, 2, 2, 2)), strides=[2, 2, 2])\n"
+            "te.port(te.Layer('keras', 1, 2, (16,), {'strides': 8, 'padding': 'same'}), 'torch')\n"
+            "heavy = {'scipy', 'matplotlib', 'ipywidgets', 'torch', 'tensorflow', 'keras', 'jax', 'onnx', 'cupy'}\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

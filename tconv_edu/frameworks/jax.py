@@ -199,7 +199,8 @@ class JAX(Framework):
 
     def weight_layout(self, layer):
         if layer.rank == 2:
-            return self.weight if self.flips(layer.params) else self.layouts["JAX lax.conv_transpose(transpose_kernel=True)"]
+            unflipped = self.layouts["JAX lax.conv_transpose(transpose_kernel=True)"]
+            return self.weight if self.flips(layer.params) else unflipped
         rows = list(self.layouts_nd.values())
         return rows[0 if self.flips(layer.params) else 1][0 if layer.rank == 1 else 1]
 
@@ -211,7 +212,8 @@ class JAX(Framework):
     def to_torch(self, w, layer):
         if self.flips(layer.params):
             r = w.ndim - 2
-            return w.transpose((r, r + 1) + tuple(range(r)))[(slice(None), slice(None)) + (slice(None, None, -1),) * r], 1
+            flip = (slice(None), slice(None)) + (slice(None, None, -1),) * r
+            return w.transpose((r, r + 1) + tuple(range(r)))[flip], 1
         return super().to_torch(w, layer)
 
     def from_torch(self, wt, groups, layer):

@@ -172,7 +172,8 @@ def keras_conv1d_transpose(x, kernel, bias=None, *, strides=1, padding="valid", 
     here too.
 
     >>> import numpy as np
-    >>> keras_conv1d_transpose(np.ones((1, 4, 2)), np.ones((3, 5, 2)), strides=2, padding="same", output_padding=0).shape
+    >>> x, k = np.ones((1, 4, 2)), np.ones((3, 5, 2))
+    >>> keras_conv1d_transpose(x, k, strides=2, padding="same", output_padding=0).shape
     (1, 7, 5)
     """
     return _keras_conv_transpose(1, x, kernel, bias, strides, padding, output_padding, dilation_rate, data_format)

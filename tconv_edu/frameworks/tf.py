@@ -136,7 +136,8 @@ def _tf_pads_spec(padding, rank=2):
     pads = pad_pairs(padding, "(before, after)", rank)
     for axis, r in zip(axes(rank), pads):
         if min(r) < 0:
-            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis}'s (before, after) pair is {r})")
+            raise ArgumentError(f"padding={padding!r}: explicit padding must be >= 0 (the {axis}'s (before, after) "
+                                f"pair is {r})")
     return pads
 
 
@@ -247,8 +248,8 @@ def _conv_transpose(rank, input, filters, output_shape, strides, padding, data_f
     at_least_one = [(name, v) for name, v in (("strides", s), ("dilations", d)) if min(v) < 1]
     if at_least_one:
         name, v = at_least_one[0]
-        raise ArgumentError(f"{name}={show(v)}: must be >= 1 (TensorFlow: \"{'Stride' if name == 'strides' else 'Dilation rate'}"
-                            f" must be > 0\")")
+        what = "Stride" if name == "strides" else "Dilation rate"
+        raise ArgumentError(f"{name}={show(v)}: must be >= 1 (TensorFlow: \"{what} must be > 0\")")
     pad = tf_explicit_padding(padding, data_format) if rank == 2 else padding
     _tf_pads_spec(pad, rank)                            # the padding's type and spelling, before the shapes
     try:
@@ -332,7 +333,8 @@ class TensorFlow(Framework):
             raise ArgumentError(f"a tf layer needs input_size and params['output_shape'] ({spatial_layout(r)[0]}): "
                                 f"tf.nn.conv{r}d_transpose takes its output size as an argument")
         fmt = TF_DATA_FORMATS[r][0]
-        s, d = tf_ints("strides", param(layer, "strides", 1), fmt), tf_ints("dilations", param(layer, "dilations", 1), fmt)
+        s = tf_ints("strides", param(layer, "strides", 1), fmt)
+        d = tf_ints("dilations", param(layer, "dilations", 1), fmt)
         out = ntuple("output_shape", layer.params["output_shape"], r)
         padding = param(layer, "padding", "SAME")
         padding = tf_explicit_padding(padding) if r == 2 else padding
