@@ -1,7 +1,10 @@
-"""CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose2d, in the same run.
+"""CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose1d/2d/3d, in the same run.
 
 Usage: ``python benchmarks/cpu.py [--repeats 15] [--runs 3] [--only W1,W3] [--forms gemm,direct]
-[--dtypes float32,float64] [--matrix-max-mb 1024] [--order shuffled|fixed]``
+[--dtypes float32,float64] [--matrix-max-mb 1024] [--order shuffled|fixed] [--min-time 0.002]``
+
+W1-W4 are 2-D layers; W5 (1-D) and W6, W7 (3-D) run ``te.conv_transpose1d`` / ``conv_transpose3d`` against
+torch's ``conv_transpose1d`` / ``conv_transpose3d`` the same way.
 
 Calls are interleaved (form A, form B, torch, form B, ...) and the median is reported, so a noisy machine
 slows every contender alike. Each round takes the contenders in a new order (seeded, so the same in every
@@ -9,7 +12,10 @@ invocation): a call's time depends on the call before it, through the caches it 
 and one fixed order gives each contender the same neighbour in every round. On W1 one and the same GEMM-form
 call took 1.11-1.27x as long right after torch as right after itself; in the fixed order torch came right after
 the subpixel form, whose freed memory spared torch's allocations their page faults (``--order fixed`` measures
-that order). GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW``.
+that order). GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW`` (in 1-D and 3-D the product of
+every input size and kernel size). Each sample times back-to-back calls for at least ``--min-time`` seconds
+(default 0.002, the recorded tables' setting; torch's idle threads sleep between calls, so longer samples favour
+torch on layers of a few ms).
 
 Idle worker threads sleep at once (``OMP_WAIT_POLICY=PASSIVE`` for torch's OpenMP pool,
 ``OPENBLAS_THREAD_TIMEOUT=4`` for numpy's BLAS pool, unless set otherwise): threads that spin after one
@@ -27,6 +33,7 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import statistics  # noqa: E402
@@ -46,14 +53,40 @@ WORKLOADS = {
                what="teaching size"),
     "W4": dict(N=1, C_in=32, C_out=16, H=256, W=256, k=3, stride=1, padding=1, output_padding=0,
                what="large image, stride 1"),
+    "W5": dict(N=4, C_in=512, C_out=256, size=(64,), k=16, stride=8, padding=4, output_padding=0,
+               what="vocoder's first upsampler (1-D)"),
+    "W6": dict(N=1, C_in=64, C_out=32, size=(32, 32, 32), k=2, stride=2, padding=0, output_padding=0,
+               what="3-D U-Net decoder step"),
+    "W7": dict(N=1, C_in=32, C_out=16, size=(24, 24, 24), k=3, stride=2, padding=1, output_padding=1,
+               what="overlapping 3-D upsampler"),
 }
 
 
+def size(w: dict) -> tuple:
+    """The workload's spatial input size: (H, W) in 2-D, (L,) in 1-D, (D, H, W) in 3-D."""
+    return tuple(w["size"]) if "size" in w else (w["H"], w["W"])
+
+
+def rank(w: dict) -> int:
+    return len(size(w))
+
+
+def ours(w: dict, form: str):
+    """tconv_edu's transposed conv of the workload's rank, by form ``form`` (a key of te.FORMS)."""
+    fn = getattr(te, f"conv_transpose{rank(w)}d")
+    return lambda x, weight, bias, **kw: fn(x, weight, bias, method=form, **kw)
+
+
+def theirs(w: dict, F):
+    """torch.nn.functional's transposed conv of the workload's rank."""
+    return getattr(F, f"conv_transpose{rank(w)}d")
+
+
 def make_inputs(w: dict, dtype=np.float32, seed=0):
-    """Random x (N, C_in, H, W), weight (C_in, C_out, k, k) and bias (C_out,) for a workload."""
+    """Random x (N, C_in, H, W), weight (C_in, C_out, k, k) and bias (C_out,) for a workload (any rank)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((w["N"], w["C_in"], w["H"], w["W"])).astype(dtype)
-    weight = rng.standard_normal((w["C_in"], w["C_out"], w["k"], w["k"])).astype(dtype)
+    x = rng.standard_normal((w["N"], w["C_in"]) + size(w)).astype(dtype)
+    weight = rng.standard_normal((w["C_in"], w["C_out"]) + (w["k"],) * rank(w)).astype(dtype)
     bias = rng.standard_normal(w["C_out"]).astype(dtype)
     return x, weight, bias
 
@@ -63,7 +96,7 @@ def params(w: dict) -> dict:
 
 
 def gflop(w: dict) -> float:
-    return 2 * w["N"] * w["C_in"] * w["C_out"] * w["H"] * w["W"] * w["k"] ** 2 / 1e9
+    return 2 * w["N"] * w["C_in"] * w["C_out"] * math.prod(size(w)) * w["k"] ** rank(w) / 1e9
 
 
 def interleaved_medians(calls: dict, repeats: int, min_time: float = 0.002, order: str = "shuffled") -> dict:
@@ -113,7 +146,7 @@ def blas_report() -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- the matrix form
 
-def matrix_rows(names, repeats: int, max_mb: float, order: str) -> None:
+def matrix_rows(names, repeats: int, max_mb: float, order: str, min_time: float = 0.002) -> None:
     """The matrix form's own table: nnz and bytes of C, time to build it, time of a cached call (Cᵀ @ x for the
     whole batch), and that call's ratio to torch and to the GEMM form (the default), all three measured in this run.
 
@@ -134,10 +167,10 @@ def matrix_rows(names, repeats: int, max_mb: float, order: str) -> None:
     for name in names:
         w = WORKLOADS[name]
         x, weight, bias = make_inputs(w)
-        out_chw = (w["C_out"],) + te.output_size((w["H"], w["W"]), w["k"], **params(w))
+        out_chw = (w["C_out"],) + te.output_size(size(w), w["k"], **params(w))
         conv = dict(stride=w["stride"], padding=w["padding"])
         nnz = matrix.conv_matrix_nnz(out_chw, weight.shape, **conv)
-        rows = w["C_in"] * w["H"] * w["W"]
+        rows = w["C_in"] * math.prod(size(w))
         ideal_mb = nnz * (4 + 4) / 1e6
         if ideal_mb + 4 * rows / 1e6 > max_mb:
             print(f"{name:<9}{nnz:>12,}{ideal_mb:9.0f}{'':>8}  not built: above --matrix-max-mb {max_mb:.0f}")
@@ -150,13 +183,13 @@ def matrix_rows(names, repeats: int, max_mb: float, order: str) -> None:
         mb = (C.data.nbytes + C.indices.nbytes + C.indptr.nbytes) / 1e6
         del C
         tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
-        calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w)),
-                 "gemm": lambda: te.gemm.conv_transpose2d(x, weight, bias, **params(w)),
-                 "matrix": lambda: matrix.conv_transpose2d(x, weight, bias, **params(w))}
+        calls = {"torch": lambda: theirs(w, F)(tx, tw, tb, **params(w)),
+                 "gemm": lambda: ours(w, "gemm")(x, weight, bias, **params(w)),
+                 "matrix": lambda: ours(w, "matrix")(x, weight, bias, **params(w))}
         ref = calls["torch"]().numpy()
         err = np.abs(calls["matrix"]() - ref).max() / max(1.0, np.abs(ref).max())
         assert err < 1e-4, f"{name} matrix: relative error {err:.2e} against torch"
-        med = interleaved_medians(calls, repeats, order=order)
+        med = interleaved_medians(calls, repeats, min_time, order=order)
         print(f"{name:<9}{nnz:>12,}{mb:9.1f}{mb / ideal_mb:8.3f}{build:9.3f}{med['matrix'] * 1e3:10.3f}"
               f"{med['torch'] * 1e3:10.3f}{med['matrix'] / med['torch']:9.2f}{med['gemm'] * 1e3:9.3f}"
               f"{med['matrix'] / med['gemm']:8.2f}")
@@ -164,14 +197,15 @@ def matrix_rows(names, repeats: int, max_mb: float, order: str) -> None:
 
 
 def gemm_call(w: dict, dtype):
-    """This machine's BLAS GEMM on the workload's own stamps product, (C_out*k*k, C_in) @ (C_in, N*H*W)."""
+    """This machine's BLAS GEMM on the workload's own stamps product, (C_out*k*k, C_in) @ (C_in, N*H*W) (in any
+    rank: (C_out * k**rank, C_in) @ (C_in, N * pixels))."""
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((w["C_out"] * w["k"] ** 2, w["C_in"])).astype(dtype)
-    b = rng.standard_normal((w["C_in"], w["N"] * w["H"] * w["W"])).astype(dtype)
+    a = rng.standard_normal((w["C_out"] * w["k"] ** rank(w), w["C_in"])).astype(dtype)
+    b = rng.standard_normal((w["C_in"], w["N"] * math.prod(size(w)))).astype(dtype)
     return lambda: np.matmul(a, b)
 
 
-def main_table(names, forms, dtypes, repeats, torch, F, order: str) -> dict:
+def main_table(names, forms, dtypes, repeats, torch, F, order: str, min_time: float = 0.002) -> dict:
     """One run of the main table; returns {(workload, dtype, form): ratio to torch}."""
     print(f"{'workload':<9}{'dtype':<9}{'form':<10}{'ms':>9}{'GFLOP/s':>9}{'BLAS GF/s':>10}{'x BLAS':>8}"
           f"{'x torch':>9}")
@@ -181,16 +215,16 @@ def main_table(names, forms, dtypes, repeats, torch, F, order: str) -> dict:
         for dtype in dtypes:
             x, weight, bias = make_inputs(w, np.dtype(dtype).type)
             tx, tw, tb = map(torch.from_numpy, (x, weight, bias))
-            calls = {"torch": lambda: F.conv_transpose2d(tx, tw, tb, **params(w))}
+            calls = {"torch": lambda: theirs(w, F)(tx, tw, tb, **params(w))}
             for form in forms:
-                calls[form] = (lambda f: lambda: te.FORMS[f](x, weight, bias, **params(w)))(form)
+                calls[form] = (lambda f: lambda: ours(w, f)(x, weight, bias, **params(w)))(form)
             ref = calls["torch"]().numpy()
             for form in forms:
                 err = np.abs(calls[form]() - ref).max() / max(1.0, np.abs(ref).max())
                 assert err < 1e-4, f"{name} {form} {dtype}: relative error {err:.2e} against torch"
-            med = interleaved_medians(calls, repeats, order=order)
+            med = interleaved_medians(calls, repeats, min_time, order=order)
             # the machine's reference, measured right after (not among the contenders, whose caches it would flush)
-            blas = gflop(w) / interleaved_medians({"BLAS": gemm_call(w, dtype)}, repeats)["BLAS"]
+            blas = gflop(w) / interleaved_medians({"BLAS": gemm_call(w, dtype)}, repeats, min_time)["BLAS"]
             for form, t in med.items():
                 ratios[name, dtype, form] = t / med["torch"]
                 print(f"{name:<9}{dtype:<9}{form:<10}{t * 1e3:9.3f}{gflop(w) / t:9.1f}{blas:10.1f}"
@@ -210,6 +244,8 @@ def main(argv=None) -> None:
                     help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
     ap.add_argument("--order", choices=("shuffled", "fixed"), default="shuffled",
                     help="the contenders' order in each round (see the module docstring)")
+    ap.add_argument("--min-time", type=float, default=0.002,
+                    help="seconds of back-to-back calls per sample (default 0.002, as in the recorded tables)")
     args = ap.parse_args(argv)
     import torch
     import torch.nn.functional as F
@@ -220,7 +256,8 @@ def main(argv=None) -> None:
           f"(threads {torch.get_num_threads()})  tconv_edu threads {te.gemm.THREADS}")
     for line in blas_report():
         print(line)
-    print(f"# contenders in each round: {args.order} order; medians of {args.repeats} rounds")
+    print(f"# contenders in each round: {args.order} order; medians of {args.repeats} rounds; samples of at "
+          f"least {args.min_time * 1e3:g} ms of back-to-back calls")
     print("# GFLOP/s counts the useful multiply-adds; BLAS GF/s is numpy's GEMM on the workload's stamps product "
           "(C_out*k*k, C_in) @ (C_in, N*H*W), measured right after that workload's contenders; "
           "x BLAS = GFLOP/s / BLAS GF/s")
@@ -228,7 +265,7 @@ def main(argv=None) -> None:
     for run in range(args.runs):
         if args.runs > 1:
             print(f"\n## run {run + 1} of {args.runs}")
-        runs.append(main_table(names, forms, dtypes, args.repeats, torch, F, args.order))
+        runs.append(main_table(names, forms, dtypes, args.repeats, torch, F, args.order, args.min_time))
     if args.runs > 1:
         print(f"\n## x torch over the {args.runs} runs: median (min - max)")
         for key in runs[0]:
@@ -236,7 +273,7 @@ def main(argv=None) -> None:
                 r = sorted(run[key] for run in runs)
                 print(f"{key[0]:<9}{key[1]:<9}{key[2]:<10}{statistics.median(r):9.2f}   ({r[0]:.2f} - {r[-1]:.2f})")
     if args.matrix_max_mb > 0:
-        matrix_rows(names, args.repeats, args.matrix_max_mb, args.order)
+        matrix_rows(names, args.repeats, args.matrix_max_mb, args.order, args.min_time)
 
 
 if __name__ == "__main__":

@@ -701,7 +701,9 @@ def _stamps(spec):
                 dst = yp[(slice(i0, i1), slice(None), slice(o0, o1)) + _phase_index(phase, ())]
                 lists = [per_axis[i].get(phase[i], []) for i in range(rank)]
                 first = True
-                for combo in (_product(lists) if all(lists) else []):
+                combos = _product(lists) if all(lists) else []
+                combos.sort(key=lambda combo: any(c[0] != 0 for c in combo))   # an unshifted tap first: it can
+                for combo in combos:                                             # start dst without a fill
                     q, a = tuple(c[0] for c in combo), tuple(c[1] for c in combo)
                     lo = [max(0, q[i]) for i in range(rank)]
                     hi = [min(grid[i], size[i] + q[i]) for i in range(rank)]
