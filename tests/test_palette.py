@@ -103,3 +103,31 @@ def test_the_old_palette_failed():
     """The course's first palette, measured the same way: the test would have caught its clashes."""
     old = {"input": "#3b75af", "kernel": "#e1812c", "output": "#3a923a", "crop": "#8c8c8c", "highlight": "#c03d3e"}
     assert closest_pair(old, "deuteranomaly", figure_pairs())[0] < 5
+
+
+def explorer_roles():
+    """The palette roles each explorer's page module draws with (``pal.<role>`` and ``shade(pal, "<role>", ...)``
+    in tconv_edu/widgets/NAME.js)."""
+    import re
+
+    from tconv_edu.widgets import _base
+
+    found = {p.stem: re.findall(r'\bpal\.(\w+)|shade\(pal, "(\w+)"', p.read_text())
+             for p in sorted(_base.HERE.glob("[a-z]*.js"))}
+    return {name: {a or b for a, b in hits} for name, hits in found.items()}
+
+
+def test_the_explorers_draw_with_palette_roles_only():
+    """The page modules take their colours from the palette the kernel sends (viz.COLORS and NEGATIVE), by role."""
+    roles = explorer_roles()
+    assert set(roles) == {"scatter", "shape", "matrix", "checkerboard", "groups", "porting"}
+    assert set().union(*roles.values()) <= set(viz.COLORS) | {"negative"}
+    assert roles["scatter"] >= {"input", "kernel", "output", "highlight"}
+
+
+@pytest.mark.parametrize("vision", ["normal", *DEFICIENCIES, "greyscale"])
+def test_roles_an_explorer_draws_together_stay_apart(vision):
+    pairs = sorted({tuple(sorted(p)) for roles in explorer_roles().values()
+                    for p in itertools.combinations(roles - {"negative"}, 2)})
+    d, a, b = closest_pair(viz.COLORS, vision, pairs)
+    assert d >= BOUND, f"{vision}: {a} and {b}, drawn together by an explorer, are only ΔE {d:.1f} apart"

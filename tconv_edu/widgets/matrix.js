@@ -9,6 +9,7 @@ function render({ model, el }) {
   const pc = panel(ui.panels, "C", "the matrix C");
   const py = panel(ui.panels, "output: pixel numbers", "the output");
   let hover = null;           // ["x" | "C" | "y", r, c]
+  const base = { rev: -1 };   // the kernel answer C was last drawn from
 
   function taps(entries, p) {  // [[q, t], ...] of output pixel p, by input pixel
     const out = [];
@@ -21,6 +22,7 @@ function render({ model, el }) {
     ui.description.classList.toggle("tconv-error", !!err);
     if (err) {
       for (const q of [px, pc, py]) { q.svg.innerHTML = ""; q.svg.setAttribute("width", 0); q.svg.setAttribute("height", 0); }
+      base.rev = -1;
       ui.description.textContent = `Not allowed: ${err}`; ui.readout.textContent = ""; return;
     }
     const m = ui.meta(), pal = ui.palette();
@@ -28,8 +30,12 @@ function render({ model, el }) {
     const e = i32(model, "entries"), n = m.n, k = m.k, [Ho, Wo] = m.out, rows = n * n, cols = Ho * Wo;
     const r0 = Math.min(model.get("row"), Ho - 1), c0 = Math.min(model.get("col"), Wo - 1), p = r0 * Wo + c0;
     const feeds = taps(e, p);
-    const dense = new Int32Array(rows * cols).fill(-1);
-    for (let i = 0; i < e.length; i += 3) dense[e[i] * cols + e[i + 1]] = e[i + 2];
+    if (base.denseRev !== model.get("rev")) {
+      base.dense = new Int32Array(rows * cols).fill(-1);
+      for (let i = 0; i < e.length; i += 3) base.dense[e[i] * cols + e[i + 1]] = e[i + 2];
+      base.denseRev = model.get("rev");
+    }
+    const dense = base.dense;
     const big = 34, cs = Math.max(6, Math.min(24, Math.floor(640 / cols)));
     // x and y: pixel numbers (x's = rows of C, the output's = columns of C)
     let xo = feeds.map(([q]) => [Math.floor(q / n), q % n]), yo = [[r0, c0]], co = [];
@@ -60,11 +66,16 @@ function render({ model, el }) {
     px.svg.setAttribute("width", n * big + 4); px.svg.setAttribute("height", n * big + 4);
     px.svg.innerHTML = gridMarkup(n, n, big, (r, c) => ({ fill: mix(pal.input, 0.35), text: String(r * n + c) }),
                                   { name: "x", x0: 2, y0: 2 }) + outlines(xo, big, pal.highlight, { x0: 2, y0: 2 });
-    pc.svg.setAttribute("width", cols * cs + 4); pc.svg.setAttribute("height", rows * cs + 4);
-    pc.svg.innerHTML = gridMarkup(rows, cols, cs, (r, c) => {
-      const t = dense[r * cols + c];
-      return { fill: t < 0 ? "#ffffff" : mix(pal.kernel, 0.35 + 0.65 * (t + 1) / (k * k)), text: t < 0 ? null : String(t + 1) };
-    }, { name: "C", x0: 2, y0: 2 }) +
+    // C itself changes only with the kernel's answer: redrawn then; the outlines over it at every pick and hover
+    if (base.rev !== model.get("rev")) {
+      pc.svg.setAttribute("width", cols * cs + 4); pc.svg.setAttribute("height", rows * cs + 4);
+      pc.svg.innerHTML = `<g>${gridMarkup(rows, cols, cs, (r, c) => {
+        const t = dense[r * cols + c];
+        return { fill: t < 0 ? "#ffffff" : mix(pal.kernel, 0.35 + 0.65 * (t + 1) / (k * k)), text: t < 0 ? null : String(t + 1) };
+      }, { name: "C", x0: 2, y0: 2 })}</g><g></g>`;
+      base.rev = model.get("rev");
+    }
+    pc.svg.lastChild.innerHTML =
       `<rect x="${2 + p * cs}" y="2" width="${cs}" height="${rows * cs}" fill="none" stroke="${pal.highlight}" stroke-width="3" pointer-events="none"/>` +
       outlines(co, cs, pal.highlight, { x0: 2, y0: 2, width: 2 });
     const ys = Math.max(22, Math.min(big, Math.floor(300 / Wo)));

@@ -126,9 +126,16 @@ function render({ model, el }) {
       text: fmt(d.k[r * kw + c]) }), { name: "w", x0: 2, y0: 2 }) + outlines(ko, big, pal.highlight, { x0: 2, y0: 2 });
     const inside = (r, c) => r >= t && r < t + Ho && c >= l && c < l + Wo;
     py.svg.setAttribute("width", Wc * cs + 4); py.svg.setAttribute("height", Hc * cs + 4);
+    // cells padding crops: the same shading, crossed (the palette's crop grey would sit beside the kernel's gold)
+    let crossed = "";
+    for (let r = 0; r < Hc; r++) for (let c = 0; c < Wc; c++) {
+      if (inside(r, c)) continue;
+      const x = 2 + c * cs, y = 2 + r * cs;
+      crossed += `<path d="M${x} ${y}L${x + cs} ${y + cs}M${x + cs} ${y}L${x} ${y + cs}" stroke="#9a9a9a" stroke-width="1" pointer-events="none"/>`;
+    }
     py.svg.innerHTML = gridMarkup(Hc, Wc, cs, (r, c) => ({
-      fill: inside(r, c) ? shade(pal, "output", total[r * Wc + c], ymax) : pal.crop,
-      text: fmt(total[r * Wc + c]) }), { name: "y", x0: 2, y0: 2 }) +
+      fill: shade(pal, "output", total[r * Wc + c], ymax),
+      text: fmt(total[r * Wc + c]) }), { name: "y", x0: 2, y0: 2 }) + crossed +
       `<rect x="${2 + l * cs}" y="${2 + t * cs}" width="${Wo * cs}" height="${Ho * cs}" fill="none" ` +
       `stroke="${pal.output}" stroke-width="3" stroke-dasharray="6 3" pointer-events="none"/>` +
       outlines(yo, cs, pal.highlight, { x0: 2, y0: 2 });
