@@ -11,6 +11,11 @@ By linearity, the running sum after ``t`` stamps is the transposed conv of ``x``
 array([[0., 1., 2.],
        [1., 2., 0.],
        [0., 0., 0.]])
+
+One 1-D channel steps the same way (x (L,), k (k,)):
+
+>>> scatter_step(np.array([1, 2, 3]), np.array([1, 1, 1]), 1, stride=2).total
+array([1., 1., 3., 2., 2., 0., 0.])
 """
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ __all__ = ["ScatterStep", "scatter_step"]
 
 
 class ScatterStep(NamedTuple):
-    """One step of the scatter: canvas arrays are the uncropped output (extended where output_padding > padding)."""
+    """One step of the scatter: canvas arrays are the uncropped output (extended where output_padding > padding).
+    In 1-D every tuple has one entry and the arrays one axis."""
     pixel: tuple        #: (i, j) of the input pixel stamped at this step
     value: float        #: x[i, j]
     origin: tuple       #: (i * stride, j * stride): where the stamp's top-left tap lands on the canvas
@@ -40,33 +46,36 @@ class ScatterStep(NamedTuple):
 
     @property
     def output(self):
-        """The cropped running sum (equals ``conv_transpose2d`` after the last step)."""
-        (t, l), (h, w) = self.offset, self.out_size
-        return self.total[t:t + h, l:l + w]
+        """The cropped running sum (equals ``conv_transpose2d``, or ``conv_transpose1d``, after the last step)."""
+        return self.total[tuple(slice(o, o + n) for o, n in zip(self.offset, self.out_size))]
 
 
 def scatter_step(x, k, step, *, stride=1, padding=0, output_padding=0, dilation=1) -> ScatterStep:
-    """Stamp number ``step`` (row-major over x's pixels) of the transposed conv of one channel x (H, W) by k (kH, kW).
+    """Stamp number ``step`` (row-major over x's pixels) of the transposed conv of one channel x (H, W) by k (kH, kW),
+    or of one 1-D channel x (L,) by k (k,).
 
     Arguments are checked by ``shapes`` first (the same ArgumentError as the transposed conv itself).
     """
+    rank = 1 if np.ndim(x) == 1 else 2
     spec = shapes.transpose_spec(x, k, stride=stride, padding=padding, output_padding=output_padding,
-                                 dilation=dilation)
-    if spec.input_ndim != 2:
-        raise shapes.ArgumentError(f"x: the stepper takes one 2-D channel (H, W), got shape {np.shape(x)}")
+                                 dilation=dilation, rank=rank)
+    if spec.input_ndim != rank:
+        raise shapes.ArgumentError(f"x: the stepper takes one 2-D channel (H, W) or one 1-D channel (L,), "
+                                   f"got shape {np.shape(x)}")
     X, K = spec.x[0, 0], spec.weight[0, 0]
     n = X.size
     step = shapes.integer("step", step)
     if not 0 <= step < n:
         raise shapes.ArgumentError(f"step={step}: must be in 0..{n - 1} (one step per input pixel)")
-    op = shapes.pair("output_padding", output_padding)
+    op = shapes.ntuple("output_padding", output_padding, rank)
     # the canvas: padding 0 keeps every stamp; it reaches past the full output only where output_padding > padding
     extend = tuple(max(0, o - c) for o, c in zip(op, spec.offset))
     ct = dict(stride=spec.stride, dilation=spec.dilation, output_padding=extend)
-    i, j = divmod(step, X.shape[1])
+    where = tuple(int(v) for v in np.unravel_index(step, X.shape))
     only = np.zeros_like(X)
-    only[i, j] = X[i, j]
+    only[where] = X[where]
     upto = np.where(np.arange(n).reshape(X.shape) <= step, X, 0)
-    return ScatterStep(pixel=(i, j), value=float(X[i, j]), origin=(i * spec.stride[0], j * spec.stride[1]),
-                       stamp=scatter.conv_transpose2d(only, K, **ct), total=scatter.conv_transpose2d(upto, K, **ct),
-                       offset=spec.offset, out_size=spec.out_size, n_steps=n)
+    fn = scatter.conv_transpose1d if rank == 1 else scatter.conv_transpose2d
+    return ScatterStep(pixel=where, value=float(X[where]), origin=tuple(i * s for i, s in zip(where, spec.stride)),
+                       stamp=fn(only, K, **ct), total=fn(upto, K, **ct), offset=spec.offset,
+                       out_size=spec.out_size, n_steps=n)

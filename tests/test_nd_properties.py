@@ -259,3 +259,19 @@ def test_size_helpers_keep_2d_defaults_and_refuse_mixed_lengths():
     assert te.output_size(4, 3, stride=2, rank=1) == (9,)
     with pytest.raises(te.ArgumentError, match=r"^stride=\(2, 2\): expected an int or a triple \(d, h, w\), got 2"):
         te.output_size((4, 4, 4), 3, stride=(2, 2))
+
+
+@given(nd_cases(rank=1, layout="channel"))
+def test_the_stepper_in_1d_ends_at_the_transposed_conv(case):
+    """scatter_step on one 1-D channel: the stamps add up to the running total, and the last total, cropped, is
+    conv_transpose1d."""
+    from tconv_edu.steps import scatter_step
+    _, x, k, _, params = case
+    params = {key: v for key, v in params.items() if key != "groups"}
+    total = None
+    for step in range(x.size):
+        st_ = scatter_step(x, k, step, **params)
+        total = st_.stamp if total is None else total + st_.stamp
+        close(st_.total, total, 1e-12)
+        assert st_.pixel == (step,) and st_.origin == (step * te.shapes.ntuple("stride", params["stride"], 1)[0],)
+    close(st_.output, te.conv_transpose1d(x, k, **params), 1e-12)

@@ -202,3 +202,68 @@ def test_input_size_inverts_output_size(n, k, s, p, d, op):
 
 def test_kernel_span_is_the_dilated_kernel_size():
     assert [shapes.kernel_span(k, d) for k, d in ((1, 5), (3, 1), (3, 2), (4, 3))] == [1, 3, 5, 10]
+
+
+# ------------------------------------------------------------------------------------ any number of axes (ranks)
+
+@pytest.mark.parametrize("rank", [1, 2, 3, 4])
+def test_ntuple_takes_an_int_or_exactly_rank_values(rank):
+    assert shapes.ntuple("stride", 2, rank) == (2,) * rank
+    assert shapes.ntuple("stride", list(range(1, rank + 1)), rank) == tuple(range(1, rank + 1))
+    assert shapes.ntuple("stride", np.arange(1, rank + 1), rank, 1) == tuple(range(1, rank + 1))
+    with pytest.raises(ArgumentError, match=rf"^padding=\(1,\) \* {rank + 1}|^padding=\(1(, 1)*\): expected an int or"):
+        shapes.ntuple("padding", (1,) * (rank + 1), rank)
+    with pytest.raises(TypeError, match="^dilation=1.5"):
+        shapes.ntuple("dilation", 1.5, rank)
+    with pytest.raises(ArgumentError, match=r"^stride=0: must be >= 1 \(the "):
+        shapes.ntuple("stride", 0, rank, 1)
+
+
+def test_ntuple_messages_name_the_axes():
+    with pytest.raises(ArgumentError, match=r"^stride=\(2, 0, 1\): must be >= 1 \(the height is 0\)$"):
+        shapes.ntuple("stride", (2, 0, 1), 3, 1)
+    with pytest.raises(ArgumentError, match=r"^stride=0: must be >= 1 \(the length is 0\)$"):
+        shapes.ntuple("stride", 0, 1, 1)
+    with pytest.raises(ArgumentError, match=r"expected an int or a triple \(d, h, w\), got 2 values"):
+        shapes.ntuple("stride", (1, 2), 3)
+    with pytest.raises(ArgumentError, match=r"expected an int or a pair \(h, w\), got 3 values"):
+        shapes.pair("stride", (1, 2, 3))                    # the 2-D message is unchanged
+    assert shapes.axes(1) == ("length",) and shapes.axes(3) == ("depth", "height", "width")
+    assert shapes.show((2, 2, 2)) == 2 and shapes.show((1, 2, 1)) == (1, 2, 1) and shapes.show((3,)) == 3
+
+
+def test_rank_of_reads_the_first_tuple_else_two():
+    assert shapes.rank_of(None, a=4, b=3) == 2
+    assert shapes.rank_of(None, a=4, b=(3,)) == 1
+    assert shapes.rank_of(None, a=(4, 4, 4), b=(3,)) == 3        # the first tuple decides; the others are checked
+    assert shapes.rank_of(3, a=4) == 3
+    with pytest.raises(ArgumentError, match="^kernel_size=\\(3,\\): expected an int or a triple"):
+        shapes.output_size((4, 4, 4), (3,))
+    with pytest.raises(ArgumentError, match="^rank=0: must be >= 1"):
+        shapes.output_size(4, 3, rank=0)
+
+
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2),
+       st.integers(1, 2))
+def test_size_helpers_agree_per_axis_with_the_2d_ones(rank, n, k, s, p, d):
+    """In any rank each axis follows the 2-D rule on that axis alone."""
+    try:
+        want = shapes.output_size(n, k, stride=s, padding=p, dilation=d)[0]
+    except ArgumentError:
+        with pytest.raises(ArgumentError):
+            shapes.output_size((n,) * rank, k, stride=s, padding=p, dilation=d)
+        return
+    assert shapes.output_size((n,) * rank, k, stride=s, padding=p, dilation=d) == (want,) * rank
+    assert shapes.full_size((n,) * rank, k, stride=s, dilation=d) == (shapes.full_size(n, k, stride=s, dilation=d)[0],) * rank
+    assert shapes.input_size((want,) * rank, k, stride=s, padding=p, dilation=d) == (n,) * rank
+
+
+def test_transpose_spec_in_1d_and_3d():
+    spec = shapes.transpose_spec(np.ones((3, 7)), np.ones((3, 2, 4)), stride=2, padding=1, rank=1)
+    assert spec.rank == 1 and spec.x.shape == (1, 3, 7) and spec.out_shape == (1, 2, 14) and spec.input_ndim == 2
+    spec = shapes.transpose_spec(np.ones((2, 2, 2)), np.ones((2, 2, 2)), stride=2, rank=3)
+    assert spec.rank == 3 and spec.x.shape == (1, 1, 2, 2, 2) and spec.finish(np.ones(spec.out_shape)).shape == (4,) * 3
+    with pytest.raises(ArgumentError, match=r"^x: expected \(N, C_in, L\), \(C_in, L\) or \(L,\), got shape"):
+        shapes.transpose_spec(np.ones((1, 1, 1, 4)), np.ones((1, 1, 3)), rank=1)
+    with pytest.raises(ArgumentError, match=r"^weight: a 3-D x \(D, H, W\) takes a 3-D kernel \(kD, kH, kW\)"):
+        shapes.transpose_spec(np.ones((2, 2, 2)), np.ones((1, 1, 2, 2, 2)), rank=3)
