@@ -42,6 +42,7 @@ MUST_SHOW = {
     "08_porting.ipynb": {"PyTorch", "TensorFlow", "Keras", "JAX", "ONNX"},
     "cheatsheet.md": {"PyTorch", "TensorFlow", "Keras", "JAX", "ONNX"},
     "05_checkerboard.ipynb": {"PyTorch"},
+    "09_one_and_three_dimensions.ipynb": {"PyTorch", "Keras", "ONNX"},
 }
 CLAIM = re.compile(r"^(?P<code>.*?\S)\s+# (?:-> (?P<want>.+)|raises (?P<error>\w+): (?P<message>.+))$")
 FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
@@ -154,49 +155,66 @@ def run(snippet: Snippet, ns: dict) -> int:
     return claims
 
 
-# --------------------------------------------------------------------------------------- the notebooks' namespaces
+# ------------------------------------------------------------------------------- running a file's snippets, apart
 
 def _plain_cell(cell) -> bool:
     """A code cell to run before a snippet: an explorer's cell defines nothing and needs a front end."""
     return cell.cell_type == "code" and not re.fullmatch(r"\s*widgets\.\w+\(.*\)\s*", cell.source, re.S)
 
 
-@pytest.fixture(scope="module")
-def namespaces():
-    """{(notebook, cell index): namespace after every code cell above that cell}, built once per notebook."""
+def run_file(where: str) -> dict:
+    """Run every snippet of one file, in order: {str(snippet): None, or the failure as text}. In a notebook each
+    snippet runs in a copy of the namespace of the code cells above it."""
+    import traceback
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    wanted = {}
-    for s in SNIPPETS:
-        if s.where.endswith(".ipynb"):
-            wanted.setdefault(s.where, set()).add(s.index)
-    saved = {}
-    for name, indices in wanted.items():
-        nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-        ns = {"__name__": "__course__"}
-        cwd = os.getcwd()
-        os.chdir(ROOT / "notebooks")
-        try:
-            for index, cell in enumerate(nb.cells):
-                if index in indices:
-                    saved[name, index] = dict(ns)
-                if index >= max(indices):
-                    break
-                if not _plain_cell(cell):
-                    continue
+    snippets = [s for s in SNIPPETS if s.where == where]
+    results, ns = {}, {"__name__": "__course__"}
+    cells = nbformat.read(ROOT / "notebooks" / where, as_version=4).cells if where.endswith(".ipynb") else []
+    done = 0
+    os.chdir(ROOT / "notebooks")
+    for snippet in snippets:
+        for cell in cells[done:snippet.index]:
+            if _plain_cell(cell):
                 try:
-                    exec(compile(cell.source, f"{name}:{cell.id}", "exec"), ns)
+                    exec(compile(cell.source, f"{where}:{cell.id}", "exec"), ns)
                 except Exception:
-                    # a cell that shows an error on purpose (tagged so, as nbval requires)
-                    if "raises-exception" not in cell.metadata.get("tags", []):
+                    if "raises-exception" not in cell.metadata.get("tags", []):   # an error shown on purpose
                         raise
                 plt.close("all")
-        finally:
-            os.chdir(cwd)
-    return saved
+        done = max(done, snippet.index)
+        try:
+            claims = run(snippet, dict(ns) if cells else {})
+            results[str(snippet)] = None if claims else "no claim checked"
+        except BaseException:   # noqa: B036 - a failed claim (AssertionError) or the framework's own error
+            results[str(snippet)] = traceback.format_exc(limit=-3)
+    return results
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    """{file: its snippets' results}, each file run by a child process: TensorFlow's and JAX's threads never live in
+    the test process, which other tests fork (JAX warns that a fork after it starts can deadlock)."""
+    import json
+    import subprocess
+    import sys
+
+    cache = {}
+
+    def of(where):
+        if where not in cache:
+            env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": os.pathsep.join(sys.path)}
+            done = subprocess.run([sys.executable, __file__, where], capture_output=True, text=True, env=env,
+                                  timeout=600)
+            assert done.returncode == 0, f"{where}: the snippet runner failed\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            cache[where] = json.loads(done.stdout.strip().splitlines()[-1])
+        return cache[where]
+
+    return of
 
 
 def _require(frameworks: set):
@@ -254,10 +272,16 @@ def test_the_notebooks_themselves_import_no_framework():
                 assert not imported & set(FRAMEWORK_OF), f"{path.name}:{cell.id} imports {imported & set(FRAMEWORK_OF)}"
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=str)
-def test_snippet_runs_in_the_real_frameworks(snippet, namespaces):
+def test_snippet_runs_in_the_real_frameworks(snippet, outcomes):
     _require(snippet.frameworks)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    ns = dict(namespaces[snippet.where, snippet.index]) if snippet.where.endswith(".ipynb") else {}
-    assert run(snippet, ns) >= 1
+    failure = outcomes(snippet.where)[str(snippet)]
+    assert failure is None, f"{snippet}:\n{failure}"
+
+
+if __name__ == "__main__":      # the child process of ``outcomes``: python tests/test_course_snippets.py FILE
+    import json
+    import sys
+
+    print(json.dumps(run_file(sys.argv[1])))
