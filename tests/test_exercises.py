@@ -104,7 +104,9 @@ def test_exercises_as_shipped_fail_only_with_not_implemented_yet(name):
                             errors[0].evalue), errors[0].evalue
         else:
             assert errors == [], (cell.source, errors)
-    assert n_checks == n_solution_checks >= 2
+    # every check ran, each failing on its own: run-all went past the failing ones (ex6 has one exercise, the others
+    # two or more)
+    assert n_checks == n_solution_checks >= (1 if name.startswith("ex6_") else 2)
 
 
 # --------------------------------------------------------------------------------- learners' work is never lost

@@ -321,6 +321,55 @@ def test_multi_channel_bias_per_input_channel():
     assert_named("multi_channel", multi_channel_bias_per_input_channel, "bias_per_input")
 
 
+# ----------------------------------------------------------------------------------------------- scatter_1d
+
+def scatter_1d_written(x, k, stride, padding, output_padding, dilation, *, tap=None, add=True, crop=None, pad_input=0,
+                       zero_tail=False, extra=0):
+    """A learner's 1-D loop with one thing changed: the tap spacing, '=' for '+=', the crop, the input padded, the
+    output_padding entries left at zero, or the length."""
+    x = np.pad(x, pad_input)
+    L, K = len(x), len(k)
+    tap = dilation if tap is None else tap
+    full = np.zeros((L - 1) * stride + tap * (K - 1) + 1 + output_padding + extra)
+    for i in range(L):
+        for a in range(K):
+            if add:
+                full[i * stride + a * tap] += x[i] * k[a]
+            else:
+                full[i * stride + a * tap] = x[i] * k[a]
+    if zero_tail and output_padding:      # the stamps written without output_padding's entries, zeros appended
+        full = full[:len(full) - output_padding]
+        return np.concatenate([full[padding:len(full) - padding], np.zeros(output_padding)])
+    lo, hi = (padding, padding) if crop is None else crop
+    return full[lo:len(full) - hi]
+
+
+@pytest.mark.parametrize("name, change", [
+    ("assign", dict(add=False)),
+    ("no_dilation", dict(tap=1)),
+    ("pad_input", None),
+    ("crop_one_side", None),
+    ("output_padding_zeros", dict(zero_tail=True)),
+    ("size", dict(extra=1)),
+    ("stride_on_kernel", None),
+])
+def test_scatter_1d_mistakes(name, change):
+    def answer(x, k, stride, padding, output_padding, dilation):
+        args = (x, k, stride, padding, output_padding, dilation)
+        if name == "pad_input":      # padding pads the input, nothing is cropped
+            return scatter_1d_written(*args, pad_input=padding, crop=(0, 0))
+        if name == "crop_one_side":  # 2 * padding from the end only
+            return scatter_1d_written(*args, crop=(0, 2 * padding))
+        if name == "stride_on_kernel":
+            return scatter_1d_written(*args, tap=stride * dilation)
+        return scatter_1d_written(*args, **change)
+    assert_named("scatter_1d", answer, name)
+
+
+def test_scatter_1d_written_right_passes():
+    check("scatter_1d", scatter_1d_written)
+
+
 def test_every_listed_mistake_has_a_test():
     tested = {("scatter_2d", "assign"), ("scatter_2d", "size"), ("scatter_2d", "flipped"),
               ("scatter_strided", "pad_input"), ("scatter_strided", "crop_one_side"),
@@ -336,7 +385,9 @@ def test_every_listed_mistake_has_a_test():
               ("port_tf_same", "no_output_padding"), ("port_tf_same", "tf_pads_as_crop"), ("grouped", "out_channels"),
               ("grouped", "weight_layout"), ("grouped", "bias_per_group"), ("grouped", "interleaved"),
               ("resize_conv_kernel", "no_flip"), ("resize_conv_kernel", "transposed"),
-              ("resize_conv_kernel", "zero_stuffed"), ("resize_conv_kernel", "box_mean")}
+              ("resize_conv_kernel", "zero_stuffed"), ("resize_conv_kernel", "box_mean"), ("scatter_1d", "assign"),
+              ("scatter_1d", "no_dilation"), ("scatter_1d", "pad_input"), ("scatter_1d", "crop_one_side"),
+              ("scatter_1d", "output_padding_zeros"), ("scatter_1d", "size"), ("scatter_1d", "stride_on_kernel")}
     assert {(e.id, m.name) for e in EXERCISES.values() for m in e.mistakes} == tested
 
 

@@ -1,4 +1,4 @@
-"""The learner's side of grading: the twelve exercises, their cases and known mistakes, and the check that compares
+"""The learner's side of grading: the thirteen exercises, their cases and known mistakes, and the check that compares
 an answer with the library and names the mistake.
 
 ``tconv_edu.grading.check`` runs it in the learner's kernel, on the learner's function; the instructor's judge

@@ -25,6 +25,8 @@ _ZERO_INSERTION = ("04_views.ipynb", "Zero insertion, padding and a flipped kern
 _OVERLAP = ("05_checkerboard.ipynb", "Counting stamps in 1-D")
 _RESIZE = ("05_checkerboard.ipynb", "Resize-convolution is a transposed convolution")
 _BILINEAR = ("07_learned_upsampling.ipynb", "Initialising a layer with channels")
+_LINE = ("09_one_and_three_dimensions.ipynb", "Stamps on a line")
+_DILATION = ("02_shapes.ipynb", "Dilation is not the upsampling factor")
 
 #: exercise id -> (notebook, section) of the exercise itself, and mistake name -> (notebook, section)
 SECTIONS = {
@@ -52,6 +54,9 @@ SECTIONS = {
                           "interleaved": _GROUPS}),
     "resize_conv_kernel": (_RESIZE, {"no_flip": _RESIZE, "transposed": _RESIZE, "zero_stuffed": _RESIZE,
                                      "box_mean": _RESIZE}),
+    "scatter_1d": (_LINE, {"assign": _LINE, "no_dilation": _DILATION, "stride_on_kernel": _LINE,
+                           "pad_input": _PADDING, "crop_one_side": _PADDING, "output_padding_zeros": _OUTPUT_PADDING,
+                           "size": ("09_one_and_three_dimensions.ipynb", "The size rule, per axis")}),
 }
 
 
