@@ -8,11 +8,12 @@ jupyterlab_widgets for the widget front end). Every run starts from scratch (the
 database and the output are removed first). The site holds:
 
 - the course (notebooks/, exercises/, app/explorers.ipynb and the recorded benchmark tables notebook 06 reads),
-  each notebook with a first code cell that, in the browser only, installs the course's package and ipywidgets
-  (``sys.platform == "emscripten"``: the same notebook does nothing more when downloaded and run elsewhere);
-- piplite wheels: the package's own wheel, built from this checkout, and ipywidgets' (LITE_WHEELS below); numpy,
-  scipy and matplotlib come from Pyodide's own distribution (its CDN);
-- the widget front end (jupyterlab_widgets' lab extension, found in the build environment).
+  each notebook with a first code cell that, in the browser only, installs the course's package, ipywidgets and
+  anywidget, which draws the explorers (``sys.platform == "emscripten"``: the same notebook does nothing more when
+  downloaded and run elsewhere);
+- piplite wheels: the package's own wheel, built from this checkout, ipywidgets' and anywidget's with psygnal
+  (LITE_WHEELS below); numpy, scipy and matplotlib come from Pyodide's own distribution (its CDN);
+- the widget front ends (jupyterlab_widgets' and anywidget's lab extensions, found in the build environment).
 
 ``--local-pyodide`` serves Pyodide's core from the site (the npm package ``pyodide``) with the kernel's boot
 packages (pure wheels from PyPI, checked against Pyodide's lock file) and no PyPI fallback: the kernel then starts
@@ -42,20 +43,27 @@ CACHE = ROOT / "build" / "lite-cache"           # downloads kept between builds 
 # tables notebook 06 reads)
 CONTENTS = {"notebooks": ["*.ipynb", "cheatsheet.md"], "exercises": ["*.ipynb"], "app": ["*.ipynb"],
             "benchmarks/results": ["*.json", "*.txt", "*.md"]}
-# ipywidgets for piplite; the Python jupyterlab_widgets is the front end's version (scripts/lite-requirements.txt)
-LITE_WHEELS = ["ipywidgets==8.1.9", "comm==0.2.3", "jupyterlab_widgets=={front_end}"]
+# ipywidgets and anywidget (the explorers' front ends) for piplite, as pure wheels (psygnal's compiled wheels are
+# CPython's; Pyodide takes its py3-none-any wheel); the Python jupyterlab_widgets and anywidget are the front ends'
+# versions (scripts/lite-requirements.txt)
+LITE_WHEELS = ["ipywidgets==8.1.9", "comm==0.2.3", "jupyterlab_widgets=={front_end}", "anywidget=={anywidget}",
+               "psygnal==0.16.1", "typing_extensions==4.16.0"]
 WIDGET_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
+ANYWIDGET_EXTENSION = "anywidget"
 KERNEL_PLUGIN = "@jupyterlite/pyodide-kernel-extension:kernel"
 PYODIDE_NPM = "pyodide@314.0.6"                 # the version jupyterlite-pyodide-kernel 0.8.6 loads by default
 # what the kernel loads from Pyodide's distribution while it starts (with their dependencies in its lock file)
 BOOT_PACKAGES = ["micropip", "ipython", "jedi"]
+# what micropip takes from Pyodide's distribution rather than from the site when a notebook installs the course:
+# anywidget's typing_extensions (Pyodide's lock file names it), served beside the boot packages
+LOCK_PACKAGES = ["typing-extensions"]
 
 INSTALL_CELL = """\
 # In the browser (JupyterLite) this installs the course's package; elsewhere it does nothing
 import sys
 if sys.platform == "emscripten":
     import piplite
-    await piplite.install(["tconv_edu", "ipywidgets"])"""
+    await piplite.install(["tconv_edu", "ipywidgets", "anywidget"])"""
 
 
 def log(msg: str) -> None:
@@ -103,9 +111,11 @@ def build_wheels(dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(ROOT / "build" / "lib", ignore_errors=True)      # setuptools would reuse stale copies
     run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(dest), str(ROOT)])
-    front_end = importlib.metadata.version("jupyterlab_widgets")
+    versions = dict(front_end=importlib.metadata.version("jupyterlab_widgets"),
+                    anywidget=importlib.metadata.version("anywidget"))
     run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", str(dest),
-         *(w.format(front_end=front_end) for w in LITE_WHEELS)])
+         "--implementation", "py", "--abi", "none", "--platform", "any",
+         *(w.format(**versions) for w in LITE_WHEELS)])
 
 
 def _norm(name: str) -> str:
@@ -129,7 +139,7 @@ def local_pyodide(lite_dir: Path) -> None:
                 tar.extract(member, core, filter="data")
     lock = json.loads((core / "pyodide-lock.json").read_text())
     packages = {_norm(k): v for k, v in lock["packages"].items()}
-    need, todo = set(), list(BOOT_PACKAGES)
+    need, todo = set(), list(BOOT_PACKAGES + LOCK_PACKAGES)
     while todo:
         pkg = _norm(todo.pop())
         if pkg not in need:
@@ -160,12 +170,14 @@ def check_site(out: Path, staged: list[str], pyodide_url: str | None) -> None:
     problems = [f"files/{rel} missing" for rel in staged if not (out / "files" / rel).is_file()]
     index = out / "pypi" / "all.json"
     offered = json.loads(index.read_text()) if index.is_file() else {}
-    problems += [f"{name} not offered by piplite (pypi/all.json)" for name in ("tconv-edu", "ipywidgets")
+    problems += [f"{name} not offered by piplite (pypi/all.json)" for name in ("tconv-edu", "ipywidgets", "anywidget",
+                                                                                 "psygnal")
                  if name not in offered and name.replace("-", "_") not in offered]
     config = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
-    if not any(e["name"] == WIDGET_EXTENSION for e in config.get("federated_extensions", [])) or \
-            not (out / "extensions" / WIDGET_EXTENSION).is_dir():
-        problems.append(f"the widget front end ({WIDGET_EXTENSION}) is missing")
+    for extension in (WIDGET_EXTENSION, ANYWIDGET_EXTENSION):
+        if not any(e["name"] == extension for e in config.get("federated_extensions", [])) or \
+                not (out / "extensions" / extension).is_dir():
+            problems.append(f"the widget front end ({extension}) is missing")
     settings = config.get("litePluginSettings", {}).get(KERNEL_PLUGIN, {})
     if settings.get("pyodideUrl") != pyodide_url:
         problems.append(f"pyodideUrl is {settings.get('pyodideUrl')!r}, expected {pyodide_url!r}")

@@ -5,7 +5,8 @@ the tests check what the site holds. Then a variant whose kernel needs no networ
 package ``pyodide``, the kernel's boot wheels from PyPI) is served on 127.0.0.1 and driven in Debian's headless
 Chromium: the interface lists the course, the Pyodide kernel starts, an ipywidgets slider renders and answers the
 keyboard, the course's wheel installs, and its platform helper, run from the installed wheel, sees the browser (no
-threads). Pyodide's numpy, scipy and matplotlib come only from its CDN, which is not reachable here: the course's
+threads); anywidget and psygnal import under Pyodide and the stepper's page module, read from the installed wheel,
+draws the seed article's example and answers hover (fed by the probe: the library itself needs numpy). Pyodide's numpy, scipy and matplotlib come only from its CDN, which is not reachable here: the course's
 notebooks themselves are not run in the browser (tests/test_pyodide_fallbacks.py simulates the platform on CPython).
 """
 from __future__ import annotations
@@ -65,16 +66,18 @@ def test_site_holds_the_course_the_wheels_and_the_widget_front_end(site):
         assert [c for c in nb["cells"] if c.get("id") != "lite-install"] == src["cells"], f"{rel}: cells changed"
     assert sorted((out / "files" / "benchmarks" / "results").glob("gpu_*.json")), "notebook 06's recorded results"
     wheels = {p.name.split("-")[0] for p in (out / "pypi").glob("*.whl")}
-    assert {"tconv_edu", "ipywidgets", "comm", "jupyterlab_widgets"} <= wheels
+    assert {"tconv_edu", "ipywidgets", "comm", "jupyterlab_widgets", "anywidget", "psygnal", "typing_extensions"} <= wheels
+    assert all(p.name.endswith("-none-any.whl") for p in (out / "pypi").glob("*.whl")), "Pyodide takes pure wheels"
     wheel = next((out / "pypi").glob("tconv_edu-*.whl"))
     with zipfile.ZipFile(wheel) as whl:
         inside = set(whl.namelist())
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tconv_edu").rglob("*.py")}
+    modules |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "tconv_edu" / "widgets").glob("*.js")}
     assert modules <= inside, f"the wheel lacks {sorted(modules - inside)}"
     offered = json.loads((out / "pypi" / "all.json").read_text())
-    assert {"tconv-edu", "ipywidgets"} <= set(offered)
+    assert {"tconv-edu", "ipywidgets", "anywidget", "psygnal"} <= set(offered)
     config = json.loads((out / "jupyter-lite.json").read_text())["jupyter-config-data"]
-    assert "@jupyter-widgets/jupyterlab-manager" in {e["name"] for e in config["federated_extensions"]}
+    assert {"@jupyter-widgets/jupyterlab-manager", "anywidget"} <= {e["name"] for e in config["federated_extensions"]}
     assert (out / "extensions" / "@jupyter-widgets" / "jupyterlab-manager" / "package.json").is_file()
     kernel = config["litePluginSettings"]["@jupyterlite/pyodide-kernel-extension:kernel"]
     assert "pyodideUrl" not in kernel and not kernel.get("disablePyPIFallback"), "the published site uses Pyodide's CDN"
@@ -120,7 +123,35 @@ import copy, ctypes, sysconfig, traceback                 # what the grading mod
 print("IMPORTS", len({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")}) > 0)
 with contextlib.redirect_stdout(io.StringIO()):
     p.tell_once("TOLD past a redirected stdout")
-ipywidgets.IntSlider(value=3, min=0, max=9, description="k")"""
+await piplite.install(["anywidget"])
+import array, anywidget, psygnal, traitlets as T
+from IPython.display import display
+here = os.path.join(spec.submodule_search_locations[0], "widgets")
+page = chr(10).join(open(os.path.join(here, f)).read() for f in ("_common.js", "scatter.js"))
+# the seed example as the stepper's kernel side sends it (running sums after each stamp; products (pixel, tap, cell))
+X, K = [1, 2, 3, 4], [0, 1, 1, 0]
+totals, y = [], [0.0] * 9
+links = [(q, t, (q // 2 + t // 2) * 3 + q % 2 + t % 2) for q in range(4) for t in range(4)]
+for q in range(4):
+    for pq, t, cell in links:
+        y[cell] += X[q] * K[t] if pq == q else 0
+    totals += y
+class Stepper(anywidget.AnyWidget):
+    _esm = page
+    palette = T.Dict({"input": "#2d5ae1", "kernel": "#ffd22d", "output": "#0fb478", "crop": "#e6e6e6",
+                      "highlight": "#5a0f0f", "negative": "#200060"}).tag(sync=True)
+    controls = T.List([{"name": "step", "label": "stamp", "kind": "number", "min": 0, "max": 3}]).tag(sync=True)
+    meta = T.Dict(dict(n=4, xs=[2, 2], ks=[2, 2], canvas=[3, 3], offset=[0, 0], out=[3, 3], lines=["output 3 x 3"],
+                       steps=[f"stamp {t + 1} of 4" for t in range(4)])).tag(sync=True)
+    error, rev, step = T.Unicode("").tag(sync=True), T.Int(1).tag(sync=True), T.Int(0).tag(sync=True)
+    x = T.Bytes(array.array("d", X).tobytes()).tag(sync=True)
+    k = T.Bytes(array.array("d", K).tobytes()).tag(sync=True)
+    totals = T.Bytes(array.array("d", totals).tobytes()).tag(sync=True)
+    links = T.Bytes(array.array("i", [v for row in sorted(links) for v in row]).tobytes()).tag(sync=True)
+print("ANYWIDGET", anywidget.__version__, psygnal.__version__)
+display(ipywidgets.IntSlider(value=3, min=0, max=9, description="k"))
+Stepper()"""
+SEED_READOUT = "y[1,1] = x[0,0]·w[1,1] + x[0,1]·w[1,0] + x[1,0]·w[0,1] + x[1,1]·w[0,0] = 5"
 
 
 # the first two cells (type, source) of the notebook ``path`` once it is open in the main area, else null
@@ -194,6 +225,20 @@ def test_site_in_the_browser_lists_the_course_starts_the_kernel_and_renders_a_sl
             assert "IMPORTS True" in cell["text"], cell["text"]
             assert not [m for m in bu.WIDGET_FAILURES if m in cell["text"]], cell["text"]
             assert bu.nudge_slider(page, slider) == "3 -> 4"
+            # an explorer drawn by its page module under the Pyodide kernel: the seed's sum on hover, a step by key
+            assert "ANYWIDGET 0." in cell["text"], cell["text"]
+            stepper = page.locator(".tconv-explorer").first
+            stepper.wait_for(timeout=60_000)
+            page.wait_for_function("() => { const r = document.querySelector('.tconv-explorer');"
+                                   " return r && r.dataset.drawn !== '0'; }", timeout=60_000)
+            assert "stamp 1 of 4" in stepper.locator(".tconv-description").text_content()
+            stepper.locator("rect[data-grid='y'][data-r='1'][data-c='1']").hover()
+            assert stepper.locator(".tconv-readout").text_content() == SEED_READOUT
+            stepper.locator("[name='step']").focus()
+            page.keyboard.press("ArrowUp")
+            page.wait_for_function("() => document.querySelector('.tconv-description').textContent"
+                                   ".includes('stamp 2 of 4')", timeout=10_000)
+            page.locator(".tconv-explorer").first.screenshot(path=str(ARTIFACTS / "lite-stepper.png"))
             # the address the README gives opens the start notebook, its install cell first (not run: no numpy);
             # in a fresh context, so that the workspace does not bring back the notebook above
             page.close()
