@@ -619,8 +619,8 @@ def _gather(spec):
         for phase in np.ndindex(*s):
             if phase not in covered:
                 yp[_phase_index(phase)] = 0 if bias is None else bias
-    rest = math.prod(grid[1:])
-    chunks = list(_chunks(n, grid[0], g * max(len(m) for _, m in groups) * co * rest * dt.itemsize
+    rest, most = math.prod(grid[1:]), max(len(m) for _, m in groups)
+    chunks = list(_chunks(n, grid[0], g * most * co * rest * dt.itemsize
                           + g * len(shifts) * ci * rest * dt.itemsize))
     xt = x.reshape((n, g, ci) + tuple(size)).transpose((1, 2, 0) + tuple(range(3, 3 + rank)))  # (g, ci, n, *size)
     for i0, i1, r0, r1 in chunks:
@@ -643,12 +643,14 @@ def _gather(spec):
                     block[dst] = xt[src]
         _split(lay_out, ci, stack.size)
         flat = stack.reshape(g, len(shifts) * ci, cols)
-        for gi, ((idx, members), wt) in enumerate(zip(groups, weights)):
+        for (idx, members), wt in zip(groups, weights):
             if idx == list(range(idx[0], idx[0] + len(idx))):   # consecutive shifts: a view
                 xin = flat[:, idx[0] * ci:(idx[0] + len(idx)) * ci]
             else:
                 xin = stack[:, idx].reshape(g, len(idx) * ci, cols)
-            ys = np.matmul(wt, xin, out=_work(f"stamps{gi}", (g, len(members) * co, cols), dt))
+            # one kept buffer serves every group in turn (a group's stamps are placed before the next GEMM)
+            buf = _work("stamps", (g * most * co * cols,), dt)[:g * len(members) * co * cols]
+            ys = np.matmul(wt, xin, out=buf.reshape(g, len(members) * co, cols))
             ys = ys.reshape((g, len(members), co, m, rows) + tuple(grid[1:]))
 
             def place(o0, o1):                             # output channels o0..o1-1 of every group

@@ -275,3 +275,28 @@ def test_the_stepper_in_1d_ends_at_the_transposed_conv(case):
         close(st_.total, total, 1e-12)
         assert st_.pixel == (step,) and st_.origin == (step * te.shapes.ntuple("stride", params["stride"], 1)[0],)
     close(st_.output, te.conv_transpose1d(x, k, **params), 1e-12)
+
+
+@settings(max_examples=30)
+@given(nd_cases(layout="batched"), st.sampled_from(["reversed", "strided", "fortran", "readonly"]))
+def test_views_and_readonly_inputs_give_the_same_result_in_every_rank(case, kind):
+    rank, x, w, b, params = case
+    want = te.scatter.conv_transpose1d(x, w, b, **params) if rank == 1 else TRANSPOSED[rank](x, w, b, method="scatter",
+                                                                                              **params)
+
+    def view(a):
+        if kind == "reversed":
+            return np.ascontiguousarray(a[..., ::-1])[..., ::-1]
+        if kind == "strided":
+            wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],))
+            wide[..., ::2] = a
+            return wide[..., ::2]
+        if kind == "fortran":
+            return np.asfortranarray(a)
+        a = a.copy()
+        a.flags.writeable = False
+        return a
+
+    for method in CPU_FORMS:
+        got = TRANSPOSED[rank](view(x), view(w), None if b is None else view(b), method=method, **params)
+        close(got, want, 1e-10)
