@@ -18,8 +18,11 @@ What the CPU builds cannot do, recorded rather than faked (as in scripts/make_go
 
 - TensorFlow and Keras (TensorFlow backend) with dilations > 1, and the channels-first formats (NCW, NCDHW): the
   CPU kernels refuse them. Those Keras cases ("backend": "jax") come from the same Keras layer on the JAX backend,
-  run in a child process; TensorFlow's dilated 1-D and 3-D functions are not probed (JAX's rhs_dilation and Keras'
-  dilation_rate cover the rule).
+  run in a child process. TensorFlow's dilated 1-D entries (``"op": "atrous"``) come from
+  ``tf.nn.atrous_conv2d_transpose`` (stride 1, ``rate`` = dilation) on an image one row high with a kernel one row
+  high, TF's own dilated transposed convolution, which runs on CPU; the tests feed them to
+  ``conv1d_transpose(..., strides=1, dilations=rate)``. Dilated 3-D TF entries are not probed (JAX's rhs_dilation and
+  Keras' dilation_rate cover the rule).
 - An even kernel with Keras' 'same' and output_padding=0: the TensorFlow backend refuses, the JAX backend computes
   (``"tensorflow_backend": "refused"``); the library follows the TensorFlow backend and refuses.
 """
@@ -69,6 +72,12 @@ TF = {
     "tf3d_same_odd": (3, (1, 2, 3, 4, 2), (3, 2, 3, 1, 2), (3, 5, 7), 2, "SAME", {}),
     "tf3d_valid_rect": (3, (2, 2, 2, 3, 1), (2, 3, 1, 2, 1), (3, 7, 3), (1, 3, 1), "VALID", {}),
     "tf3d_valid_unet_k2_s2": (3, (1, 2, 2, 2, 3), (2, 2, 2, 2, 3), (4, 4, 4), [1, 2, 2, 2, 1], "VALID", {}),
+}
+# dilated 1-D: tf.nn.atrous_conv2d_transpose, one row high; name: (x (N, L, C_in), filters (k, C_out, C_in), L_out,
+# rate, padding)
+TF_ATROUS_1D = {
+    "tf1d_atrous_valid_rate2": ((1, 5, 2), (3, 3, 2), 9, 2, "VALID"),
+    "tf1d_atrous_same_rate3_even_kernel": ((2, 5, 1), (4, 2, 1), 5, 3, "SAME"),
 }
 TF_REJECTED = {
     "tf1d_bad_same_size": (1, (1, 4, 2), (3, 3, 2), (9,), 2, "SAME", {}),
@@ -264,6 +273,14 @@ def tf_entries(rng):
             arrays |= {f"{name}.x": x, f"{name}.w": f, f"{name}.y": y}
             entry["y_shape"] = list(y.shape)
         index.append(entry)
+    for name, (xs, fs, length, rate, padding) in TF_ATROUS_1D.items():
+        x, f = _u(rng, xs), _u(rng, fs)
+        shape = [xs[0], length, fs[1]]
+        y = tf.nn.atrous_conv2d_transpose(x[:, None], f[None], [xs[0], 1, length, fs[1]], rate, padding).numpy()[:, 0]
+        arrays |= {f"{name}.x": x, f"{name}.w": f, f"{name}.y": y}
+        index.append({"name": name, "framework": "tf", "op": "atrous", "rank": 1, "x_shape": list(xs),
+                      "f_shape": list(fs), "output_shape": shape, "strides": 1, "padding": padding,
+                      "extra": {"dilations": rate}, "y_shape": list(y.shape)})
     return arrays, index, tf.__version__
 
 

@@ -81,6 +81,7 @@ def test_grid_covers_every_argument_in_1d_and_3d():
     tf = _cases("tf", False)
     assert {e["padding"] for e in tf} == {"SAME", "VALID"}
     assert {len(e["strides"]) if isinstance(e["strides"], list) else 0 for e in tf} == {0, 1, 3, 5}
+    assert {e["extra"].get("dilations", 1) for e in tf if e.get("op") == "atrous"} == {2, 3}   # TF's dilated 1-D
     keras = _cases("keras", False)
     assert {k for e in keras for k in e["params"]} == {"strides", "padding", "output_padding", "dilation_rate",
                                                        "data_format"}
