@@ -67,7 +67,7 @@ class Layer:
             shapes.positive_int(name, getattr(self, name))
         if isinstance(self.kernel_size, (tuple, list)) and len(self.kernel_size) not in RANKS:
             raise ArgumentError(f"kernel_size={self.kernel_size!r}: one size per spatial axis, 1, 2 or 3 of them")
-        object.__setattr__(self, "kernel_size", self.kernel)
+        shapes.ntuple("kernel_size", self.kernel_size, self.rank, 1)
 
     @property
     def rank(self) -> int:

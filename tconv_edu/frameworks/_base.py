@@ -71,7 +71,7 @@ class Framework(ABC):
 
     A subclass sets the attributes and implements the abstract ``layer_crops``, ``target``, ``explorer_params`` and
     ``run``; the defaults below fit a framework with TensorFlow's weight layout (kH, kW, C_out, C_in), NHWC data and
-    no groups. Every method takes layers of any rank (1, 2 or 3 spatial axes: ``len(layer.kernel_size)``); the
+    no groups. Every method takes layers of any rank (1, 2 or 3 spatial axes: ``layer.rank``); the
     weight strings name the 2-D layouts, and the same axes in 1-D and 3-D have one or three kernel axes.
     """
     name: str                       #: the key in ``FRAMEWORKS``, e.g. "torch"
@@ -111,7 +111,7 @@ class Framework(ABC):
 
     def weight_shape(self, layer) -> tuple:
         """The shape of ``layer``'s weight in this framework's layout."""
-        return tuple(layer.kernel_size) + (layer.out_channels, layer.in_channels)
+        return layer.kernel + (layer.out_channels, layer.in_channels)
 
     def to_torch(self, w, layer):
         """A weight in this framework's layout -> PyTorch's (C_in, C_out / groups, kH, kW), and the groups."""
@@ -147,7 +147,7 @@ class GroupedFramework(Framework):
         return shapes.positive_int(self.groups_param, param(layer, self.groups_param, 1))
 
     def weight_shape(self, layer):
-        return (layer.in_channels, layer.out_channels // self.groups(layer)) + tuple(layer.kernel_size)
+        return (layer.in_channels, layer.out_channels // self.groups(layer)) + layer.kernel
 
     def to_torch(self, w, layer):
         return w, self.groups(layer)

@@ -206,7 +206,7 @@ class JAX(Framework):
 
     def weight_shape(self, layer):
         if self.flips(layer.params):
-            return tuple(layer.kernel_size) + (layer.in_channels, layer.out_channels)
+            return layer.kernel + (layer.in_channels, layer.out_channels)
         return super().weight_shape(layer)
 
     def to_torch(self, w, layer):

@@ -237,7 +237,7 @@ class Keras(Framework):
         return {"strides": s, "padding": padding.lower(), "output_padding": op or None, "dilation_rate": d}
 
     def run(self, layer, x, w, bias=None):
-        return CONV_TRANSPOSE[len(layer.kernel_size)](np.asarray(x), w, bias, **layer.params)
+        return CONV_TRANSPOSE[layer.rank](np.asarray(x), w, bias, **layer.params)
 
 
 FRAMEWORK = Keras()

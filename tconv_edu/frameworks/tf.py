@@ -370,7 +370,7 @@ class TensorFlow(Framework):
         return {"strides": s, "padding": padding, "output_shape": (out[0][1], out[1][1]), "dilations": d}
 
     def run(self, layer, x, w, bias=None):
-        p, x, r = layer.params, np.asarray(x), len(layer.kernel_size)
+        p, x, r = layer.params, np.asarray(x), layer.rank
         out = tuple(ntuple("output_shape", p["output_shape"], r))
         y = CONV_TRANSPOSE[r](x, w, (x.shape[0],) + out + (layer.out_channels,), p.get("strides", 1),
                               padding=p.get("padding", "SAME"), dilations=p.get("dilations"))

@@ -80,7 +80,7 @@ class PyTorch(GroupedFramework):
         return {"stride": s, "padding": int(padding), "output_padding": op, "dilation": d, "groups": g}
 
     def run(self, layer, x, w, bias=None):
-        return CONV_TRANSPOSE[len(layer.kernel_size)](x, w, bias, **layer.params)
+        return CONV_TRANSPOSE[layer.rank](x, w, bias, **layer.params)
 
 
 #: the entry point of each rank: the default form's
