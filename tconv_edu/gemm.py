@@ -2,7 +2,7 @@
 
 Same result as ``scatter.conv_transpose2d`` (read that first: one matrix product for every stamp, then one
 strided add per kernel tap). This form does the same arithmetic with fewer passes over memory, and picks one of
-four routes per call (``route``), from the shapes alone:
+four routes per 2-D call (``route``), from the shapes alone (1-D and 3-D calls take one of two, below):
 
 - **"tiny"** (one input channel per group, little work, as in the course's 2-D examples): no stamps at all, and
   three small matrix products instead of a loop over taps. ``w @ columns`` (0/1 ``columns`` places the column
