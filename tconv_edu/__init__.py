@@ -105,7 +105,8 @@ def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     with 3-D x); bias: (C_out,). Each output size as in 2-D, per axis.
 
     >>> import numpy as np
-    >>> conv_transpose3d(np.ones((1, 8, 6, 6, 6)), np.ones((8, 4, 3, 3, 3)), stride=2, padding=1, output_padding=1).shape
+    >>> x, w = np.ones((1, 8, 6, 6, 6)), np.ones((8, 4, 3, 3, 3))
+    >>> conv_transpose3d(x, w, stride=2, padding=1, output_padding=1).shape
     (1, 4, 12, 12, 12)
     """
     return _form(method, 3)(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,

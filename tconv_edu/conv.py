@@ -3,8 +3,10 @@
 >>> import numpy as np
 >>> conv2d(np.ones((1, 3, 8, 8)), np.ones((4, 3, 3, 3)), stride=2, padding=1).shape
 (1, 4, 4, 4)
->>> conv1d(np.ones((2, 3, 9)), np.ones((4, 3, 3)), stride=2).shape, conv3d(np.ones((1, 2, 5, 5, 5)), np.ones((3, 2, 3, 3, 3))).shape
-((2, 4, 4), (1, 3, 3, 3, 3))
+>>> conv1d(np.ones((2, 3, 9)), np.ones((4, 3, 3)), stride=2).shape
+(2, 4, 4)
+>>> conv3d(np.ones((1, 2, 5, 5, 5)), np.ones((3, 2, 3, 3, 3))).shape
+(1, 3, 3, 3, 3)
 """
 from __future__ import annotations
 

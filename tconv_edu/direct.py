@@ -69,7 +69,8 @@ def flip_weight(weight, groups=1):
     c_in, cg_out, *k = weight.shape
     order = (0, 2, 1) + tuple(range(3, 3 + len(k)))
     w = weight.reshape((groups, c_in // groups, cg_out) + tuple(k)).transpose(order)
-    return w.reshape((groups * cg_out, c_in // groups) + tuple(k))[(slice(None),) * 2 + (slice(None, None, -1),) * len(k)]
+    flipped = (slice(None),) * 2 + (slice(None, None, -1),) * len(k)
+    return w.reshape((groups * cg_out, c_in // groups) + tuple(k))[flipped]
 
 
 def transpose(spec: shapes.TransposeSpec):

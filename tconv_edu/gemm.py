@@ -96,7 +96,8 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     """Transposed convolution in 1-D, GEMM form: x (N, C_in, L), (C_in, L) or (L,); weight (C_in, C_out/groups, k)
-    (or (k,) with 1-D x); bias (C_out,). ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+    (or (k,) with 1-D x); bias (C_out,).
+    ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
     """
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
                                  dilation=dilation, groups=groups, rank=1)

@@ -45,7 +45,8 @@ import numpy as np
 from . import shapes
 from .shapes import _plain
 
-__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "is_available", "unavailable_reason", "GPUUnavailableError", "KERNELS",
+__all__ = ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "is_available", "unavailable_reason",
+           "GPUUnavailableError", "KERNELS",
            "KERNEL_SOURCE", "cache_info", "cache_clear", "stamps", "choose", "volume"]
 
 #: the kernel choices; "auto" picks the fastest correct one (``choose``: gemm, or gather for very few channels)

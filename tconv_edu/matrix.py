@@ -25,7 +25,8 @@ import numpy as np
 
 from . import shapes
 
-__all__ = ["conv_matrix", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_matrix_nnz", "conv2d_grad_input", "gram", "transpose",
+__all__ = ["conv_matrix", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_matrix_nnz",
+           "conv2d_grad_input", "gram", "transpose",
            "cache_info", "cache_clear", "DENSE_LIMIT"]
 
 _INT32_LIMIT = 2 ** 31                       # indices (and nnz) below this are stored as int32
@@ -149,8 +150,10 @@ def conv_matrix(input_shape, weight, *, stride=1, padding=0, dilation=1, groups=
     (4, 16)
     >>> conv_matrix((2, 9, 9), np.ones((3, 2, 3, 3)), stride=2, padding=1).shape
     (75, 162)
-    >>> conv_matrix((2, 9), np.ones((3, 2, 3)), stride=2).shape, conv_matrix((1, 4, 4, 4), np.ones((1, 1, 2, 2, 2))).shape
-    ((12, 18), (27, 64))
+    >>> conv_matrix((2, 9), np.ones((3, 2, 3)), stride=2).shape          # conv1d's
+    (12, 18)
+    >>> conv_matrix((1, 4, 4, 4), np.ones((1, 1, 2, 2, 2))).shape        # conv3d's
+    (27, 64)
     """
     spec = _spec_for_shape(input_shape, weight, stride, padding, dilation, groups)
     _, c_in, *size = spec.x.shape

@@ -87,7 +87,8 @@ def conv_transpose2d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
 
 def conv_transpose1d(x, weight, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1, groups=1):
     """Transposed convolution in 1-D, scatter form: x (N, C_in, L), (C_in, L) or (L,); weight (C_in, C_out/groups, k)
-    (or (k,) with 1-D x); bias (C_out,). ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
+    (or (k,) with 1-D x); bias (C_out,).
+    ``L_out = (L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1``.
 
     >>> import numpy as np
     >>> conv_transpose1d(np.ones((4, 8, 64)), np.ones((8, 2, 16)), stride=8, padding=4).shape
@@ -103,7 +104,8 @@ def conv_transpose3d(x, weight, bias=None, *, stride=1, padding=0, output_paddin
     (C_in, C_out/groups, kD, kH, kW) (or (kD, kH, kW) with 3-D x); bias (C_out,). Each output size as in 2-D.
 
     >>> import numpy as np
-    >>> conv_transpose3d(np.ones((1, 4, 3, 3, 3)), np.ones((4, 2, 3, 3, 3)), stride=2, padding=1, output_padding=1).shape
+    >>> x, w = np.ones((1, 4, 3, 3, 3)), np.ones((4, 2, 3, 3, 3))
+    >>> conv_transpose3d(x, w, stride=2, padding=1, output_padding=1).shape
     (1, 2, 6, 6, 6)
     """
     spec = shapes.transpose_spec(x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,

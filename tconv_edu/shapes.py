@@ -353,8 +353,10 @@ def input_size(output_size, kernel_size, *, stride=1, padding=0, output_padding=
     ``in = (out - 1 - output_padding + 2 * padding - dilation * (k - 1)) / stride + 1`` per axis, which must be a
     whole number >= 1 (``ArgumentError`` otherwise: no input gives that output).
 
-    >>> input_size((8, 7), 3, stride=2, padding=1, output_padding=(1, 0)), input_size((48,) * 3, 3, stride=2, padding=1, output_padding=1)
-    ((4, 4), (24, 24, 24))
+    >>> input_size((8, 7), 3, stride=2, padding=1, output_padding=(1, 0))
+    (4, 4)
+    >>> input_size((48,) * 3, 3, stride=2, padding=1, output_padding=1)
+    (24, 24, 24)
     """
     r = rank_of(rank, output_size=output_size, kernel_size=kernel_size, stride=stride, padding=padding,
                 output_padding=output_padding, dilation=dilation)

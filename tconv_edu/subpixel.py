@@ -227,7 +227,8 @@ def _pad_or_crop(x, pads):
     out = np.zeros(x.shape[:x.ndim - r] + tuple(n + a + b for n, (a, b) in zip(size, pads)), dtype=x.dtype)
     src = x[(Ellipsis,) + tuple(slice(max(0, -a), n - max(0, -b)) for n, (a, b) in zip(size, pads))]
     if src.size:
-        out[(Ellipsis,) + tuple(slice(max(0, a), max(0, a) + m) for (a, _), m in zip(pads, src.shape[x.ndim - r:]))] = src
+        where = tuple(slice(max(0, a), max(0, a) + m) for (a, _), m in zip(pads, src.shape[x.ndim - r:]))
+        out[(Ellipsis,) + where] = src
     return out
 
 

@@ -222,7 +222,8 @@ def test_nd_route_and_its_gemms_are_chosen_by_shape(x_shape, w_shape, kw, route,
 @pytest.mark.parametrize("name", ["gather", "stamps"])
 def test_nd_float32_stays_float32_and_a_result_is_never_a_work_array(name):
     rng = np.random.default_rng(2)
-    x, w = rng.standard_normal((2, 3, 4, 5, 3)).astype(np.float32), rng.standard_normal((3, 2, 3, 2, 3)).astype(np.float32)
+    x = rng.standard_normal((2, 3, 4, 5, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 2, 3)).astype(np.float32)
     spec = shapes.transpose_spec(x, w, rank=3, stride=2, padding=1, output_padding=1)
     first = gemm._ROUTES[name](spec)
     assert first.dtype == np.float32 and first.flags.c_contiguous

@@ -254,7 +254,8 @@ def test_size_helpers_agree_per_axis_with_the_2d_ones(rank, n, k, s, p, d):
             shapes.output_size((n,) * rank, k, stride=s, padding=p, dilation=d)
         return
     assert shapes.output_size((n,) * rank, k, stride=s, padding=p, dilation=d) == (want,) * rank
-    assert shapes.full_size((n,) * rank, k, stride=s, dilation=d) == (shapes.full_size(n, k, stride=s, dilation=d)[0],) * rank
+    full = shapes.full_size(n, k, stride=s, dilation=d)[0]
+    assert shapes.full_size((n,) * rank, k, stride=s, dilation=d) == (full,) * rank
     assert shapes.input_size((want,) * rank, k, stride=s, padding=p, dilation=d) == (n,) * rank
 
 
