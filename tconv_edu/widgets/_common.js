@@ -117,6 +117,7 @@ function cellEvents(svg, grid, dims, onCell) {
     const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
     if (!(ev.key in moves)) return;
     ev.preventDefault();
+    ev.stopPropagation();                 // the notebook's own arrow keys stay out of the picture
     cursor = cursor || [0, 0];
     cursor = [Math.max(0, Math.min(rows - 1, cursor[0] + moves[ev.key][0])),
               Math.max(0, Math.min(cols - 1, cursor[1] + moves[ev.key][1]))];
@@ -151,6 +152,9 @@ function explorer({ model, el }, spec) {
   root.dataset.pending = "0";
   root.dataset.drawn = "0";
   root.style.setProperty("--tconv-highlight", model.get("palette").highlight);
+  // JupyterLab's command-mode keys (ArrowUp/Down move between cells) must not take the explorer's arrow keys: a
+  // <select> and a focused picture are not text inputs, which Lumino would leave alone anyway
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
   const id = `tconv-${Math.random().toString(36).slice(2, 10)}`;
   const bar = h("div", { class: "tconv-controls" }, root);
   const inputs = {};
@@ -162,6 +166,16 @@ function explorer({ model, el }, spec) {
     if (c.kind === "select") {
       input = h("select", { id: `${id}-${c.name}`, name: c.name }, label);
       for (const o of c.options) h("option", { value: o }, input, o);
+      // the up and down keys move through the options in every front end (a closed <select> leaves them to the
+      // platform, and JupyterLab's notebook takes them to move between cells)
+      const sel = input;
+      sel.addEventListener("keydown", (ev) => {
+        if ((ev.key !== "ArrowUp" && ev.key !== "ArrowDown") || ev.altKey) return;
+        ev.preventDefault();
+        ev.stopPropagation();
+        const i = Math.max(0, Math.min(sel.options.length - 1, sel.selectedIndex + (ev.key === "ArrowDown" ? 1 : -1)));
+        if (i !== sel.selectedIndex) { sel.selectedIndex = i; sel.dispatchEvent(new Event("change")); }
+      });
     } else {
       input = h("input", { id: `${id}-${c.name}`, name: c.name, type: "number", step: "1", min: c.min, max: c.max },
                 label);
