@@ -245,8 +245,9 @@ TF_CASES = {
     "padding_word": ({"padding": "FULL"}, ArgumentError, ["padding='FULL'"]),
     "padding_lower_case": ({"padding": "same"}, ArgumentError, ["padding='same'", "upper case"]),   # as TF
     "padding_int": ({"padding": 1}, TypeError, ["padding=1", "(before, after) pairs"]),
-    "padding_flat_pair": ({"padding": [1, 2]}, TypeError, ["padding=[1, 2]", "(before, after) pairs"]),
-    "padding_flat_four": ({"padding": [0, 1, 1, 0]}, ArgumentError, ["padding=[0, 1, 1, 0]", "(0, 0)"]),
+    "padding_flat_pair": ({"padding": [1, 2]}, ArgumentError, ["padding=[1, 2]", "(before, after) pair"]),  # as TF
+    "padding_flat_four": ({"padding": [0, 1, 1, 0]}, ArgumentError, ["padding=[0, 1, 1, 0]", "(before, after)"]),
+    "padding_two_pairs": ({"padding": [[1, 0], [1, 0]]}, ArgumentError, ["padding=[[1, 0], [1, 0]]", "size 4"]),
     "padding_explicit_batch_nonzero": ({"padding": [[1, 0], [1, 1], [1, 1], [0, 0]]}, ArgumentError,
                                        ["padding", "batch"]),
     "padding_explicit_negative": ({"padding": [[0, 0], [-1, 1], [1, 1], [0, 0]], "output_shape": (1, 8, 8, 2)},

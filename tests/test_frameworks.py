@@ -481,3 +481,33 @@ def test_crop_extends_with_the_bias_and_crops_with_or_without_it():
     assert fw.crop(y, ((-1, 2), (0, 0)), b)[0, 0].tolist() == [[10] * 4, [10, 11, 12, 13]]
     assert fw.crop(y + b[0], ((0, -1), (2, 0)), b, biased=True)[0, 0].tolist() == [[12, 13], [16, 17], [20, 21],
                                                                                     [10, 10]]
+
+
+def test_tf_explicit_padding_is_four_pairs_as_tensorflow_takes_it():
+    """TensorFlow refuses a list of 2 spatial pairs ("When padding is a list, it must be of size 4"); so does the
+    library, and the port writes the 4 pairs a practitioner passes to tf.nn.conv2d_transpose."""
+    x, w = np.ones((1, 4, 4, 2)), np.ones((3, 3, 3, 2))
+    with pytest.raises(te.ArgumentError, match="must be of size 4"):
+        te.conv2d_transpose(x, w, (1, 8, 8, 3), 2, padding=[[1, 0], [1, 0]])
+    layer = te.Layer("torch", 2, 3, (3, 3), {"stride": 2, "padding": 1, "output_padding": 1}, input_size=(4, 4))
+    p = te.port(layer, "tf")
+    assert p.exact and p.layer.params["padding"] == [[0, 0], [1, 0], [1, 0], [0, 0]]
+    rng = np.random.default_rng(0)
+    xt, wt = rng.standard_normal((1, 2, 4, 4)), rng.standard_normal((2, 3, 3, 3))
+    y = te.conv2d_transpose(xt.transpose(0, 2, 3, 1), p.weight(wt), (1, 8, 8, 3), 2, p.layer.params["padding"])
+    close(y.transpose(0, 3, 1, 2), te.conv_transpose2d(xt, wt, stride=2, padding=1, output_padding=1), 1e-12)
+
+
+def test_tf_conv2d_transpose_takes_the_spatial_output_shape_alone_in_2d_only():
+    """tf.nn.conv2d_transpose accepts output_shape (H, W) (batch and channels from input and filters);
+    conv1d_transpose and conv3d_transpose do not."""
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 4, 4, 3)), rng.standard_normal((3, 3, 5, 3))
+    close(te.conv2d_transpose(x, w, (8, 8), 2), te.conv2d_transpose(x, w, (2, 8, 8, 5), 2), 1e-12)
+    xc = x.transpose(0, 3, 1, 2)
+    close(te.conv2d_transpose(xc, w, (8, 8), 2, data_format="NCHW"),
+          te.conv2d_transpose(xc, w, (2, 5, 8, 8), 2, data_format="NCHW"), 1e-12)
+    with pytest.raises(te.ArgumentError, match="expected 3 ints"):
+        te.conv1d_transpose(np.ones((2, 4, 3)), np.ones((3, 5, 3)), (8,), 2)
+    with pytest.raises(te.ArgumentError, match="expected 5 ints"):
+        te.conv3d_transpose(np.ones((2, 4, 4, 4, 3)), np.ones((3, 3, 3, 5, 3)), (8, 8, 8), 2)

@@ -9,7 +9,7 @@ from own_tconv import own_tconv
 from tconv_edu.grading import EXERCISES, check
 
 IDS = ["scatter_2d", "scatter_strided", "output_size", "conv_matrix", "zero_insertion", "input_gradient", "overlap",
-       "multi_channel", "bilinear_kernel", "port_tf_same", "grouped", "resize_conv_kernel"]
+       "multi_channel", "bilinear_kernel", "port_tf_same", "grouped", "resize_conv_kernel", "scatter_1d"]
 
 
 def scatter_2d(x, k):

@@ -103,7 +103,8 @@ def tf_pair(name, value, data_format="NHWC"):
 def tf_explicit_padding(padding, data_format="NHWC"):
     """TF's explicit padding, 4 (before, after) pairs in ``data_format`` order, as the 2 spatial pairs.
 
-    'SAME', 'VALID', 2 pairs and anything else pass through unchanged (``tf_padding`` names what is wrong).
+    'SAME', 'VALID' and anything that is not a list pass through unchanged (``tf_padding`` names what is wrong); a
+    list of any other length than 4 is refused, as TensorFlow refuses it.
 
     >>> tf_explicit_padding([[0, 0], [1, 2], [0, 1], [0, 0]])
     [(1, 2), (0, 1)]
@@ -111,11 +112,12 @@ def tf_explicit_padding(padding, data_format="NHWC"):
     if isinstance(padding, str) or not isinstance(padding, (list, tuple, np.ndarray)):
         return padding
     rows = [tuple(r) if isinstance(r, (list, tuple, np.ndarray)) else r for r in padding]
-    if len(rows) == 2:
-        return rows
+    if any(not isinstance(r, tuple) or len(r) != 2 for r in rows):
+        raise ArgumentError(f"padding={padding!r}: each entry of an explicit padding must be a (before, after) "
+                            f"pair (TensorFlow: \"each element of `padding` must be a list/tuple of size 2\")")
     if len(rows) != 4:
-        raise ArgumentError(f"padding={padding!r}: explicit padding needs 4 (before, after) pairs, "
-                            f"one per dimension of {data_format}")
+        raise ArgumentError(f"padding={padding!r}: explicit padding needs 4 (before, after) pairs, one per "
+                            f"dimension of {data_format} (TensorFlow: \"When padding is a list, it must be of size 4\")")
     h, w = _tf_spatial(data_format)
     if any(rows[i] != (0, 0) for i in range(4) if i not in (h, w)):
         raise ArgumentError(f"padding={padding!r}: the batch and channel pairs must be (0, 0)")
@@ -256,9 +258,12 @@ def _conv_transpose(rank, input, filters, output_shape, strides, padding, data_f
         shape = [shapes.integer("output_shape", v) for v in np.asarray(output_shape).ravel().tolist()]
     except TypeError:
         raise TypeError(f"output_shape={output_shape!r}: expected {rank + 2} ints") from None
-    if len(shape) != rank + 2:
-        raise ArgumentError(f"output_shape={output_shape!r}: expected {rank + 2} ints in {data_format} order")
     first = data_format[1] == "C"
+    if rank == 2 and len(shape) == 2:   # conv2d_transpose also takes the spatial sizes alone (not 1-D or 3-D)
+        shape = [x.shape[0], f.shape[-2], *shape] if first else [x.shape[0], *shape, f.shape[-2]]
+    if len(shape) != rank + 2:
+        also = " (or the 2 spatial sizes)" if rank == 2 else ""
+        raise ArgumentError(f"output_shape={output_shape!r}: expected {rank + 2} ints in {data_format} order{also}")
     x = x if first else channels_first(x)
     n_out, c_out, out = (shape[0], shape[1], shape[2:]) if first else (shape[0], shape[-1], shape[1:-1])
     if x.shape[1] != f.shape[-1]:
@@ -280,7 +285,7 @@ def _conv_transpose(rank, input, filters, output_shape, strides, padding, data_f
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None):
     """``tf.nn.conv2d_transpose``: input (N, H, W, C_in) [NHWC] or (N, C_in, H, W) [NCHW];
-    filters (kH, kW, C_out, C_in); output_shape (N, H_out, W_out, C_out) in data_format order.
+    filters (kH, kW, C_out, C_in); output_shape (N, H_out, W_out, C_out) in data_format order, or (H_out, W_out).
 
     padding: 'SAME', 'VALID' or explicit [[0, 0], [top, bottom], [left, right], [0, 0]] (data_format order).
     Returns the array of ``output_shape``.
@@ -358,7 +363,7 @@ class TensorFlow(Framework):
         shape = tuple(max(lo[i], min(out[i], lo[i] + s[i] - 1)) for i in range(r))
         residual = tuple((crops[i][0] - pads[i][0], crops[i][1] - (full[i] - shape[i] - pads[i][0]))
                          for i in range(r))
-        padding = [list(p) for p in pads] if r == 2 else "VALID"
+        padding = [[0, 0], *[list(p) for p in pads], [0, 0]] if r == 2 else "VALID"     # NHWC, as TF takes it
         return Target({"strides": s, "padding": padding, "output_shape": shape, "dilations": d}, residual)
 
     def explorer_params(self, n, k, s, padding, op, d, g):

@@ -22,6 +22,7 @@ import argparse
 import csv
 import hashlib
 import logging
+import multiprocessing
 import re
 import sys
 import time
@@ -170,7 +171,10 @@ def _reports(jobs, n_jobs):
         for job in jobs:
             yield _grade(job)
         return
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs))) as pool:
+    # workers from a fresh server process, never forked from this one: a caller's threads (a framework's pool, a
+    # notebook server's) would be copied mid-lock into every worker, which can then deadlock
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=min(n_jobs, len(jobs)), mp_context=context) as pool:
         futures = [pool.submit(_grade, job) for job in jobs]
         for job, future in zip(jobs, futures):
             try:
