@@ -1,7 +1,7 @@
 """CPU benchmark: every CPU form of tconv_edu against torch.nn.functional.conv_transpose1d/2d/3d, in the same run.
 
 Usage: ``python benchmarks/cpu.py [--repeats 15] [--runs 3] [--only W1,W3] [--forms gemm,direct]
-[--dtypes float32,float64] [--matrix-max-mb 1024] [--order shuffled|fixed] [--min-time 0.002]``
+[--dtypes float32,float64] [--matrix-max-mb 1024] [--order shuffled|fixed] [--min-time 0.05]``
 
 W1-W4 are 2-D layers; W5 (1-D) and W6, W7 (3-D) run ``te.conv_transpose1d`` / ``conv_transpose3d`` against
 torch's ``conv_transpose1d`` / ``conv_transpose3d`` the same way.
@@ -14,8 +14,9 @@ call took 1.11-1.27x as long right after torch as right after itself; in the fix
 the subpixel form, whose freed memory spared torch's allocations their page faults (``--order fixed`` measures
 that order). GFLOP/s counts ``2 * N * C_in * (C_out / groups) * H * W * kH * kW`` (in 1-D and 3-D the product of
 every input size and kernel size). Each sample times back-to-back calls for at least ``--min-time`` seconds
-(default 0.002, the recorded tables' setting; torch's idle threads sleep between calls, so longer samples favour
-torch on layers of a few ms).
+(default 0.05, as a training loop calls a layer: the project's standard sample; the tables recorded before
+2026-12-07 used 0.002, and torch's idle threads sleep between calls, so short samples favour the numpy forms on
+layers of a few ms: compare a table with one made with the same setting).
 
 Idle worker threads sleep at once (``OMP_WAIT_POLICY=PASSIVE`` for torch's OpenMP pool,
 ``OPENBLAS_THREAD_TIMEOUT=4`` for numpy's BLAS pool, unless set otherwise): threads that spin after one
@@ -244,8 +245,8 @@ def main(argv=None) -> None:
                     help="build the matrix form's C only where it takes at most this many MB (0: no matrix table)")
     ap.add_argument("--order", choices=("shuffled", "fixed"), default="shuffled",
                     help="the contenders' order in each round (see the module docstring)")
-    ap.add_argument("--min-time", type=float, default=0.002,
-                    help="seconds of back-to-back calls per sample (default 0.002, as in the recorded tables)")
+    ap.add_argument("--min-time", type=float, default=0.05,
+                    help="seconds of back-to-back calls per sample (default 0.05; tables before 2026-12-07: 0.002)")
     args = ap.parse_args(argv)
     import torch
     import torch.nn.functional as F
