@@ -33,3 +33,14 @@ def fits(hw, k, stride, padding) -> bool:
     except te.ArgumentError:
         return False
     return True
+
+
+def or_none(f):
+    """A mistake's result from the case's arguments, or None where that mistaken computation is not even defined for
+    the case (the library refuses its parameters)."""
+    def safe(case):
+        try:
+            return f(**case.args)
+        except ValueError:
+            return None
+    return safe

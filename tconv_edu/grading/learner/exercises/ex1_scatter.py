@@ -6,19 +6,10 @@ import numpy as np
 import tconv_edu as te
 
 from .._cases import Case, Exercise, Mistake
-from ._common import N_RANDOM, fits, flip, floats, random_values
+from ._common import N_RANDOM, fits, flip, floats, or_none, random_values
 
 __all__ = ["SCATTER_2D", "SCATTER_STRIDED"]
 
-
-def _or_none(f):
-    """A mistake's result, or None where that mistaken computation is not even defined for the case."""
-    def safe(case):
-        try:
-            return f(**case.args)
-        except ValueError:
-            return None
-    return safe
 
 
 def _off_by_one(case, got, expected):
@@ -147,7 +138,7 @@ def _dilated_only(x, k, stride, padding):
 def _stride_on_kernel(c, got, exp):
     """The stride applied to the kernel offsets (a dilation), with or without spacing the stamps."""
     return any(v is not None and np.shape(v) == np.shape(got) and np.allclose(v, got)
-               for v in (_or_none(_dilated_and_strided)(c), _or_none(_dilated_only)(c)))
+               for v in (or_none(_dilated_and_strided)(c), or_none(_dilated_only)(c)))
 
 
 def _crop_minus_p(c, got, exp):
@@ -166,7 +157,7 @@ SCATTER_STRIDED = Exercise(
     mistakes=(
         Mistake("pad_input", "you padded the input; in a transposed convolution `padding` crops the output "
                 "instead: compute the full output, then remove `padding` rows and columns from every border.",
-                result=_or_none(_pad_input)),
+                result=or_none(_pad_input)),
         Mistake("crop_one_side", "you cropped one side only: padding removes `padding` rows at the top AND at the "
                 "bottom, and `padding` columns at the left AND at the right: Y_full[p:H_full - p, p:W_full - p].",
                 matches=_crop_one_side),

@@ -6,7 +6,7 @@ import numpy as np
 import tconv_edu as te
 
 from .._cases import Case, Exercise, Mistake
-from ._common import N_RANDOM, random_values
+from ._common import N_RANDOM, or_none, random_values
 
 __all__ = ["SCATTER_1D"]
 
@@ -48,15 +48,6 @@ def _reference(c):
     a = c.args
     return te.conv_transpose1d(a["x"], a["k"], **{name: a[name] for name in _ARGS})
 
-
-def _or_none(f):
-    """A mistake's result, or None where the mistaken computation is not defined for the case."""
-    def safe(case):
-        try:
-            return f(**case.args)
-        except ValueError:
-            return None
-    return safe
 
 
 def _same(got, value) -> bool:
@@ -137,19 +128,19 @@ SCATTER_1D = Exercise(
                 matches=_assign),
         Mistake("no_dilation", "the taps of your stamps sit next to each other: the dilation spaces the taps of "
                 "one stamp (x[i] * k[a] lands at i * stride + a * dilation), while the stride spaces the stamps.",
-                result=_or_none(_no_dilation)),
+                result=or_none(_no_dilation)),
         Mistake("stride_on_kernel", "you spaced the taps of a stamp by the stride: the stride spaces the stamps of "
                 "neighbouring inputs (x[i] starts at i * stride), the taps of one stamp are `dilation` apart.",
-                result=_or_none(_stride_on_kernel)),
+                result=or_none(_stride_on_kernel)),
         Mistake("pad_input", "you padded the input; in a transposed convolution `padding` crops the output "
                 "instead: compute the full output, then remove `padding` entries at each end.",
-                result=_or_none(_pad_input)),
+                result=or_none(_pad_input)),
         Mistake("crop_one_side", "you cropped one end only: padding removes `padding` entries at the start AND at "
                 "the end of the full output (output_padding's entries included): y_full[p:len(y_full) - p].",
                 matches=_crop_one_side),
         Mistake("output_padding_zeros", "your last `output_padding` entries are zeros: they are part of the full "
                 "output, where the last stamps reach them (as computed as every other entry), not padding.",
-                result=_or_none(_zeros_appended)),
+                result=or_none(_zeros_appended)),
         Mistake("size", "your output is one entry too short or too long: it has (L - 1) * stride - 2 * padding + "
                 "dilation * (K - 1) + output_padding + 1 entries.", matches=_off_by_one),
     ),
