@@ -199,14 +199,18 @@ def main(argv=None) -> int:
               f"console errors: {len(errors)}" + (f" (first: {errors[0][:200]})" if errors else "")]
     print("\n".join(lines))
     if args.out:
-        import anywidget
-        import playwright
+        import importlib.metadata
 
+        import anywidget
+
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         head = [f"# explorers: key press -> painted, {args.steps} steps x {args.runs} run(s) per front end",
                 f"command: .venv/bin/python benchmarks/{Path(__file__).name} {' '.join(argv or sys.argv[1:])}",
                 f"machine: {machine()} ({platform.processor() or platform.machine()}), "
                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
-                f"anywidget {anywidget.__version__}, playwright {playwright.__version__}, {bu.CHROMIUM}",
+                f"anywidget {anywidget.__version__}, playwright {importlib.metadata.version('playwright')}, {bu.CHROMIUM}",
+                f"load average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores"
+                + (" (other work shared the CPU)" if os.getloadavg()[1] > 1.5 else ""),
                 f"wall time {time.perf_counter() - start:.0f} s; ranges are min-max over the runs", ""]
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(head + lines) + "\n")
