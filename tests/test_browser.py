@@ -46,6 +46,9 @@ LOCAL = ("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:", "about:")
 # the explorers of tconv_edu.widgets: one root per explorer, drawn by its page module
 EXPLORER = ".tconv-explorer"
 SEED_READOUT = "y[1,1] = x[0,0]·w[1,1] + x[0,1]·w[1,0] + x[1,0]·w[0,1] + x[1,1]·w[0,0] = 5"
+# the app's explorer cells, in page order (the first six: stepper, shape, matrix, checkerboard, groups, porting)
+APP_EXPLORERS = [c.source for c in nbformat.read(APP_NOTEBOOK, as_version=4).cells
+                 if c.cell_type == "code" and c.source.rstrip().endswith(")") and "import" not in c.source]
 
 _missing = bu.chromium_missing_reason()
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -377,7 +380,7 @@ def voila(tmp_path_factory):
 def _open_voila(page, voila) -> None:
     page.goto(f"{voila.base}/?token={voila.token}", timeout=120_000)
     page.wait_for_selector(EXPLORER, timeout=120_000)
-    page.wait_for_function(f"() => document.querySelectorAll('{EXPLORER}').length >= 6 && "
+    page.wait_for_function(f"() => document.querySelectorAll('{EXPLORER}').length >= {len(APP_EXPLORERS)} && "
                            f"[...document.querySelectorAll('{EXPLORER}')].every(r => r.dataset.drawn !== '0')",
                            timeout=120_000)
 
@@ -392,7 +395,7 @@ def test_voila_app_serves_explorers_without_code_offline(page, voila):
     for marker in ("Traceback", "There was an error when executing cell", *bu.WIDGET_FAILURES):
         assert marker not in text, f"Voila page shows {marker!r}"
     explorers = page.locator(EXPLORER)
-    assert explorers.count() == 6
+    assert explorers.count() == len(APP_EXPLORERS), APP_EXPLORERS
     notes = []
     for i in range(explorers.count()):
         root = explorers.nth(i)
