@@ -443,6 +443,32 @@ def test_voila_hover_readouts_name_where_each_number_comes_from(page, voila):
     _no_page_errors(page, "voila hover")
 
 
+def test_voila_line_stepper_readouts_are_the_librarys(page, voila):
+    """The 1-D stepper (notebook 09): hovering an output sample writes its products, its value and how many stamps
+    overlap it, as tconv_edu.widgets.line_readout computes them; an input sample lights its whole stamp row; after
+    a change of stride, typed into the page, the readout follows the library again."""
+    from tconv_edu import widgets
+
+    _open_voila(page, voila)
+    line = page.locator(EXPLORER).nth(6)
+    line.scroll_into_view_if_needed()
+    _wait_drawn(page, line)
+    drawn = _tconv_state(line)["drawn"]
+    x, k = [1, 2, 3, 4], [1, 2, 2, 1]
+    for j in range(10):                            # the default stepper: stride 2, padding 0, output 10 samples
+        assert _hover_cell(page, line, "y", 0, j) == widgets.line_readout(x, k, j, stride=2)
+    assert _hover_cell(page, line, "c", 0, 3).startswith("y[3]: 2 stamps overlap it (x[0], x[1])")
+    _hover_cell(page, line, "x", 0, 1)
+    lit = line.evaluate("(r) => r.querySelectorAll('svg rect[stroke-width=\"3\"]').length")
+    assert lit >= 1 + 4 + 4, lit                   # the input sample, its four stamp cells and four output samples
+    assert _tconv_state(line)["drawn"] == drawn, "hovering must not ask the kernel to redraw"
+    page.mouse.move(0, 0)
+    _set(page, line, "stride", 3)
+    for j in range(13):
+        assert _hover_cell(page, line, "y", 0, j) == widgets.line_readout(x, k, j, stride=3)
+    _no_page_errors(page, "voila line stepper")
+
+
 def _set(page, root, name: str, value) -> None:
     """Type a value into the explorer's input ``name`` and wait for the kernel's answer to be drawn."""
     drawn = _tconv_state(root)["drawn"]

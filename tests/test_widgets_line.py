@@ -52,7 +52,7 @@ def test_readout_names_every_product_its_value_and_count():
     ex = widgets.line_stepper(kernel_size=2, stride=3)
     assert ex.readout(2) == "y[2] = 0 (no stamp reaches it)"
     ex = widgets.line_stepper(padding=1)
-    assert ex.readout(0) == "canvas[0] (cropped by padding) = x[0]·w[0] = 1 (1 stamps)"
+    assert ex.readout(0) == "canvas[0] (cropped by padding) = x[0]·w[0] = 1 (1 stamp)"
 
 
 @pytest.mark.parametrize("seed", range(4))

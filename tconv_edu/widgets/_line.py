@@ -88,7 +88,8 @@ class LineStepper(Explorer):
         terms = [f"x[{i}]·w[{a}]" for i, a, at in links if at == j]
         if not terms:
             return f"{name} = 0 (no stamp reaches it)"
-        return f"{name} = {' + '.join(terms)} = {viz.format_number(total[j])} ({len(terms)} stamps)"
+        many = f"{len(terms)} stamp" + ("" if len(terms) == 1 else "s")
+        return f"{name} = {' + '.join(terms)} = {viz.format_number(total[j])} ({many})"
 
 
 def line_readout(x, k, j, *, stride=1, padding=0, output_padding=0, dilation=1) -> str:
