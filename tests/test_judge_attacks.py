@@ -248,6 +248,14 @@ ATTACKS = {
         "            if isinstance(_f, types.FunctionType) and _f.__module__ == _m.__name__:\n"
         "                _relabel(_f)\n"
         "def scatter_2d(x, k):\n    return _t.conv_transpose2d(x, k, method='scatter')"),
+    # the library through the doors the 1-D/3-D work opened: a 3-D call, tf.nn's entry point, the stepper
+    "library_through_a_3d_call": wrong("def scatter_2d(x, k):\n    return te.conv_transpose3d(x[None], k[None])[0]"),
+    "library_through_tf_nn_entry": wrong(
+        "def scatter_2d(x, k):\n    shape = (1, x.shape[0] + k.shape[0] - 1, x.shape[1] + k.shape[1] - 1, 1)\n"
+        "    return te.conv2d_transpose(x[None, :, :, None], k[:, :, None, None], shape, 1, 'VALID')[0, :, :, 0]"),
+    "library_through_the_stepper": wrong(
+        "from tconv_edu import steps as _steps\n"
+        "def scatter_2d(x, k):\n    return _steps.scatter_step(x, k, x.size - 1).total"),
     "torch_behind_a_dummy_ctypes": wrong(
         "import ctypes\nclass _Dummy:\n    def __init__(self, *a, **k):\n        pass\n"
         "    def __getattr__(self, n):\n        return lambda *a, **k: 0\n"
