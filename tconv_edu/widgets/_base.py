@@ -39,6 +39,24 @@ def i32(a) -> bytes:
     return np.ascontiguousarray(a, dtype="<i4").tobytes()
 
 
+def scatter_links(canvas, kshape, stride, dilation, in_shape) -> np.ndarray:
+    """(input pixel, kernel tap, canvas pixel) of every product of the scatter onto the uncropped canvas, as flat
+    (row-major) indices in one or two dimensions, read off ``tconv_edu.matrix.conv_matrix`` of the conv over the
+    canvas (its entries hold tap numbers 1 .. taps): C's row q is input pixel q, its column the canvas pixel, its
+    value the tap plus one. Rows in input order, then canvas order."""
+    from .. import matrix
+
+    canvas, kshape, in_shape = tuple(canvas), tuple(kshape), tuple(in_shape)
+    taps = np.arange(1.0, int(np.prod(kshape)) + 1).reshape(kshape)
+    C = matrix.conv_matrix(canvas, taps, stride=stride, dilation=dilation).tocsr()
+    conv = shapes.conv_output_size(canvas, kshape, stride=stride, dilation=dilation)
+    at = np.unravel_index(np.repeat(np.arange(C.shape[0]), np.diff(C.indptr)), conv)
+    keep = np.logical_and.reduce([i < n for i, n in zip(at, in_shape)])   # conv rows past x: output_padding's
+    q = np.ravel_multi_index(tuple(i[keep] for i in at), in_shape)
+    out = np.stack([q, np.rint(C.data[keep]).astype(int) - 1, C.indices[keep]], axis=1)
+    return out[np.lexsort((out[:, 2], out[:, 0]))]
+
+
 def number(name, label, lo, hi) -> dict:
     """A labelled ``<input type=number>`` in the page: Tab reaches it, the arrow keys step it."""
     return {"name": name, "label": label, "kind": "number", "min": int(lo), "max": int(hi)}

@@ -5,31 +5,13 @@ import numpy as np
 import traitlets as T
 
 from .. import artifacts, frameworks, scatter, shapes, steps, viz
-from ._base import Explorer, esm, f64, i32, number, select
+from ._base import Explorer, esm, f64, i32, number, scatter_links, select
 
 
 
 def _tile(k, size):
     """A size x size kernel filled with k's values repeated row by row (so the stepper keeps the chosen values)."""
     return np.resize(np.asarray(k, dtype=float), (size, size))
-
-
-def _links(canvas, kshape, stride, dilation, in_shape):
-    """(input pixel, kernel tap, canvas pixel) of every product of the scatter onto the uncropped canvas, read off
-    ``tconv_edu.matrix.conv_matrix`` (its entries hold tap numbers 1 .. kH*kW): C's row q is input pixel q, its
-    column the canvas pixel, its value the tap plus one. Rows in input order, then canvas order."""
-    from .. import matrix
-
-    kh, kw = kshape
-    C = matrix.conv_matrix(canvas, np.arange(1.0, kh * kw + 1).reshape(kh, kw), stride=stride,
-                           dilation=dilation).tocsr()
-    conv_w = shapes.conv_output_size(canvas, kshape, stride=stride, dilation=dilation)[1]
-    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-    qi, qj = np.divmod(rows, conv_w)
-    keep = (qi < in_shape[0]) & (qj < in_shape[1])      # conv rows past x's size: only where output_padding reaches
-    q = qi[keep] * in_shape[1] + qj[keep]
-    out = np.stack([q, np.rint(C.data[keep]).astype(int) - 1, C.indices[keep]], axis=1)
-    return out[np.lexsort((out[:, 2], out[:, 0]))]
 
 
 def scatter_readout(x, k, cell, *, stride=1, padding=0, output_padding=0, dilation=1) -> str:
@@ -86,7 +68,7 @@ class ScatterStepper(Explorer):
         n = x.size
         totals = [steps.scatter_step(x, kern, t, **params) for t in range(n)]
         last = totals[-1]
-        links = _links(last.canvas_size, kern.shape, self.stride, self.dilation, x.shape)
+        links = scatter_links(last.canvas_size, kern.shape, self.stride, self.dilation, x.shape)
         out = last.out_size
         stamps = []
         for t, st in enumerate(totals):

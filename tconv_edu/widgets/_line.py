@@ -4,18 +4,8 @@ from __future__ import annotations
 import numpy as np
 import traitlets as T
 
-from .. import matrix, shapes, steps, viz
-from ._base import Explorer, esm, f64, i32, number
-
-
-def _links(canvas: int, k: int, stride: int, dilation: int, n: int) -> np.ndarray:
-    """(input sample i, kernel tap a, canvas sample) of every product of the scatter, read off ``conv_matrix`` of the
-    conv over the canvas (entries: tap numbers 1 .. k): row i is input sample i. Rows in input order."""
-    C = matrix.conv_matrix((canvas,), np.arange(1.0, k + 1), stride=stride, dilation=dilation).tocsr()
-    rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-    keep = rows < n                        # conv rows past x's length: only where output_padding reaches
-    out = np.stack([rows[keep], np.rint(C.data[keep]).astype(int) - 1, C.indices[keep]], axis=1)
-    return out[np.lexsort((out[:, 2], out[:, 0]))]
+from .. import shapes, steps, viz
+from ._base import Explorer, esm, f64, i32, number, scatter_links
 
 
 class LineStepper(Explorer):
@@ -61,7 +51,7 @@ class LineStepper(Explorer):
         stamps = [steps.scatter_step(x, kern, t, **params) for t in range(n)]
         last = stamps[-1]
         (canvas,), (offset,), (out,) = last.canvas_size, last.offset, last.out_size
-        links = _links(canvas, kern.size, self.stride, self.dilation, n)
+        links = scatter_links((canvas,), kern.shape, self.stride, self.dilation, x.shape)
         counts = np.bincount(links[:, 2], minlength=canvas)      # the products landing on each canvas sample
         texts = [f"stamp {t + 1} of {n}: x[{t}] = {viz.format_number(s.value)} times w, placed at {s.origin[0]}"
                  + (f" with its taps {self.dilation} apart (dilation)" if self.dilation > 1 else "")
