@@ -125,6 +125,36 @@ function cellEvents(svg, grid, dims, onCell) {
   });
 }
 
+// a stepper's play button, ahead of the controls: steps the trait `step` every 700 ms up to meta.n - 1, from the
+// first stamp again when it stands at the last. before(bar) goes in explorer()'s spec, attach(ui) once it exists,
+// and stop() is the render's cleanup.
+function player(model) {
+  let playing = null, button = null, meta = () => ({});
+  function toggle(force) {
+    const on = force === undefined ? !playing : force;
+    if (playing) { clearInterval(playing); playing = null; }
+    if (button) button.textContent = on ? "pause" : "play";
+    if (!on) return;
+    if (!meta().n) return;
+    if (model.get("step") >= meta().n - 1) { model.set("step", 0); model.save_changes(); }
+    playing = setInterval(() => {
+      const s = model.get("step");
+      if (s >= meta().n - 1) { toggle(false); return; }
+      model.set("step", s + 1);
+      model.save_changes();
+    }, 700);
+  }
+  return {
+    before(bar) {
+      button = h("button", { type: "button", class: "tconv-play" }, bar, "play");
+      button.addEventListener("click", () => toggle());
+      return button;
+    },
+    attach(ui) { meta = ui.meta; },
+    stop: () => toggle(false),
+  };
+}
+
 const STYLE = `
 .tconv-explorer { font: 13px/1.4 system-ui, sans-serif; color: #111; background: #fff; padding: 4px 0;
                   contain: content; }

@@ -4,39 +4,15 @@
 // tconv_edu.matrix.conv_matrix). Stepping the stamp and playing move within these arrays: no kernel message.
 
 function render({ model, el }) {
-  let playing = null;
-  const ui = explorer({ model, el }, {
-    local: ["step"],
-    before(bar) {
-      const play = h("button", { type: "button", class: "tconv-play" }, bar, "play");
-      play.addEventListener("click", () => toggle());
-      return play;
-    },
-    draw,
-  });
-  const play = ui.before;
+  const play = player(model);
+  const ui = explorer({ model, el }, { local: ["step"], before: play.before, draw });
+  play.attach(ui);
   const px = panel(ui.panels, "input x", "input x");
   const pk = panel(ui.panels, "kernel w", "kernel w");
   const ps = panel(ui.panels, "stamps, one row each", "stamps x[i]·w, one row each");
   const py = panel(ui.panels, "running sum", "running sum of the stamps");
   const pc = panel(ui.panels, "stamps per sample", "how many stamps reach each sample");
   let hover = null;                 // ["x" | "w" | "s" | "y" | "c", r, c]
-
-  function toggle(force) {
-    const on = force === undefined ? !playing : force;
-    if (playing) { clearInterval(playing); playing = null; }
-    play.textContent = on ? "pause" : "play";
-    if (!on) return;
-    const m = ui.meta();
-    if (!m.n) return;
-    if (model.get("step") >= m.n - 1) { model.set("step", 0); model.save_changes(); }
-    playing = setInterval(() => {
-      const s = model.get("step");
-      if (s >= ui.meta().n - 1) { toggle(false); return; }
-      model.set("step", s + 1);
-      model.save_changes();
-    }, 700);
-  }
 
   let cache = { rev: -1, d: null };
   function current() {
@@ -192,7 +168,7 @@ function render({ model, el }) {
     });
   }
   ui.settle();
-  return () => toggle(false);
+  return play.stop;
 }
 
 export default { render };
