@@ -234,7 +234,8 @@ def _nudge_and_check(page, explorer, label: str) -> str:
 _TCONV_STATE_JS = """(root) => ({
   description: root.querySelector('.tconv-description').textContent,
   readout: root.querySelector('.tconv-readout').textContent,
-  drawn: Number(root.dataset.drawn), pending: root.dataset.pending,
+  drawn: Number(root.dataset.drawn), pending: root.dataset.pending, ahead: root.dataset.ahead,
+  picture: [...root.querySelectorAll('.tconv-panels svg')].map(s => s.outerHTML).join(''),
   svgs: root.querySelectorAll('svg rect').length})"""
 
 
@@ -414,7 +415,12 @@ def _hover_cell(page, root, grid: str, r: int, c: int) -> str:
     """Hover cell (r, c) of the grid ``grid``; the readout, read at once (no waiting: the page writes it in the
     hover's own event, without a kernel message)."""
     cell = root.locator(f"rect[data-grid='{grid}'][data-r='{r}'][data-c='{c}']")
-    cell.hover()
+    if cell.count():
+        cell.hover()
+    else:                       # a grid painted on a canvas: the pointer over its cell on the cover rect
+        cover = root.locator(f"rect.cover[data-grid='{grid}']")
+        size = float(cover.get_attribute("data-size"))
+        cover.hover(position={"x": (c + 0.5) * size, "y": (r + 0.5) * size})
     return root.locator(".tconv-readout").text_content()
 
 
@@ -563,12 +569,15 @@ def test_axe_finds_nothing_serious_in_what_the_notebook_renders(page, lab, path)
     assert bad == [], f"{path}: axe-core: {bu.summary(bad)}"
 
 
-def test_axe_finds_nothing_serious_in_the_voila_app(page, voila):
+def test_axe_finds_nothing_in_the_voila_apps_explorers(page, voila):
+    """Not even a moderate finding in what the course draws (each explorer is a named region: a landmark)."""
     _axe_or_skip()
     _open_voila(page, voila)
     assert page.evaluate(bu.IMAGES_WITHOUT_ALT_JS, "body") == [], "Voila app: images without alt text"
-    bad = _axe_report("voila_app", bu.run_axe(page, "body"))
-    assert bad == [], f"Voila app: axe-core: {bu.summary(bad)}"
+    result = bu.run_axe(page, "body")
+    assert _axe_report("voila_app", result) == []
+    course = [v for v in result["violations"] if v["course"]]
+    assert course == [], f"Voila app: axe-core: {bu.summary(course)}"
 
 
 # the focused element: its tag, the name a screen reader announces (label, aria-label, text), its value
@@ -629,6 +638,34 @@ def test_the_stepper_works_by_keyboard_alone(page, voila):
     assert "stamp 4 of 4" in _wait_text(page, explorer, "stamp 4 of 4")
     _shot(page, "voila_stepper_by_keyboard", explorer)
     _no_page_errors(page, "voila keyboard")
+
+
+# (explorer on the app page, the control stepped with the arrow key, another control, a value of it two away)
+AHEAD_CASES = [(0, "stride", "padding", 2), (2, "stride", "padding", 2), (3, "kernel_size", "stride", 4),
+               (1, "kernel_size", "input_size", 6), (6, "stride", "padding", 2)]
+
+
+@pytest.mark.parametrize("index, control, other, far", AHEAD_CASES)
+def test_an_arrow_key_draws_ahead_what_the_kernel_would_draw(page, voila, index, control, other, far):
+    """An arrow key on a parameter draws at once from the answers sent ahead (no kernel message waited for); the
+    picture and text are exactly those the page draws when the same values arrive by the kernel's own answer."""
+    _open_voila(page, voila)
+    root = page.locator(EXPLORER).nth(index)
+    before = _wait_drawn(page, root)
+    back = root.locator(f"[name='{other}']").input_value()
+    box = root.locator(f"[name='{control}']")
+    box.focus()
+    page.keyboard.press("ArrowUp")
+    ahead, stepped = _tconv_state(root), box.input_value()    # drawn in the key's own event: no waiting
+    assert ahead["drawn"] > before["drawn"] and ahead["pending"] == "0" and ahead["ahead"] == "1", ahead
+    assert ahead["picture"] != before["picture"] or ahead["description"] != before["description"]
+    for v in (far, back):                  # away and back by typing: two values apart, never sent ahead
+        _set(page, root, other, v)
+    kernel = _tconv_state(root)
+    assert kernel["ahead"] == "0", kernel
+    assert box.input_value() == stepped
+    assert (kernel["description"], kernel["picture"]) == (ahead["description"], ahead["picture"])
+    _no_page_errors(page, "voila ahead")
 
 
 _STORED_IMAGES_JS = """() => Array.from(

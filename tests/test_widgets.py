@@ -232,3 +232,50 @@ def test_the_pages_number_format_is_viz_format_number(tmp_path):
     script.write_text(common + f"\nconsole.log(JSON.stringify({json.dumps(values)}.map(fmt)));\n")
     got = json.loads(subprocess.run(["node", str(script)], capture_output=True, text=True, check=True).stdout)
     assert got == [viz.format_number(v) for v in values]
+
+
+# ---------------------------------------------------------------------------------------------- answers ahead
+
+def _without_timing(meta):
+    return {k: v for k, v in meta.items() if k != "compute_ms"}
+
+
+@pytest.mark.parametrize("make", EXPLORERS + [widgets.line_stepper], ids=lambda f: f.__name__)
+def test_answers_sent_ahead_are_what_the_kernel_answers_at_those_values(make):
+    """Every neighbour's answer in ``ahead`` is, trait for trait, what the kernel sends once the page moves there
+    (the page draws it without waiting, so it must be the same numbers), and each control's neighbours are there."""
+    ex = make()
+    ahead = ex.ahead
+    assert ahead["of"] == ex.meta["key"] == _base.key(ex.values(), ex.PARAMS)
+    want_keys = set()
+    for c in ex.controls:
+        if c["name"] not in ex.PARAMS:
+            continue
+        v = getattr(ex, c["name"])
+        near = ([c["options"][j] for j in (c["options"].index(v) - 1, c["options"].index(v) + 1)
+                 if 0 <= j < len(c["options"])] if c["kind"] == "select" else
+                [u for u in (v - 1, v + 1) if c["min"] <= u <= c["max"]])
+        want_keys |= {_base.key(dict(ex.values(), **{c["name"]: u}), ex.PARAMS) for u in near}
+    assert set(ahead["answers"]) == want_keys and want_keys
+    for k, sent in ahead["answers"].items():
+        fresh = make()
+        with fresh.hold_trait_notifications():
+            for name, v in zip(ex.PARAMS, json.loads(k)):
+                setattr(fresh, name, v)
+        assert fresh.meta["key"] == k
+        assert sent["error"] == fresh.error and _without_timing(sent["meta"]) == _without_timing(fresh.meta), k
+        assert not set(sent) & set(ex.LOCAL), "page-only values are the page's, never sent ahead"
+        for name, value in sent.items():
+            if name not in ("meta", "error"):
+                assert value == getattr(fresh, name), (k, name)
+
+
+def test_an_answer_ahead_carries_the_librarys_refusal():
+    ex = widgets.scatter_stepper()          # x 2 x 2, kernel 2, padding 1: a 1 x 1 output; kernel 1 crops it all
+    ex.padding = 1
+    refused = {k: a for k, a in ex.ahead["answers"].items() if a["error"]}
+    assert refused
+    for k, a in refused.items():
+        for name, v in zip(ex.PARAMS, json.loads(k)):
+            setattr(ex, name, v)
+        assert ex.error == a["error"] and "padding" in a["error"], k

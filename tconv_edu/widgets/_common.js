@@ -6,7 +6,15 @@
 //   data-pending="1" while a change waits for the kernel, "0" once its answer is drawn;
 //   data-drawn: a counter, one more per drawing; data-settled-at: performance.now() of the last drawing and
 //   data-painted-at: of the frame after it; data-received-at: when the kernel's last answer arrived;
-//   data-compute-ms: the kernel's time for that recomputation.
+//   data-compute-ms: the kernel's time for that recomputation; data-ahead: "1" when the last drawing came from the
+//   answers sent ahead (no kernel message waited for), "0" when it waited for the kernel's answer; data-draw-ms: the
+//   time the last drawing took in the page (before the browser's layout and paint).
+//
+// Answers ahead: after each answer the kernel sends `ahead`, its answers for every control's neighbouring values
+// (tconv_edu/widgets/_base.py), keyed by the parameters' values. An arrow key that lands on one of them draws it at
+// once; the kernel's own answer to the change then only confirms it (same code, same numbers: it is not drawn
+// again). Explorers read what they draw through ui.view (the answer drawn ahead, else the model) and redecode their
+// arrays when ui.version() changes.
 
 const SVGNS = "http://www.w3.org/2000/svg";
 
@@ -81,6 +89,47 @@ function gridMarkup(rows, cols, size, cell, { x0 = 0, y0 = 0, name = "" } = {}) 
   return parts.join("");
 }
 
+// a large grid painted on a <canvas> under the panel's SVG (hundreds of SVG cells cost the browser a frame to lay out
+// and paint; one canvas costs little). The SVG keeps one transparent cover rect over the grid (data-grid, data-size:
+// cellEvents finds the cell under the pointer from it) and whatever the explorer draws over the cells (outlines).
+// Returns the cover's markup, for the SVG. cell(r, c) -> {fill, text} as for gridMarkup.
+function canvasGrid(p, rows, cols, size, cell, { x0 = 2, y0 = 2, name = "" } = {}) {
+  if (!p.canvas) {
+    const wrap = h("div", { class: "tconv-stack" });
+    p.fig.insertBefore(wrap, p.svg);
+    p.canvas = h("canvas", { "aria-hidden": "true" }, wrap);
+    wrap.appendChild(p.svg);
+  }
+  const ratio = window.devicePixelRatio || 1, w = cols * size + 2 * x0, hgt = rows * size + 2 * y0;
+  const cv = p.canvas;
+  cv.width = Math.round(w * ratio); cv.height = Math.round(hgt * ratio);
+  cv.style.width = `${w}px`; cv.style.height = `${hgt}px`;
+  const g = cv.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, w, hgt);
+  const font = Math.max(8, Math.min(14, size * 0.42));
+  g.font = `${font}px system-ui, sans-serif`; g.textAlign = "center"; g.textBaseline = "middle";
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const d = cell(r, c);
+      g.fillStyle = d.fill;
+      g.fillRect(x0 + c * size, y0 + r * size, size, size);
+      if (d.text !== undefined && d.text !== null && size >= 14) {
+        g.fillStyle = ink(d.fill);
+        g.fillText(d.text, x0 + (c + 0.5) * size, y0 + (r + 0.5) * size);
+      }
+    }
+  }
+  g.strokeStyle = "#777"; g.lineWidth = 0.5;
+  g.beginPath();
+  for (let r = 0; r <= rows; r++) { g.moveTo(x0, y0 + r * size); g.lineTo(x0 + cols * size, y0 + r * size); }
+  for (let c = 0; c <= cols; c++) { g.moveTo(x0 + c * size, y0); g.lineTo(x0 + c * size, y0 + rows * size); }
+  g.stroke();
+  p.svg.setAttribute("width", w); p.svg.setAttribute("height", hgt);
+  return `<rect class="cover" data-grid="${name}" data-size="${size}" data-rows="${rows}" data-cols="${cols}" ` +
+         `x="${x0}" y="${y0}" width="${cols * size}" height="${rows * size}" fill="transparent"/>`;
+}
+
 // outlines (the highlight: a thick dark-red frame) around cells [[r, c], ...] of a grid drawn at x0, y0
 function outlines(cells, size, colour, { x0 = 0, y0 = 0, width = 3, dash = "" } = {}) {
   return cells.map(([r, c]) => `<rect x="${x0 + c * size + 1.5}" y="${y0 + r * size + 1.5}" width="${size - 3}" ` +
@@ -106,7 +155,14 @@ function cellEvents(svg, grid, dims, onCell) {
   let cursor = null;
   svg.addEventListener("mouseover", (ev) => {
     const t = ev.target;
-    if (t.dataset && t.dataset.grid === grid) onCell(Number(t.dataset.r), Number(t.dataset.c));
+    if (t.dataset && t.dataset.grid === grid && t.dataset.r !== undefined) onCell(Number(t.dataset.r), Number(t.dataset.c));
+  });
+  svg.addEventListener("mousemove", (ev) => {        // a canvasGrid's cover: the cell under the pointer
+    const t = ev.target;
+    if (!t.dataset || t.dataset.grid !== grid || t.dataset.size === undefined) return;
+    const b = t.getBoundingClientRect(), size = Number(t.dataset.size);
+    const r = Math.floor((ev.clientY - b.top) / size), c = Math.floor((ev.clientX - b.left) / size);
+    onCell(Math.max(0, Math.min(Number(t.dataset.rows) - 1, r)), Math.max(0, Math.min(Number(t.dataset.cols) - 1, c)));
   });
   svg.addEventListener("mouseleave", () => onCell(null));
   svg.addEventListener("focus", () => { cursor = cursor || [0, 0]; onCell(...cursor); });
@@ -164,6 +220,9 @@ const STYLE = `
 .tconv-explorer select, .tconv-explorer button { font: inherit; padding: 2px 8px; }
 .tconv-explorer .tconv-panels { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
 .tconv-explorer figure { margin: 0; }
+.tconv-explorer .tconv-stack { position: relative; }
+.tconv-explorer .tconv-stack canvas { display: block; }
+.tconv-explorer .tconv-stack svg { position: absolute; left: 0; top: 0; }
 .tconv-explorer figcaption { font-weight: 600; margin-bottom: 2px; }
 .tconv-explorer svg:focus { outline: 3px solid #1a4fd0; outline-offset: 2px; }
 .tconv-explorer .tconv-description { margin: 6px 0 2px; white-space: pre-line; }
@@ -175,7 +234,13 @@ const STYLE = `
 // description (aria-live) and the readout (aria-live). spec.local: names the page handles alone (drawn at once from
 // what was sent); spec.draw(): draws from the model; spec.before(bar): adds page-only controls ahead of the others.
 function explorer({ model, el }, spec) {
-  const root = h("div", { class: "tconv-explorer" }, el);
+  // a named landmark: a screen reader lists the explorers and jumps between them
+  const root = h("div", { class: "tconv-explorer", role: "region", "aria-label": model.get("title") || "explorer" }, el);
+  const params = model.get("params") || [];
+  let shown = null;                 // the answer drawn ahead of the kernel's (null: the model's own)
+  let version = 0;                  // one more whenever what ui.view reads changes
+  const view = { get: (name) => (shown && name in shown ? shown[name] : model.get(name)) };
+  const wanted = () => JSON.stringify(params.map((n) => model.get(n)));
   if (!document.getElementById("tconv-explorer-style")) {
     h("style", { id: "tconv-explorer-style" }, document.head, STYLE);
   }
@@ -219,8 +284,8 @@ function explorer({ model, el }, spec) {
       }
       if (v === model.get(c.name)) return;
       const local = (spec.local || []).includes(c.name);
-      if (!local) root.dataset.pending = "1";
       model.set(c.name, v);         // a local control redraws from its change event, at once
+      if (!local && !drawAhead()) root.dataset.pending = "1";
       model.save_changes();
     });
     inputs[c.name] = input;
@@ -230,29 +295,50 @@ function explorer({ model, el }, spec) {
   const readout = h("p", { class: "tconv-readout", "aria-live": "polite", "aria-atomic": "true" }, root);
 
   function settle() {
+    const t0 = performance.now();
     spec.draw();
+    root.dataset.drawMs = (performance.now() - t0).toFixed(1);
     root.dataset.drawn = String(Number(root.dataset.drawn) + 1);
     root.dataset.settledAt = String(performance.now());
     // the frame that shows the drawing: a task queued from its animation-frame callback runs after that paint
     requestAnimationFrame(() => setTimeout(() => { root.dataset.paintedAt = String(performance.now()); }, 0));
   }
   function syncInputs() {
-    for (const c of model.get("controls")) {
+    for (const c of view.get("controls")) {
       const input = inputs[c.name];
       if (!input) continue;
-      if (c.kind !== "select") { input.min = c.min; input.max = c.max; input.disabled = c.min === c.max; }
+      if (c.kind !== "select") {
+        input.min = c.min; input.max = c.max; input.disabled = c.min === c.max;
+        // a page-only control past its new bound (the matrix explorer's pixel): the kernel moves it too
+        if ((spec.local || []).includes(c.name) && model.get(c.name) > c.max) model.set(c.name, c.max);
+      }
       if (String(input.value) !== String(model.get(c.name))) input.value = model.get(c.name);
     }
+  }
+  // draw the wanted values at once if their answer came ahead; true when it did
+  function drawAhead() {
+    const a = model.get("ahead"), hit = a && a.answers && a.answers[wanted()];
+    if (!hit) return false;
+    shown = hit; version++;
+    root.dataset.ahead = "1";
+    syncInputs(); settle(); root.dataset.pending = "0";
+    return true;
   }
   model.on("change:rev", () => {
     root.dataset.receivedAt = String(performance.now());
     root.dataset.computeMs = String(model.get("meta").compute_ms ?? "");
-    syncInputs(); settle(); root.dataset.pending = "0";
+    const key = model.get("meta").key;
+    if (key !== undefined && key !== wanted()) return;    // an answer the page has moved past: the next one follows
+    const confirmed = shown && shown.meta && shown.meta.key === key;
+    shown = null;                                         // the model holds that answer now
+    if (!confirmed) { version++; root.dataset.ahead = "0"; syncInputs(); settle(); }
+    root.dataset.pending = "0";
   });
+  model.on("change:ahead", () => { if (root.dataset.pending === "1") drawAhead(); });
   model.on("change:controls", syncInputs);
   for (const name of spec.local || []) {
     model.on(`change:${name}`, () => { syncInputs(); settle(); });
   }
-  return { root, bar, inputs, panels, description, readout, settle, before,
-           error: () => model.get("error"), meta: () => model.get("meta"), palette: () => model.get("palette") };
+  return { root, bar, inputs, panels, description, readout, settle, before, view, version: () => version,
+           error: () => view.get("error"), meta: () => view.get("meta"), palette: () => model.get("palette") };
 }

@@ -57,25 +57,24 @@ class ScatterStepper(Explorer):
                     number("output_padding", "output_padding", 0, 2), number("dilation", "dilation", 1, 3)]
         super().__init__(controls=controls, kernel_size=kwargs.pop("kernel_size", k.shape[0]), **kwargs)
 
-    def kernel(self):
-        size = self.kernel_size
+    def kernel(self, size):
+        """k at ``size`` x ``size``: k itself, or its values repeated row by row."""
         return self._k if size == self._k.shape[0] else _tile(self._k, size)
 
-    def compute(self):
-        x, kern = self._x, self.kernel()
-        params = dict(stride=self.stride, padding=self.padding, output_padding=self.output_padding,
-                      dilation=self.dilation)
+    def compute(self, p):
+        x, kern = self._x, self.kernel(p.kernel_size)
+        params = dict(stride=p.stride, padding=p.padding, output_padding=p.output_padding, dilation=p.dilation)
         n = x.size
         totals = [steps.scatter_step(x, kern, t, **params) for t in range(n)]
         last = totals[-1]
-        links = scatter_links(last.canvas_size, kern.shape, self.stride, self.dilation, x.shape)
+        links = scatter_links(last.canvas_size, kern.shape, p.stride, p.dilation, x.shape)
         out = last.out_size
         stamps = []
         for t, st in enumerate(totals):
             i, j = st.pixel
             stamps.append(f"stamp {t + 1} of {n}: x[{i},{j}] = {viz.format_number(st.value)} times w, placed at "
-                          f"{st.origin}" + (f" with its taps {self.dilation} apart (dilation)"
-                                            if self.dilation > 1 else ""))
+                          f"{st.origin}" + (f" with its taps {p.dilation} apart (dilation)"
+                                            if p.dilation > 1 else ""))
         meta = dict(n=n, xs=list(x.shape), ks=list(kern.shape), canvas=list(last.canvas_size),
                     offset=list(last.offset), out=list(out), steps=stamps,
                     lines=[f"output {out[0]} x {out[1]} (the dashed frame) on the {last.canvas_size[0]} x "
@@ -158,8 +157,8 @@ class ShapeExplorer(Explorer):
                     number("output_padding", "output_padding", 0, 3), number("dilation", "dilation", 1, 3)]
         super().__init__(controls=controls, **kwargs)
 
-    def compute(self):
-        n, k, s, p, op, d = (getattr(self, name) for name in self.PARAMS)
+    def compute(self, q):
+        n, k, s, p, op, d = (getattr(q, name) for name in self.PARAMS)
         lines = shape_report(n, k, s, p, op, d).split("\n")
         out = shapes.output_size(n, k, stride=s, padding=p, output_padding=op, dilation=d)[0]
         full = shapes.output_size(n, k, stride=s, dilation=d)[0]            # the uncropped scatter output
@@ -227,10 +226,10 @@ class MatrixExplorer(Explorer):
                     number("stride", "stride", 1, 3), number("padding", "padding", 0, 2)]
         super().__init__(controls=controls, **kwargs)
 
-    def compute(self):
+    def compute(self, q):
         from .. import matrix
 
-        n, k, s, p = (getattr(self, name) for name in self.PARAMS)
+        n, k, s, p = (getattr(q, name) for name in self.PARAMS)
         out = shapes.output_size(n, k, stride=s, padding=p)
         C = matrix.conv_matrix(out, np.arange(1.0, k * k + 1).reshape(k, k), stride=s, padding=p).tocoo()
         entries = np.stack([C.row, C.col, np.rint(C.data).astype(int) - 1], axis=1)   # (x pixel, y pixel, tap)
@@ -291,8 +290,8 @@ class CheckerboardExplorer(Explorer):
         controls = [number("kernel_size", "kernel size", 1, 8), number("stride", "stride", 1, 4)]
         super().__init__(controls=controls, **kwargs)
 
-    def compute(self):
-        n, k, s = self.n, self.kernel_size, self.stride
+    def compute(self, p):
+        n, k, s = self.n, p.kernel_size, p.stride
         counts = artifacts.overlap_2d(n, k, s)
         c1 = artifacts.overlap_1d(n, k, s)
         margin = k - 1
@@ -348,10 +347,10 @@ class GroupsExplorer(Explorer):
                     number("groups", "groups", 1, 8), number("kernel_size", "kernel size", 1, 5)]
         super().__init__(controls=controls, **kwargs)
 
-    def compute(self):
+    def compute(self, p):
         from .. import conv_transpose2d
 
-        c_in, c_out, g, k = (getattr(self, name) for name in self.PARAMS)
+        c_in, c_out, g, k = (getattr(p, name) for name in self.PARAMS)
         text = groups_report(c_in, c_out, g, k)
         # which output channels each input channel reaches: one-hot inputs through a weight of ones
         y = conv_transpose2d(np.eye(c_in).reshape(c_in, c_in, 1, 1), np.ones((c_in, c_out // g, 1, 1)), groups=g)
@@ -442,8 +441,8 @@ class PortingExplorer(Explorer):
                     number("groups", "groups", 1, 2)]
         super().__init__(controls=controls, **kwargs)
 
-    def compute(self):
-        text = porting_report(*(getattr(self, name) for name in self.PARAMS))
+    def compute(self, p):
+        text = porting_report(*(getattr(p, name) for name in self.PARAMS))
         return {}, dict(lines=text.split("\n"))
 
 

@@ -39,22 +39,21 @@ class LineStepper(Explorer):
                     number("output_padding", "output_padding", 0, 3), number("dilation", "dilation", 1, 3)]
         super().__init__(controls=controls, kernel_size=kwargs.pop("kernel_size", k.size), **kwargs)
 
-    def kernel(self) -> np.ndarray:
-        """k at the chosen size: its values repeated (cut or extended) to kernel_size taps."""
-        return self._k if self.kernel_size == self._k.size else np.resize(self._k, self.kernel_size)
+    def kernel(self, size) -> np.ndarray:
+        """k at ``size`` taps: its values repeated (cut or extended)."""
+        return self._k if size == self._k.size else np.resize(self._k, size)
 
-    def compute(self):
-        x, kern = self._x, self.kernel()
-        params = dict(stride=self.stride, padding=self.padding, output_padding=self.output_padding,
-                      dilation=self.dilation)
+    def compute(self, p):
+        x, kern = self._x, self.kernel(p.kernel_size)
+        params = dict(stride=p.stride, padding=p.padding, output_padding=p.output_padding, dilation=p.dilation)
         n = x.size
         stamps = [steps.scatter_step(x, kern, t, **params) for t in range(n)]
         last = stamps[-1]
         (canvas,), (offset,), (out,) = last.canvas_size, last.offset, last.out_size
-        links = scatter_links((canvas,), kern.shape, self.stride, self.dilation, x.shape)
+        links = scatter_links((canvas,), kern.shape, p.stride, p.dilation, x.shape)
         counts = np.bincount(links[:, 2], minlength=canvas)      # the products landing on each canvas sample
         texts = [f"stamp {t + 1} of {n}: x[{t}] = {viz.format_number(s.value)} times w, placed at {s.origin[0]}"
-                 + (f" with its taps {self.dilation} apart (dilation)" if self.dilation > 1 else "")
+                 + (f" with its taps {p.dilation} apart (dilation)" if p.dilation > 1 else "")
                  for t, s in enumerate(stamps)]
         inner = counts[offset:offset + out]
         lines = [f"output length {out} (the dashed frame) on the canvas of {canvas} samples every stamp covers",

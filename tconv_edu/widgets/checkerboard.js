@@ -7,16 +7,21 @@ function render({ model, el }) {
   const pm = panel(ui.panels, "stamps per output pixel", "stamps per output pixel");
   const pb = panel(ui.panels, "one row", "stamps per pixel along one row");
   let hover = null;
+  const painted = { version: -1, cover: "" };
 
   function draw() {
     const m = ui.meta(), pal = ui.palette();
     if (!m.size) return;
-    const counts = i32(model, "counts"), [H, W] = m.size;
+    const counts = i32(ui.view, "counts"), [H, W] = m.size;
     let cmax = 0;
     for (const v of counts) cmax = Math.max(cmax, v);
     const cs = Math.max(8, Math.min(30, Math.floor(420 / W)));
-    let markup = gridMarkup(H, W, cs, (r, c) => ({ fill: shade(pal, "output", counts[r * W + c], cmax),
-      text: W <= 14 ? String(counts[r * W + c]) : null }), { name: "y", x0: 2, y0: 2 });
+    if (painted.version !== ui.version()) {      // the map changes with the kernel's answer; hover draws over it
+      painted.cover = canvasGrid(pm, H, W, cs, (r, c) => ({ fill: shade(pal, "output", counts[r * W + c], cmax),
+        text: W <= 14 ? String(counts[r * W + c]) : null }), { name: "y" });
+      painted.version = ui.version();
+    }
+    let markup = painted.cover;
     const row = hover ? hover[0] : Math.floor(H / 2);
     markup += `<rect x="2" y="${2 + row * cs}" width="${W * cs}" height="${cs}" fill="none" stroke="#333" stroke-dasharray="4 3" pointer-events="none"/>`;
     let text = "";
@@ -27,7 +32,6 @@ function render({ model, el }) {
              (border ? " (a border pixel: fewer stamps reach the edges)" : "");
       markup += outlines([hover], cs, pal.highlight, { x0: 2, y0: 2 });
     }
-    pm.svg.setAttribute("width", W * cs + 4); pm.svg.setAttribute("height", H * cs + 4);
     pm.svg.innerHTML = markup;
     pm.svg.setAttribute("aria-label", `stamps per pixel, ${H} x ${W}, from ${Math.min(...counts)} to ${cmax}; ` +
                         "arrow keys move the readout over the pixels");

@@ -16,7 +16,7 @@ function render({ model, el }) {
     }
     const m = ui.meta(), pal = ui.palette();
     if (!m.c_in) return;
-    const L = i32(model, "links"), ci = m.c_in, co = m.c_out, step = 34, box = 26, left = 70, right = 330;
+    const L = i32(ui.view, "links"), ci = m.c_in, co = m.c_out, step = 34, box = 26, left = 70, right = 330;
     const y = (i) => 22 + i * step;
     let markup = `<text x="${left + box / 2}" y="10" font-size="11" text-anchor="middle">in</text>` +
                  `<text x="${right + box / 2}" y="10" font-size="11" text-anchor="middle">out</text>`;

@@ -16,10 +16,10 @@ function render({ model, el }) {
 
   let cache = { rev: -1, d: null };
   function current() {
-    if (cache.rev !== model.get("rev")) {
+    if (cache.rev !== ui.version()) {
       const m = ui.meta();
-      cache = { rev: model.get("rev"), d: m.n ? { m, x: f64(model, "x"), k: f64(model, "k"),
-        stamps: f64(model, "stamps"), counts: i32(model, "counts"), links: i32(model, "links") } : null };
+      cache = { rev: ui.version(), d: m.n ? { m, x: f64(ui.view, "x"), k: f64(ui.view, "k"),
+        stamps: f64(ui.view, "stamps"), counts: i32(ui.view, "counts"), links: i32(ui.view, "links") } : null };
     }
     return cache.d;
   }

@@ -22,18 +22,19 @@ function render({ model, el }) {
     ui.description.classList.toggle("tconv-error", !!err);
     if (err) {
       for (const q of [px, pc, py]) { q.svg.innerHTML = ""; q.svg.setAttribute("width", 0); q.svg.setAttribute("height", 0); }
+      if (pc.canvas) { pc.canvas.width = pc.canvas.height = 0; pc.canvas.style.width = pc.canvas.style.height = "0px"; }
       base.rev = -1;
       ui.description.textContent = `Not allowed: ${err}`; ui.readout.textContent = ""; return;
     }
     const m = ui.meta(), pal = ui.palette();
     if (!m.out) return;
-    const e = i32(model, "entries"), n = m.n, k = m.k, [Ho, Wo] = m.out, rows = n * n, cols = Ho * Wo;
+    const e = i32(ui.view, "entries"), n = m.n, k = m.k, [Ho, Wo] = m.out, rows = n * n, cols = Ho * Wo;
     const r0 = Math.min(model.get("row"), Ho - 1), c0 = Math.min(model.get("col"), Wo - 1), p = r0 * Wo + c0;
     const feeds = taps(e, p);
-    if (base.denseRev !== model.get("rev")) {
+    if (base.denseRev !== ui.version()) {
       base.dense = new Int32Array(rows * cols).fill(-1);
       for (let i = 0; i < e.length; i += 3) base.dense[e[i] * cols + e[i + 1]] = e[i + 2];
-      base.denseRev = model.get("rev");
+      base.denseRev = ui.version();
     }
     const dense = base.dense;
     const big = 34, cs = Math.max(6, Math.min(24, Math.floor(640 / cols)));
@@ -67,13 +68,12 @@ function render({ model, el }) {
     px.svg.innerHTML = gridMarkup(n, n, big, (r, c) => ({ fill: mix(pal.input, 0.35), text: String(r * n + c) }),
                                   { name: "x", x0: 2, y0: 2 }) + outlines(xo, big, pal.highlight, { x0: 2, y0: 2 });
     // C itself changes only with the kernel's answer: redrawn then; the outlines over it at every pick and hover
-    if (base.rev !== model.get("rev")) {
-      pc.svg.setAttribute("width", cols * cs + 4); pc.svg.setAttribute("height", rows * cs + 4);
-      pc.svg.innerHTML = `<g>${gridMarkup(rows, cols, cs, (r, c) => {
+    if (base.rev !== ui.version()) {
+      pc.svg.innerHTML = `<g>${canvasGrid(pc, rows, cols, cs, (r, c) => {
         const t = dense[r * cols + c];
         return { fill: t < 0 ? "#ffffff" : mix(pal.kernel, 0.35 + 0.65 * (t + 1) / (k * k)), text: t < 0 ? null : String(t + 1) };
-      }, { name: "C", x0: 2, y0: 2 })}</g><g></g>`;
-      base.rev = model.get("rev");
+      }, { name: "C" })}</g><g></g>`;
+      base.rev = ui.version();
     }
     pc.svg.lastChild.innerHTML =
       `<rect x="${2 + p * cs}" y="2" width="${cs}" height="${rows * cs}" fill="none" stroke="${pal.highlight}" stroke-width="3" pointer-events="none"/>` +

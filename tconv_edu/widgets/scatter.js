@@ -15,11 +15,11 @@ function render({ model, el }) {
   function data() {
     const m = ui.meta();
     if (!m.n) return null;
-    return { m, x: f64(model, "x"), k: f64(model, "k"), totals: f64(model, "totals"), links: i32(model, "links") };
+    return { m, x: f64(ui.view, "x"), k: f64(ui.view, "k"), totals: f64(ui.view, "totals"), links: i32(ui.view, "links") };
   }
   let cache = { rev: -1, d: null };
   function current() {
-    if (cache.rev !== model.get("rev")) cache = { rev: model.get("rev"), d: data() };
+    if (cache.rev !== ui.version()) cache = { rev: ui.version(), d: data() };
     return cache.d;
   }
 

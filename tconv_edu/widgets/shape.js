@@ -16,7 +16,7 @@ function render({ model, el }) {
     }
     const m = ui.meta(), pal = ui.palette();
     if (!m.size) return;
-    const roles = i32(model, "roles"), counts = i32(model, "counts"), N = m.size, p = m.padding;
+    const roles = i32(ui.view, "roles"), counts = i32(ui.view, "counts"), N = m.size, p = m.padding;
     const cs = Math.max(12, Math.min(32, Math.floor(480 / N)));
     const fill = (v) => (v & 2) ? ((v & 1) ? pal.input : mix(pal.input, 0.45)) : (v & 1) ? mix(pal.output, 0.25) : pal.crop;
     let markup = gridMarkup(N, N, cs, (r, c) => ({ fill: fill(roles[r * N + c]), text: null }), { name: "y", x0: 2, y0: 2 });
