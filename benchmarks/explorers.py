@@ -5,13 +5,15 @@
     .venv/bin/python benchmarks/explorers.py --both --steps 15 --runs 3 --out benchmarks/results/explorers_M_D.txt
 
 Serves the page on 127.0.0.1, opens it in Debian's Chromium (/usr/bin/chromium) through Playwright, focuses one
-control of each explorer and presses ArrowUp / ArrowDown ``--steps`` times (a value and its neighbour, in turn).
-A step is timed in the page, from the key's keydown event to the frame painted after the explorer drew the
-kernel's answer (``data-pending`` back to 0 and ``data-painted-at`` past the key press: see
-tconv_edu/widgets/_common.js). "kernel" is the kernel's own time for the recomputation (``meta.compute_ms``),
-as a share of the step. Controls the page handles alone (the stepper's stamp, the matrix explorer's row) are
-timed too: no kernel message. Prints median / p90 ms per explorer; ``--out`` also writes the table, the command
-and the machine. Requests that leave the machine are counted (there should be none).
+control of each explorer and presses the arrow keys ``--steps`` times, walking as a learner does: up two values,
+down two, and so on, turning at the control's bounds, with ``--pause`` ms between a drawing and the next key (the
+learner looks at the picture; 0 presses as fast as the page settles). A step is timed in the page, from the key's
+keydown event to the frame painted after the explorer drew the answer (``data-pending`` back to 0 and
+``data-painted-at`` past the key press: see tconv_edu/widgets/_common.js). "ahead" is the share of steps drawn from
+the answers the kernel sent ahead (no kernel message waited for); "kernel" the kernel's own time for the answers
+waited for (``meta.compute_ms``), as a share of the step. Controls the page handles alone (the stepper's stamp,
+the matrix explorer's row) are timed too. Prints median / p90 ms per explorer; ``--out`` also writes the table,
+the command and the machine. Requests that leave the machine are counted (there should be none).
 """
 from __future__ import annotations
 
@@ -41,7 +43,10 @@ CASES = [
     (3, "checkerboard", "kernel_size", False),
     (4, "groups", "kernel_size", False),
     (5, "porting (text only)", "input_size", False),
+    (6, "1-D stepper", "stride", False),
+    (6, "1-D stepper", "step", True),
 ]
+ONLY: list = []      # --only: the explorers whose name contains one of these
 VOILA_SKIP = ["--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]
 
@@ -57,7 +62,8 @@ _SETTLED_JS = """([i, drawn]) => { const root = document.querySelectorAll('.tcon
          Number(root.dataset.settledAt) > t0; }"""
 _RESULT_JS = """([i]) => { const root = document.querySelectorAll('.tconv-explorer')[i];
   return [Number(root.dataset.paintedAt) - window.__tconvKey, Number(root.dataset.computeMs || 0),
-          Number(root.dataset.receivedAt || 0) - window.__tconvKey, Number(root.dataset.settledAt) - window.__tconvKey]; }"""
+          Number(root.dataset.receivedAt || 0) - window.__tconvKey, Number(root.dataset.settledAt) - window.__tconvKey,
+          root.dataset.ahead === '1', Number(root.dataset.drawMs || 0)]; }"""
 
 
 def p90(values):
@@ -65,27 +71,42 @@ def p90(values):
     return s[min(len(s) - 1, int(round(0.9 * (len(s) - 1))))]
 
 
-def measure(page, steps: int) -> dict:
-    """Every case of CASES on the page already open: {(name, control, local): [(ms, kernel ms), ...]}."""
+def walk(value: int, lo: int, hi: int, steps: int) -> list[str]:
+    """The keys of a learner's walk from ``value``: two values up, two down, ..., turning at the bounds."""
+    keys, d, run = [], 1, 0
+    for _ in range(steps):
+        if run == 2 or not lo <= value + d <= hi:
+            d, run = -d, 0
+        keys.append("ArrowUp" if d > 0 else "ArrowDown")
+        value, run = value + d, run + 1
+    return keys
+
+
+def measure(page, steps: int, pause_ms: float) -> dict:
+    """Every case of CASES on the page already open: {(name, control, local): [(ms, kernel ms, ahead), ...]}."""
     out = {}
     roots = page.locator(".tconv-explorer")
     for index, name, control, local in CASES:
+        if ONLY and not any(o in name for o in ONLY):
+            continue
         root = roots.nth(index)
         root.scroll_into_view_if_needed()
         box = root.locator(f"[name='{control}']")
         box.focus()
+        lo, hi, value = (int(box.get_attribute(a) if a != "value" else box.input_value()) for a in ("min", "max", "value"))
         times = []
-        for k in range(steps + 1):
-            key = "ArrowUp" if k % 2 == 0 else "ArrowDown"
+        for k, key in enumerate(walk(value, lo, hi, steps + 1)):
+            page.wait_for_timeout(pause_ms)
             drawn = page.evaluate(_ARM_JS, [index])
             page.keyboard.press(key)
             page.wait_for_function(_SETTLED_JS, arg=[index, drawn], timeout=30_000, polling="raf")
-            ms, kernel, received, drawn_at = page.evaluate(_RESULT_JS, [index])
+            ms, kernel, received, drawn_at, ahead, draw_ms = page.evaluate(_RESULT_JS, [index])
             if k:                                     # the first step warms the path up
-                times.append((ms, 0.0 if local else kernel))
+                times.append((ms, 0.0 if local or ahead else kernel, ahead and not local))
                 if os.environ.get("TCONV_BENCH_DETAIL"):
-                    print(f"{name} {control}: {ms:.1f} ms = answer {received:.1f} + draw {drawn_at - received:.1f}"
-                          f" + paint {ms - drawn_at:.1f}; kernel {kernel:.1f}", file=sys.stderr)
+                    print(f"{name} {control}: {ms:.1f} ms = " + (f"key to drawn {drawn_at:.1f}" if ahead else
+                          f"answer {received:.1f} + drawn {drawn_at - received:.1f}") +
+                          f" (drawing {draw_ms:.1f}) + paint {ms - drawn_at:.1f}; kernel {kernel:.1f}", file=sys.stderr)
         out[(name, control, local)] = times
     return out
 
@@ -101,7 +122,7 @@ def watch(page, base: str, outside: list, errors: list) -> None:
     page.on("pageerror", lambda e: errors.append(str(e)))
 
 
-def run_voila(pw, steps: int, outside: list, errors: list) -> dict:
+def run_voila(pw, steps: int, pause_ms: float, outside: list, errors: list) -> dict:
     home = Path(tempfile.mkdtemp(prefix="tconv-bench-voila-"))
     port, token = bu.free_port(), bu.new_token()
     base = f"http://127.0.0.1:{port}"
@@ -117,14 +138,14 @@ def run_voila(pw, steps: int, outside: list, errors: list) -> dict:
             page.wait_for_function("() => document.querySelectorAll('.tconv-explorer[data-drawn]').length >= 6 &&"
                                    " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
                                    timeout=120_000)
-            result = measure(page, steps)
+            result = measure(page, steps, pause_ms)
             browser.close()
             return result
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def run_lab(pw, steps: int, outside: list, errors: list) -> dict:
+def run_lab(pw, steps: int, pause_ms: float, outside: list, errors: list) -> dict:
     home = Path(tempfile.mkdtemp(prefix="tconv-bench-lab-"))
     course = home / "course"
     course.mkdir()
@@ -142,7 +163,7 @@ def run_lab(pw, steps: int, outside: list, errors: list) -> dict:
             page.wait_for_function("() => document.querySelectorAll('.tconv-explorer').length >= 6 &&"
                                    " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
                                    timeout=120_000)
-            result = measure(page, steps)
+            result = measure(page, steps, pause_ms)
             browser.close()
             return result
     finally:
@@ -156,18 +177,21 @@ def machine() -> str:
 def table(results: dict) -> list[str]:
     """results: {front end: [{case: [(ms, kernel)]}, ...runs]} -> markdown lines."""
     fronts = list(results)
-    lines = ["| explorer (control) | " + " | ".join(f"{f} median / p90 ms (kernel share)" for f in fronts) + " |",
+    lines = ["| explorer (control) | " + " | ".join(f"{f} median / p90 ms (ahead, kernel share)" for f in fronts) + " |",
              "|---|" + "---|" * len(fronts)]
     for _, name, control, local in CASES:
         key = (name, control, local)
+        if key not in results[fronts[0]][0]:
+            continue
         cells = []
         for f in fronts:
             runs = [run[key] for run in results[f]]
-            medians = [statistics.median(ms for ms, _ in r) for r in runs]
-            p90s = [p90([ms for ms, _ in r]) for r in runs]
-            share = statistics.median(k / ms for r in runs for ms, k in r if ms > 0)
+            medians = [statistics.median(ms for ms, _, _ in r) for r in runs]
+            p90s = [p90([ms for ms, _, _ in r]) for r in runs]
+            share = statistics.median(k / ms for r in runs for ms, k, _ in r if ms > 0)
+            ahead = sum(a for r in runs for _, _, a in r) / sum(len(r) for r in runs)
             span = lambda v: f"{min(v):.0f}" if round(min(v)) == round(max(v)) else f"{min(v):.0f}-{max(v):.0f}"  # noqa: E731
-            cells.append(f"{span(medians)} / {span(p90s)} ({share:.0%})")
+            cells.append(f"{span(medians)} / {span(p90s)} ({'-' if local else f'{ahead:.0%}'}, {share:.0%})")
         label = f"{name} ({control}{', page only' if local else ''})"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
@@ -179,8 +203,11 @@ def main(argv=None) -> int:
     ap.add_argument("--both", action="store_true", help="Voila and JupyterLab")
     ap.add_argument("--steps", type=int, default=15, help="key presses per explorer (default 15)")
     ap.add_argument("--runs", type=int, default=1, help="repeat everything (a fresh server each time)")
+    ap.add_argument("--pause", type=float, default=250, help="ms from a drawing to the next key (default 250)")
     ap.add_argument("--out", type=Path, help="also write the table, the command and the machine here")
+    ap.add_argument("--only", action="append", default=[], help="time only explorers whose name contains this")
     args = ap.parse_args(argv)
+    ONLY[:] = args.only
     missing = bu.chromium_missing_reason()
     if missing:
         raise SystemExit(missing)
@@ -193,7 +220,8 @@ def main(argv=None) -> int:
     with sync_playwright() as pw:
         for _ in range(args.runs):
             for f in fronts:
-                results[f].append((run_lab if f == "JupyterLab" else run_voila)(pw, args.steps, outside, errors))
+                results[f].append((run_lab if f == "JupyterLab" else run_voila)(pw, args.steps, args.pause, outside,
+                                                                                errors))
     lines = table(results)
     lines += ["", f"requests that left the machine: {len(set(outside))}" + (f" {sorted(set(outside))}" if outside else ""),
               f"console errors: {len(errors)}" + (f" (first: {errors[0][:200]})" if errors else "")]
@@ -204,7 +232,8 @@ def main(argv=None) -> int:
         import anywidget
 
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-        head = [f"# explorers: key press -> painted, {args.steps} steps x {args.runs} run(s) per front end",
+        head = [f"# explorers: key press -> painted, {args.steps} steps x {args.runs} run(s) per front end, "
+                f"{args.pause:g} ms from a drawing to the next key",
                 f"command: .venv/bin/python benchmarks/{Path(__file__).name} {' '.join(argv or sys.argv[1:])}",
                 f"machine: {machine()} ({platform.processor() or platform.machine()}), "
                 f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
