@@ -668,6 +668,36 @@ def test_an_arrow_key_draws_ahead_what_the_kernel_would_draw(page, voila, index,
     _no_page_errors(page, "voila ahead")
 
 
+# every keyboard stop inside the explorers, in page order: [explorer index, a name for it] (a disabled box is none)
+_STOPS_JS = """() => { const out = []; const roots = [...document.querySelectorAll('.tconv-explorer')];
+  roots.forEach((root, i) => root.querySelectorAll('input, select, button, [tabindex="0"]').forEach(e => {
+    if (!e.disabled) out.push([i, e.name || e.getAttribute('aria-label') || e.textContent]); }));
+  return out; }"""
+_FOCUSED_STOP_JS = """() => { const e = document.activeElement; const root = e && e.closest('.tconv-explorer');
+  if (!root) return null;
+  return [[...document.querySelectorAll('.tconv-explorer')].indexOf(root),
+          e.name || e.getAttribute('aria-label') || e.textContent]; }"""
+
+
+def test_tab_alone_reaches_every_control_and_picture_of_every_explorer(page, voila):
+    """From the top of the page, Tab reaches each explorer's controls and pictures in page order, every one of
+    them, with nothing inside an explorer skipped or reached twice."""
+    _open_voila(page, voila)
+    stops = [tuple(s) for s in page.evaluate(_STOPS_JS)]
+    assert len({i for i, _ in stops}) == len(APP_EXPLORERS) and all(name for _, name in stops), stops
+    page.locator("body").focus()
+    seen = []
+    for _ in range(len(stops) + 60):              # Voila's own stops (none expected) leave room to spare
+        page.keyboard.press("Tab")
+        f = page.evaluate(_FOCUSED_STOP_JS)
+        if f is not None:
+            seen.append(tuple(f))
+        if seen and seen[-1] == stops[-1]:
+            break
+    assert seen == stops, f"Tab order inside the explorers: {seen} != {stops}"
+    _no_page_errors(page, "voila tab order")
+
+
 _STORED_IMAGES_JS = """() => Array.from(
     document.querySelectorAll('.jp-NotebookPanel-notebook .jp-OutputArea-output img'))
     .map(i => ({alt: i.getAttribute('alt') || '', loaded: i.complete && i.naturalWidth > 0}))"""
