@@ -46,6 +46,7 @@ CASES = [
     (6, "1-D stepper", "stride", False),
     (6, "1-D stepper", "step", True),
 ]
+N_EXPLORERS = max(index for index, *_ in CASES) + 1      # the explorers on the page (app/explorers.ipynb)
 ONLY: list = []      # --only: the explorers whose name contains one of these
 VOILA_SKIP = ["--VoilaConfiguration.extension_denylist=@jupyter/nbgrader",
               "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension"]
@@ -122,6 +123,21 @@ def watch(page, base: str, outside: list, errors: list) -> None:
     page.on("pageerror", lambda e: errors.append(str(e)))
 
 
+def browse(pw, base: str, open_page, steps: int, pause_ms: float, outside: list, errors: list) -> dict:
+    """A fresh browser on the page open_page(page) opens at ``base``: every explorer drawn, then measured."""
+    browser = launch(pw)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        watch(page, base, outside, errors)
+        open_page(page)
+        page.wait_for_function(f"() => document.querySelectorAll('.tconv-explorer').length >= {N_EXPLORERS} &&"
+                               " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
+                               timeout=120_000)
+        return measure(page, steps, pause_ms)
+    finally:
+        browser.close()
+
+
 def run_voila(pw, steps: int, pause_ms: float, outside: list, errors: list) -> dict:
     home = Path(tempfile.mkdtemp(prefix="tconv-bench-voila-"))
     port, token = bu.free_port(), bu.new_token()
@@ -131,16 +147,8 @@ def run_voila(pw, steps: int, pause_ms: float, outside: list, errors: list) -> d
     try:
         with bu.served(argv, f"{base}/voila/labextensions/@voila-dashboards/widgets-manager8/package.json",
                        home / "voila.log", env=env, cwd=APP.parent):
-            browser = launch(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            watch(page, base, outside, errors)
-            page.goto(f"{base}/?token={token}", timeout=120_000)
-            page.wait_for_function("() => document.querySelectorAll('.tconv-explorer[data-drawn]').length >= 6 &&"
-                                   " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
-                                   timeout=120_000)
-            result = measure(page, steps, pause_ms)
-            browser.close()
-            return result
+            return browse(pw, base, lambda page: page.goto(f"{base}/?token={token}", timeout=120_000),
+                          steps, pause_ms, outside, errors)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -152,20 +160,15 @@ def run_lab(pw, steps: int, pause_ms: float, outside: list, errors: list) -> dic
     shutil.copy2(APP, course / APP.name)
     port, token = bu.free_port(), bu.new_token()
     base = f"http://127.0.0.1:{port}"
+
+    def open_page(page):
+        bu.open_notebook(page, base, token, APP.name)
+        bu.restart_and_run_all(page)
+
     try:
         with bu.served(bu.lab_command(course, home, port, token), f"{base}/api/status?token={token}",
                        home / "lab.log", env=bu.clean_env(home), cwd=course):
-            browser = launch(pw)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            watch(page, base, outside, errors)
-            bu.open_notebook(page, base, token, APP.name)
-            bu.restart_and_run_all(page)
-            page.wait_for_function("() => document.querySelectorAll('.tconv-explorer').length >= 6 &&"
-                                   " [...document.querySelectorAll('.tconv-explorer')].every(r => r.dataset.drawn !== '0')",
-                                   timeout=120_000)
-            result = measure(page, steps, pause_ms)
-            browser.close()
-            return result
+            return browse(pw, base, open_page, steps, pause_ms, outside, errors)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
