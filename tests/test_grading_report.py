@@ -91,11 +91,18 @@ def test_each_feedback_page_is_about_its_learner_only(tmp_path):
     assert "<img src=x" not in hostile and "\x1b" not in hostile
 
 
-def test_two_names_that_become_one_safe_name_stay_apart(tmp_path):
-    a = Report("s/a b/ex.ipynb", "a b", [_row("scatter_2d", 2)])
-    b = Report("s/a/b/ex.ipynb", "a/b", [_row("scatter_2d", 0)])
-    files = report.write_feedback(tmp_path, [a, b], "bubblewrap")
-    assert len(set(files)) == 2 and files[0].parent == files[1].parent
+def test_names_that_look_alike_when_made_safe_keep_their_own_folders(tmp_path):
+    """'a b', 'a/b', 'a_b' and '_a_b' would all be a_b made safe: each learner still gets a folder of their own, so
+    handing out a folder never hands out a classmate's page."""
+    names = ["a b", "a/b", "a_b", "_a_b", "..", "_", "a_b-" + "0" * 10]
+    reps = [Report(f"s/{i}/ex.ipynb", n, [_row("scatter_2d", 2 * (i % 2))]) for i, n in enumerate(names)]
+    files = report.write_feedback(tmp_path, reps, "bubblewrap")
+    assert len({f.parent for f in files}) == len(names)
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", part) and part not in (".", "..")
+               for f in files for part in f.relative_to(tmp_path).parts)
+    assert (tmp_path / "a_b" / "ex.html").exists() and (tmp_path / "_" / "ex.html").exists()
+    for f, rep in zip(files, reps):
+        assert [p.name for p in f.parent.iterdir()] == ["ex.html"], rep.student
 
 
 # ------------------------------------------------------------------------------- a class graded end to end

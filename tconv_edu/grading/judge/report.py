@@ -10,6 +10,7 @@ came from a learner is stripped of control characters and HTML-escaped; the page
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections import Counter
@@ -270,9 +271,14 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _safe(name: str) -> str:
-    """A file or folder name made of safe characters only (never empty, never a dot name)."""
-    out = _UNSAFE.sub("_", str(name)).strip("._")[:80]
-    return out or "_"
+    """A file or folder name made of safe characters only, one per name: a name already safe stays as it is; any
+    other becomes ``_<its safe characters>-<10 hex digits of its hash>`` (a safe name never begins with "_" unless it
+    is "_"), so two learners never share a feedback folder."""
+    name = str(name)
+    out = _UNSAFE.sub("_", name).strip("._")[:80]
+    if out == name or (not out and name == "_"):
+        return name
+    return f"_{out[:60]}-{hashlib.sha256(name.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 def feedback_path(folder: Path, report: Report) -> Path:
