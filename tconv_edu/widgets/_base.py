@@ -150,6 +150,7 @@ class Explorer(anywidget.AnyWidget):
         values = self.values()
         start = time.perf_counter()
         arrays, meta, error = self.answer(values)
+        here = meta["key"]
         self.compute_ms = (time.perf_counter() - start) * 1e3
         meta["compute_ms"] = round(self.compute_ms, 3)
         with self.hold_sync():                      # one message: the page draws once
@@ -164,7 +165,7 @@ class Explorer(anywidget.AnyWidget):
             answers[meta["key"]] = dict({n: v for n, v in arrays.items() if n not in self.LOCAL}, meta=meta,
                                         error=error)
         self.ahead_ms = (time.perf_counter() - start) * 1e3
-        self.ahead = {"of": key(values, self.PARAMS), "ms": round(self.ahead_ms, 3), "answers": answers}
+        self.ahead = {"of": here, "ms": round(self.ahead_ms, 3), "answers": answers}
 
     # --- text
     def describe(self) -> str:

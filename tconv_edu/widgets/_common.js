@@ -69,18 +69,22 @@ function shade(palette, role, v, vmax) {
   return mix(palette[role], vmax ? v / vmax : 0);
 }
 
+// a grid cell's number: its font size, and whether it is written (cells under 14 px are too small for one)
+const cellFont = (size) => Math.max(8, Math.min(14, size * 0.42));
+const written = (d, size) => d.text !== undefined && d.text !== null && size >= 14;
+
 // an SVG grid of rows x cols cells; cell(r, c) -> {fill, text, cls, stroke}. Cells carry data-r, data-c.
 // Returns the markup (set as innerHTML of an <svg>, which is faster than one element at a time).
 function gridMarkup(rows, cols, size, cell, { x0 = 0, y0 = 0, name = "" } = {}) {
   const parts = [];
-  const font = Math.max(8, Math.min(14, size * 0.42));
+  const font = cellFont(size);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const d = cell(r, c);
       const x = x0 + c * size, y = y0 + r * size;
       parts.push(`<rect class="cell ${d.cls || ""}" data-grid="${name}" data-r="${r}" data-c="${c}" x="${x}" y="${y}" ` +
                  `width="${size}" height="${size}" fill="${d.fill}" stroke="#777" stroke-width="0.5"/>`);
-      if (d.text !== undefined && d.text !== null && size >= 14) {
+      if (written(d, size)) {
         parts.push(`<text x="${x + size / 2}" y="${y + size / 2}" font-size="${font}" text-anchor="middle" ` +
                    `dominant-baseline="central" fill="${ink(d.fill)}" pointer-events="none">${d.text}</text>`);
       }
@@ -107,14 +111,14 @@ function canvasGrid(p, rows, cols, size, cell, { x0 = 2, y0 = 2, name = "" } = {
   const g = cv.getContext("2d");
   g.setTransform(ratio, 0, 0, ratio, 0, 0);
   g.clearRect(0, 0, w, hgt);
-  const font = Math.max(8, Math.min(14, size * 0.42));
+  const font = cellFont(size);
   g.font = `${font}px system-ui, sans-serif`; g.textAlign = "center"; g.textBaseline = "middle";
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const d = cell(r, c);
       g.fillStyle = d.fill;
       g.fillRect(x0 + c * size, y0 + r * size, size, size);
-      if (d.text !== undefined && d.text !== null && size >= 14) {
+      if (written(d, size)) {
         g.fillStyle = ink(d.fill);
         g.fillText(d.text, x0 + (c + 0.5) * size, y0 + (r + 0.5) * size);
       }
